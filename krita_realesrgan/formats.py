@@ -1,0 +1,123 @@
+"""What the engine is asked to do: the pixel format of an image and the upscale options.
+
+Standard library only: the plugins build these, and they travel to the worker as JSON.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from typing import Optional
+
+from . import catalog
+from .errors import EngineError, Kind
+from .geometry import Extent
+
+DTYPES = {"uint8": 1, "uint16": 2, "float16": 2, "float32": 4}  # name -> bytes per sample
+CHANNELS = {1: "grey", 2: "grey+alpha", 3: "RGB", 4: "RGBA"}
+
+
+@dataclass(frozen=True)
+class PixelFormat:
+    """How the samples of an image are stored: interleaved, row-major, channel order grey[A] or RGB[A].
+
+    Integer dtypes use their full range (uint8 0..255, uint16 0..65535); float dtypes use 0..1.
+    """
+
+    dtype: str
+    channels: int
+
+    def __post_init__(self):
+        if self.dtype not in DTYPES:
+            raise EngineError(Kind.UNSUPPORTED_FORMAT, f"Unsupported sample type {self.dtype!r}; "
+                              f"use one of {', '.join(DTYPES)}.")
+        if self.channels not in CHANNELS:
+            raise EngineError(Kind.UNSUPPORTED_FORMAT, f"Unsupported channel count {self.channels}; "
+                              "use 1 (grey), 2 (grey+alpha), 3 (RGB) or 4 (RGBA).")
+
+    @property
+    def has_alpha(self) -> bool:
+        return self.channels in (2, 4)
+
+    @property
+    def colour_channels(self) -> int:
+        return self.channels - (1 if self.has_alpha else 0)
+
+    @property
+    def is_integer(self) -> bool:
+        return self.dtype.startswith("uint")
+
+    @property
+    def bytes_per_sample(self) -> int:
+        return DTYPES[self.dtype]
+
+    @property
+    def bytes_per_pixel(self) -> int:
+        return self.bytes_per_sample * self.channels
+
+    def byte_count(self, extent: Extent) -> int:
+        return self.bytes_per_pixel * extent.width * extent.height
+
+    def __str__(self) -> str:
+        return f"{CHANNELS[self.channels]} {self.dtype}"
+
+
+AUTO_TILE = 0    # choose from free memory (whole image when it fits)
+NO_TILING = -1   # always run the whole image at once
+
+PRECISIONS = ("auto", "fp32", "fp16", "bf16")
+ALPHA_MODES = ("network", "resize")
+
+
+@dataclass(frozen=True)
+class UpscaleOptions:
+    model: str = catalog.DEFAULT_MODEL  # catalog name or a path to a weights file
+    scale: Optional[float] = None       # output scale; None = the model's native scale
+    target: Optional[Extent] = None     # exact output size; overrides scale
+    tile: int = AUTO_TILE               # input tile edge in pixels, AUTO_TILE or NO_TILING
+    device: str = "auto"                # auto | cpu | cuda | cuda:N | mps
+    precision: str = "auto"             # auto (fp16 on CUDA, fp32 elsewhere) | fp32 | fp16 | bf16
+    denoise: Optional[float] = None     # denoise strength 0..1 for models with a denoise twin (None = 1)
+    alpha: str = "network"              # network (like the reference) | resize (cheaper)
+    fill_transparent: bool = True       # extend colour under fully transparent pixels (no dark fringes);
+                                        # False reproduces the reference exactly
+
+    def __post_init__(self):
+        if self.scale is not None and not (0 < float(self.scale) <= 64):
+            raise EngineError(Kind.BAD_INPUT, f"Scale {self.scale} is out of range (0 < scale <= 64).")
+        if self.target is not None:
+            target = Extent(*self.target)
+            if target.is_empty:
+                raise EngineError(Kind.BAD_INPUT, f"Target size {target} is empty.")
+            object.__setattr__(self, "target", target)
+        if self.tile < NO_TILING or 0 < self.tile < 16:
+            raise EngineError(Kind.BAD_INPUT, f"Tile size {self.tile} is too small (use 0 for automatic, "
+                              "or 16 and more).")
+        if self.precision not in PRECISIONS:
+            raise EngineError(Kind.BAD_INPUT, f"Precision must be one of {', '.join(PRECISIONS)}.")
+        if self.alpha not in ALPHA_MODES:
+            raise EngineError(Kind.BAD_INPUT, f"Alpha mode must be one of {', '.join(ALPHA_MODES)}.")
+        if self.denoise is not None and not (0.0 <= float(self.denoise) <= 1.0):
+            raise EngineError(Kind.BAD_INPUT, f"Denoise strength {self.denoise} must be between 0 and 1.")
+
+    def output_extent(self, source: Extent, native_scale: int) -> Extent:
+        if self.target is not None:
+            return self.target
+        return source.scaled(native_scale if self.scale is None else float(self.scale))
+
+    def with_(self, **changes) -> "UpscaleOptions":
+        return replace(self, **changes)
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data["target"] = list(self.target) if self.target else None
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict) -> "UpscaleOptions":
+        known = {f for f in cls.__dataclass_fields__}
+        unknown = set(data) - known
+        if unknown:
+            raise EngineError(Kind.BAD_INPUT, f"Unknown option(s): {', '.join(sorted(unknown))}.")
+        values = dict(data)
+        if values.get("target") is not None:
+            values["target"] = Extent(*values["target"])
+        return cls(**values)

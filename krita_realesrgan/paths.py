@@ -1,0 +1,121 @@
+"""Where things live: the data folder, the weights folder, the config file. Standard library only.
+
+One config file, written by ``installer.py`` and read by the plugins and the engine::
+
+    {"version": 1, "python": "<engine venv python>", "weights": "<weights folder>"}
+
+Environment variables override it (tests use them):
+    KRITA_REALESRGAN_CONFIG   path of the config file itself
+    KRITA_REALESRGAN_PYTHON   the engine's python
+    KRITA_REALESRGAN_WEIGHTS  the weights folder
+    KRITA_REALESRGAN_DATA     the data folder (default venv and weights live below it)
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping, Optional
+
+APP = "krita-realesrgan"
+CONFIG_VERSION = 1
+
+ENV_CONFIG = "KRITA_REALESRGAN_CONFIG"
+ENV_PYTHON = "KRITA_REALESRGAN_PYTHON"
+ENV_WEIGHTS = "KRITA_REALESRGAN_WEIGHTS"
+ENV_DATA = "KRITA_REALESRGAN_DATA"
+
+
+def _home(env: Mapping[str, str]) -> Path:
+    return Path(env.get("HOME") or env.get("USERPROFILE") or Path.home())
+
+
+def data_dir(env: Mapping[str, str] = os.environ, platform: str = sys.platform) -> Path:
+    """The per-user data folder (venv, weights, logs)."""
+    if env.get(ENV_DATA):
+        return Path(env[ENV_DATA])
+    if platform.startswith("win"):
+        return Path(env.get("LOCALAPPDATA") or _home(env) / "AppData" / "Local") / APP
+    if platform == "darwin":
+        return _home(env) / "Library" / "Application Support" / APP
+    return Path(env.get("XDG_DATA_HOME") or _home(env) / ".local" / "share") / APP
+
+
+def config_file(env: Mapping[str, str] = os.environ, platform: str = sys.platform) -> Path:
+    if env.get(ENV_CONFIG):
+        return Path(env[ENV_CONFIG])
+    if platform.startswith("win"):
+        return Path(env.get("APPDATA") or _home(env) / "AppData" / "Roaming") / APP / "config.json"
+    if platform == "darwin":
+        return data_dir(env, platform) / "config.json"
+    return Path(env.get("XDG_CONFIG_HOME") or _home(env) / ".config") / APP / "config.json"
+
+
+def default_venv(env: Mapping[str, str] = os.environ, platform: str = sys.platform) -> Path:
+    return data_dir(env, platform) / "venv"
+
+
+def default_weights(env: Mapping[str, str] = os.environ, platform: str = sys.platform) -> Path:
+    return data_dir(env, platform) / "weights"
+
+
+def log_file(env: Mapping[str, str] = os.environ, platform: str = sys.platform) -> Path:
+    """Where the plugins and the worker write details that a message box only names."""
+    return data_dir(env, platform) / "logs" / "krita-realesrgan.log"
+
+
+def venv_python(venv: Path, platform: str = sys.platform) -> Path:
+    return venv / ("Scripts/python.exe" if platform.startswith("win") else "bin/python")
+
+
+@dataclass(frozen=True)
+class Config:
+    python: Optional[str]  # the engine's interpreter; None = not installed
+    weights: Path
+    source: str            # where this came from, for messages ("config file ...", "defaults")
+
+
+def read_config(env: Mapping[str, str] = os.environ, platform: str = sys.platform) -> Config:
+    """The effective configuration: environment over config file over defaults. Never raises for a bad file."""
+    path = config_file(env, platform)
+    stored: dict = {}
+    source = "defaults"
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(stored, dict):
+            stored = {}
+        else:
+            source = f"config file {path}"
+    except (OSError, ValueError):
+        pass
+    python = env.get(ENV_PYTHON) or stored.get("python")
+    weights = env.get(ENV_WEIGHTS) or stored.get("weights") or str(default_weights(env, platform))
+    return Config(python=python, weights=Path(weights), source=source)
+
+
+def write_config(python: str, weights: Path, env: Mapping[str, str] = os.environ,
+                 platform: str = sys.platform) -> Path:
+    path = config_file(env, platform)
+    data = {"version": CONFIG_VERSION, "python": str(python), "weights": str(weights)}
+    atomic_write_bytes(path, (json.dumps(data, indent=2) + "\n").encode("utf-8"))
+    return path
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder, so no half-written file is ever seen."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=str(path.parent))
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
