@@ -30,7 +30,7 @@ from typing import Any, Dict, Optional
 
 PROTOCOL_VERSION = 1
 
-OPS = ("hello", "models", "upscale", "cancel", "shutdown")
+OPS = ("hello", "models", "upscale", "cover", "cancel", "shutdown")
 EVENTS = ("ready", "models", "progress", "result", "error", "cancelled", "bye")
 FINAL_EVENTS = ("ready", "models", "result", "error", "cancelled", "bye")
 
