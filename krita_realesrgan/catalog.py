@@ -23,7 +23,7 @@ class ModelInfo:
     url: str               # official download
     bytes: Optional[int]   # release file size
     sha256: Optional[str]  # release file hash
-    arch: str              # spandrel architecture id ("ESRGAN" = RRDBNet, "RealESRGAN Compact" = SRVGGNetCompact)
+    arch: str              # spandrel architecture id ("ESRGAN" = RRDBNet, "Compact" = SRVGGNetCompact)
     scale: int             # native scale of the network
     purpose: str           # one line for menus and --list-models
     kind: str              # "photo" | "anime" | "general": used to pick a model by content
@@ -56,7 +56,7 @@ _MODELS = (
         url=f"{RELEASES}/v0.2.5.0/realesr-animevideov3.pth",
         bytes=2504012,
         sha256="b8a8376811077954d82ca3fcf476f1ac3da3e8a68a4f4d71363008000a18b75d",
-        arch="RealESRGAN Compact",
+        arch="Compact",
         scale=4,
         purpose="Small and fast; anime, illustration and video frames",
         kind="anime",
@@ -92,7 +92,7 @@ _MODELS = (
         url=f"{RELEASES}/v0.2.5.0/realesr-general-x4v3.pth",
         bytes=4885111,
         sha256="8dc7edb9ac80ccdc30c3a5dca6616509367f05fbc184ad95b731f05bece96292",
-        arch="RealESRGAN Compact",
+        arch="Compact",
         scale=4,
         purpose="Small general model for any picture, with a denoise-strength slider",
         kind="general",
@@ -104,7 +104,7 @@ _MODELS = (
         url=f"{RELEASES}/v0.2.5.0/realesr-general-wdn-x4v3.pth",
         bytes=4885111,
         sha256="1641f8c4464b9f097c9fdda5589273713f67cf59f3d909e0bd688f0cee269dca",
-        arch="RealESRGAN Compact",
+        arch="Compact",
         scale=4,
         purpose="Weak-denoise twin of realesr-general-x4v3 (used for its denoise strength)",
         kind="general",

@@ -1,12 +1,13 @@
 """The engine's front door: ``Upscaler`` keeps models warm and runs the pipeline.
 
-    decode -> normalise (dtype, channels, alpha) -> plan tiles -> run model -> blend -> restore dtype -> resample
+    normalise (dtype, channels, alpha) -> plan tiles -> run model -> blend -> restore dtype -> resample
 
 Arrays are numpy, HxW (grey) or HxWxC, channel order grey[A]/RGB[A], with the dtype named by a ``PixelFormat``
 (never guessed from the values). The output has the input's dtype and channel layout.
 """
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,10 +15,19 @@ from typing import Callable, List, Optional
 
 import numpy as np
 
-from .formats import PixelFormat, UpscaleOptions
+from . import devices, pixels, resample
+from .errors import EngineError, Kind
+from .formats import NO_TILING, PixelFormat, UpscaleOptions
+from .geometry import Extent
+from .models import LoadedModel, ModelStore
+from .runner import TileOutOfMemory, run_planes
+from .tiling import TilePlan
 
 Progress = Callable[[int, int], None]   # (tiles done, tiles total), over all network passes
 Cancel = Callable[[], bool]             # polled between tiles; True -> raise errors.Cancelled
+
+MIN_TILE = 32          # below this, out-of-memory is reported instead of halving again
+_TILE_STEP = 16
 
 
 @dataclass
@@ -29,17 +39,135 @@ class UpscaleResult:
     seconds: float
 
 
+def network_passes(source: Extent, target: Extent, scale: int) -> int:
+    """How often to run a network of ``scale`` so its output is at least as large as ``target``."""
+    factor = max(target.width / source.width, target.height / source.height)
+    passes = 1
+    while scale ** passes < factor - 1e-9:
+        passes += 1
+    return passes
+
+
+def auto_tile(model: LoadedModel, extent: Extent, batch: int) -> int:
+    """The largest tile edge whose activations fit the device's memory budget; 0 when the whole image fits."""
+    pixels_fit = model.placement.tile_budget_bytes() / (model.bytes_per_pixel * batch)
+    edge = int(math.sqrt(max(pixels_fit, 0)))
+    if edge >= max(extent):
+        return 0
+    return max(MIN_TILE * 2, edge // _TILE_STEP * _TILE_STEP)
+
+
+class _Counter:
+    def __init__(self, callback: Optional[Progress]):
+        self.callback, self.done, self.total = callback, 0, 0
+
+    def tick(self) -> None:
+        self.done += 1
+        if self.callback is not None:
+            self.callback(self.done, max(self.total, self.done))
+
+
+class _FloatSink:
+    """Collects whole float planes (between network passes)."""
+
+    def __init__(self, extent: Extent, channels: List[int]):
+        self.planes = [np.empty((extent.height, extent.width, c), np.float32) for c in channels]
+
+    def __call__(self, y0: int, rows: List[np.ndarray]) -> None:
+        for plane, part in zip(self.planes, rows):
+            plane[y0:y0 + part.shape[0]] = part
+
+
+class _FormatSink:
+    """Stores finished rows straight in the output format, so no full-size float image is ever held."""
+
+    def __init__(self, extent: Extent, fmt: PixelFormat, alpha: Optional[np.ndarray]):
+        self.fmt, self.alpha = fmt, alpha  # alpha: an already upscaled float plane (cheap alpha mode)
+        self.image = np.empty((extent.height, extent.width, fmt.channels), fmt.dtype)
+
+    def __call__(self, y0: int, rows: List[np.ndarray]) -> None:
+        height = rows[0].shape[0]
+        alpha = rows[1] if len(rows) > 1 else (self.alpha[y0:y0 + height] if self.alpha is not None else None)
+        values = rows[0] if alpha is None else np.concatenate([rows[0], alpha], axis=2)
+        self.image[y0:y0 + height] = pixels.from_float(values, self.fmt.dtype)
+
+    @property
+    def planes(self):
+        return self.image
+
+
 class Upscaler:
     """Runs upscales; keeps recently used models loaded. One instance per process (the worker, the CLI)."""
 
     def __init__(self, weights_dir: Optional[Path] = None):
-        raise NotImplementedError
-
-    def upscale(self, image: np.ndarray, fmt: PixelFormat, options: UpscaleOptions,
-                progress: Optional[Progress] = None, cancel: Optional[Cancel] = None) -> UpscaleResult:
-        raise NotImplementedError
+        self.models = ModelStore(weights_dir)
 
     def model_status(self) -> List[dict]:
         """Every listed catalog model plus any extra weight files found: name, file, path, available, scale,
         purpose, kind. For the plugins' model list (greyed when unavailable)."""
-        raise NotImplementedError
+        return self.models.status()
+
+    def upscale(self, image: np.ndarray, fmt: PixelFormat, options: UpscaleOptions,
+                progress: Optional[Progress] = None, cancel: Optional[Cancel] = None) -> UpscaleResult:
+        started = time.perf_counter()
+        extent = pixels.check_image(image, fmt)
+        placement = devices.choose(options.device, options.precision)
+        model = self.models.get(options.model, options.denoise, placement)
+        target = options.output_extent(extent, model.scale)
+        passes = network_passes(extent, target, model.scale)
+        native = extent * (model.scale ** passes)
+
+        planes = pixels.split(image, fmt)
+        if planes.alpha is not None and options.fill_transparent:
+            planes.colour = pixels.fill_transparent(planes.colour, planes.alpha)
+        through_network = [planes.colour]
+        cheap_alpha = None
+        if planes.alpha is not None:
+            if options.alpha == "network":
+                through_network.append(planes.alpha)
+            else:
+                cheap_alpha = resample.linear(planes.alpha, native)
+
+        counter = _Counter(progress)
+        tile = options.tile
+        for index in range(passes):
+            last = index == passes - 1
+            size = extent * (model.scale ** (index + 1))
+            make_sink = (lambda: _FormatSink(size, fmt, cheap_alpha)) if last else (
+                lambda: _FloatSink(size, [p.shape[2] for p in through_network]))
+            through_network, tile = self._run_pass(model, through_network, tile, make_sink, counter, cancel,
+                                                   remaining_passes=passes - index - 1)
+        output = resample.to_size(through_network, target)
+        if fmt.channels == 1:
+            output = output[:, :, 0]
+        return UpscaleResult(np.ascontiguousarray(output), placement.name, placement.precision, tile,
+                             time.perf_counter() - started)
+
+    def _run_pass(self, model: LoadedModel, planes: List[np.ndarray], tile: int, make_sink, counter: _Counter,
+                  cancel: Optional[Cancel], remaining_passes: int):
+        extent = Extent(planes[0].shape[1], planes[0].shape[0])
+        if tile == NO_TILING:
+            edge = 0
+        elif tile == 0:
+            edge = auto_tile(model, extent, len(planes))
+        else:
+            edge = tile
+        done_before = counter.done
+        while True:
+            plan = TilePlan.make(extent, model.scale, edge, model.margin)
+            # later passes run on bigger images: a rough count keeps the progress total honest
+            counter.total = done_before + plan.count * (1 + remaining_passes * model.scale ** 2)
+            sink = make_sink()
+            try:
+                run_planes(model, planes, plan, model.placement, sink, counter.tick, cancel)
+                return sink.planes, (edge if plan.count > 1 else 0)
+            except TileOutOfMemory:
+                counter.done = done_before
+                current = plan.tile_extent
+                edge = max(current) // 2 // _TILE_STEP * _TILE_STEP
+                if edge < MIN_TILE or tile == NO_TILING:
+                    raise EngineError(
+                        Kind.OUT_OF_MEMORY,
+                        "Not enough memory to upscale this image, even in small tiles. Close other programs, "
+                        "use a smaller model, or choose the CPU (more memory) instead of the GPU.",
+                        f"out of memory at tile {max(current)} on {model.placement.name}") from None

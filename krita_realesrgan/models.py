@@ -1,0 +1,206 @@
+"""Finding, safely reading, blending and loading model weights (through spandrel).
+
+* ``resolve``: a catalog name or a file path -> the weight file(s) on disk, or a clear error saying how to get them.
+* ``read_state_dict``: ``.safetensors``, or ``.pth`` with ``torch.load(weights_only=True)`` — a pickle that
+  wants to run code is refused, never executed. ``params_ema`` is preferred over ``params`` like the reference.
+* ``blend``: per-tensor ``s*A + (1-s)*B`` (the reference's denoise strength, "DNI").
+* ``ModelStore``: loads through spandrel (which detects the architecture), places it on a device, and keeps the
+  most recently used models warm.
+"""
+from __future__ import annotations
+
+import pickle
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+import torch
+
+from . import catalog
+from .devices import Placement
+from .errors import INSTALL_HINT, EngineError, Kind
+
+WEIGHT_SUFFIXES = (".pth", ".pt", ".ckpt", ".safetensors")
+
+# How far (input pixels) an output pixel's value depends on its neighbourhood, per architecture; used as the
+# tile margin. Compact is computed exactly from its layer count; the others have very large receptive fields
+# whose far reach is negligible, so a fixed margin is used (the reference uses 10).
+_MARGIN_CAP = 24
+_DEFAULT_MARGIN = 16
+
+# Rough activation bytes per input pixel per image at float32, for choosing a tile size from free memory.
+_BYTES_PER_PIXEL = {"Compact": 2_000, "ESRGAN": 12_000}
+_DEFAULT_BYTES_PER_PIXEL = 40_000
+
+
+@dataclass
+class LoadedModel:
+    key: Tuple
+    name: str
+    descriptor: object        # spandrel ImageModelDescriptor, on its device, in eval mode
+    arch: str
+    scale: int
+    margin: int               # tile margin (>= receptive reach where that is practical)
+    bytes_per_pixel: float    # activation estimate per input pixel per batch image, at this precision
+    placement: Placement
+
+
+def weights_dirs(explicit: Optional[Path] = None) -> List[Path]:
+    from .paths import read_config
+    return [Path(explicit)] if explicit is not None else [read_config().weights]
+
+
+def _find(names: Iterable[str], dirs: Sequence[Path]) -> Optional[Path]:
+    for folder in dirs:
+        for name in names:
+            candidate = folder / name
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def resolve(model: str, dirs: Sequence[Path]) -> Tuple[str, Path, Optional[catalog.ModelInfo]]:
+    """(display name, weight file, catalog entry or None) for a catalog name, a file name in a weights folder,
+    or a path."""
+    info = catalog.get(model)
+    if info is not None:
+        found = _find(info.local_names, dirs)
+        if found is None:
+            raise EngineError(
+                Kind.WEIGHTS_MISSING,
+                f"The weights of {info.name} are not installed. Get them with: "
+                + INSTALL_HINT.format(models=info.name),
+                f"looked for {', '.join(info.local_names)} in {', '.join(map(str, dirs))}")
+        return info.name, found, info
+    path = Path(model).expanduser()
+    if path.is_file():
+        return path.stem, path, None
+    found = _find([model] + [model + s for s in WEIGHT_SUFFIXES], dirs)
+    if found is not None:
+        return found.stem, found, None
+    names = ", ".join(m.name for m in catalog.listed())
+    raise EngineError(Kind.UNKNOWN_MODEL, f"Unknown model {model!r}: not a catalog model ({names}) "
+                      "and not a weights file.", f"searched {', '.join(map(str, dirs))}")
+
+
+def read_state_dict(path: Path) -> Dict[str, torch.Tensor]:
+    """Read a weights file without ever running code from it."""
+    path = Path(path)
+    try:
+        if path.suffix.lower() == ".safetensors":
+            from safetensors.torch import load_file
+            data = load_file(str(path), device="cpu")
+        else:
+            data = torch.load(str(path), map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as error:
+        raise EngineError(Kind.UNSAFE_FILE, f"{path.name} was refused: it is not a plain weights file (loading it "
+                          "would run code stored inside it).", f"{path}: {error}") from error
+    except Exception as error:  # noqa: BLE001 - torch/zip/safetensors raise many types for a bad file
+        raise EngineError(Kind.BAD_WEIGHTS, f"{path.name} is not a readable weights file (damaged or "
+                          "incomplete download?).", f"{path}: {type(error).__name__}: {error}") from error
+    return _unwrap(data, path)
+
+
+def _unwrap(data, path: Path) -> Dict[str, torch.Tensor]:
+    if isinstance(data, dict):
+        for key in ("params_ema", "params", "state_dict", "model"):
+            inner = data.get(key)
+            if isinstance(inner, dict) and inner:
+                data = inner
+                break
+    if not isinstance(data, dict) or not data or not all(isinstance(v, torch.Tensor) for v in data.values()):
+        raise EngineError(Kind.BAD_WEIGHTS, f"{path.name} holds no network weights.", str(path))
+    return data
+
+
+def blend(strong: Dict[str, torch.Tensor], weak: Dict[str, torch.Tensor], strength: float) -> Dict[str, torch.Tensor]:
+    """``strength * strong + (1 - strength) * weak`` per tensor (the networks must have the same layout)."""
+    if strong.keys() != weak.keys() or any(strong[k].shape != weak[k].shape for k in strong):
+        raise EngineError(Kind.BAD_WEIGHTS, "The two denoise models do not have the same layout.")
+    return {k: strength * strong[k].float() + (1.0 - strength) * weak[k].float() for k in strong}
+
+
+def _margin(arch: str, state: Dict[str, torch.Tensor]) -> int:
+    if arch == "Compact":
+        convolutions = sum(1 for k, v in state.items() if k.endswith("weight") and v.ndim == 4)
+        return min(convolutions, _MARGIN_CAP + 8)  # 3x3 convolutions: one pixel of reach each
+    return _DEFAULT_MARGIN if arch != "ESRGAN" else _MARGIN_CAP
+
+
+def build(state: Dict[str, torch.Tensor], name: str, placement: Placement, key: Tuple = ()) -> LoadedModel:
+    import spandrel
+    try:
+        descriptor = spandrel.ModelLoader().load_from_state_dict(state)
+    except Exception as error:  # noqa: BLE001 - spandrel raises several types for unknown layouts
+        raise EngineError(Kind.BAD_WEIGHTS, f"{name} is not an upscaling network that can be recognised.",
+                          f"{type(error).__name__}: {error}") from error
+    if not isinstance(descriptor, spandrel.ImageModelDescriptor) or descriptor.input_channels != 3 \
+            or descriptor.output_channels != 3:
+        raise EngineError(Kind.BAD_WEIGHTS, f"{name} is not an RGB image-to-image upscaler "
+                          f"({descriptor.architecture.name}, purpose {descriptor.purpose}).")
+    if placement.precision == "fp16" and not descriptor.supports_half:
+        raise EngineError(Kind.DEVICE, f"{descriptor.architecture.name} does not support fp16; use fp32.")
+    if placement.precision == "bf16" and not descriptor.supports_bfloat16:
+        raise EngineError(Kind.DEVICE, f"{descriptor.architecture.name} does not support bf16; use fp32.")
+    arch = descriptor.architecture.id
+    descriptor.to(placement.device).eval()
+    descriptor.to(placement.dtype)
+    descriptor.model.to(memory_format=torch.channels_last)
+    per_pixel = _BYTES_PER_PIXEL.get(arch, _DEFAULT_BYTES_PER_PIXEL) * (2 if placement.precision == "fp32" else 1) / 2
+    return LoadedModel(key, name, descriptor, arch, int(descriptor.scale), _margin(arch, state), per_pixel,
+                       placement)
+
+
+class ModelStore:
+    """Loads models on demand and keeps the ``capacity`` most recently used ones."""
+
+    def __init__(self, weights_dir: Optional[Path] = None, capacity: int = 2):
+        self.dirs = weights_dirs(weights_dir)
+        self.capacity = capacity
+        self._cache: "OrderedDict[Tuple, LoadedModel]" = OrderedDict()
+
+    def get(self, model: str, denoise: Optional[float], placement: Placement) -> LoadedModel:
+        name, path, info = resolve(model, self.dirs)
+        partner = None
+        if info is not None and info.denoise_partner and denoise is not None and denoise < 1.0:
+            partner = resolve(info.denoise_partner, self.dirs)[1]
+        else:
+            denoise = None
+        key = (str(path), path.stat().st_mtime_ns, str(partner), denoise, placement)
+        if key in self._cache:
+            self._cache.move_to_end(key)
+            return self._cache[key]
+        state = read_state_dict(path)
+        if partner is not None:
+            state = blend(state, read_state_dict(partner), float(denoise))
+        while len(self._cache) >= self.capacity:
+            self._cache.popitem(last=False)
+            placement.release_cache()
+        loaded = build(state, name, placement, key)
+        self._cache[key] = loaded
+        return loaded
+
+    def status(self) -> List[dict]:
+        """Every listed catalog model and every other weights file found, with availability."""
+        rows = []
+        known = set()
+        for info in catalog.listed():
+            needed = catalog.required_files(info.name)
+            found = [_find(m.local_names, self.dirs) for m in needed]
+            known.update(m.local_names for m in needed)
+            rows.append({"name": info.name, "file": info.file, "scale": info.scale, "purpose": info.purpose,
+                         "kind": info.kind, "arch": info.arch, "catalog": True,
+                         "available": all(found), "path": str(found[0]) if found[0] else None,
+                         "denoise": info.denoise_partner is not None and all(found),
+                         "install_hint": INSTALL_HINT.format(models=info.name)})
+        taken = {name for names in known for name in names}
+        for folder in self.dirs:
+            if not folder.is_dir():
+                continue
+            for path in sorted(folder.iterdir()):
+                if path.suffix.lower() in WEIGHT_SUFFIXES and path.name not in taken and path.is_file():
+                    rows.append({"name": path.stem, "file": path.name, "scale": None, "purpose": "user model",
+                                 "kind": "unknown", "arch": None, "catalog": False, "available": True,
+                                 "path": str(path), "denoise": False, "install_hint": None})
+        return rows
