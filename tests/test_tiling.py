@@ -1,0 +1,76 @@
+"""Tile planning and blending windows (pure numpy, no network)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from krita_realesrgan.geometry import Bounds, Extent
+from krita_realesrgan.tiling import BandBlender, TilePlan, axis_windows, even_spans
+
+
+@pytest.mark.parametrize("length,tile,overlap", [(179, 64, 44), (1000, 256, 44), (257, 256, 44), (50, 64, 44),
+                                                 (2000, 512, 56), (97, 45, 44)])
+def test_spans_are_even_cover_and_overlap(length, tile, overlap):
+    spans = even_spans(length, tile, overlap)
+    assert spans[0].start == 0 and spans[-1].stop == length
+    assert len({s.length for s in spans}) == 1, "all tiles have the same size"
+    assert all(s.length <= max(tile, 1) or len(spans) == 1 for s in spans)
+    for a, b in zip(spans, spans[1:]):
+        assert b.start > a.start
+        assert a.stop - b.start >= overlap - 1  # rounding of the start positions may take one pixel
+    # fewest tiles: one tile fewer could not cover the length with that overlap
+    n = len(spans)
+    if n > 1:
+        assert (n - 1) * tile - (n - 2) * overlap < length
+
+
+def test_single_span_when_tile_covers_everything():
+    (span,) = even_spans(100, 100, 10)
+    assert (span.start, span.stop, span.fade_in, span.fade_out) == (0, 100, False, False)
+
+
+@pytest.mark.parametrize("scale", [1, 2, 4])
+def test_windows_sum_to_one_and_skip_the_margin(scale):
+    margin, ramp = 6, 8
+    spans = even_spans(200, 60, 2 * margin + ramp)
+    windows = axis_windows(spans, scale, margin, ramp)
+    total = np.zeros(200 * scale)
+    for span, w in zip(spans, windows):
+        total[span.start * scale:span.stop * scale] += w
+        if span.fade_in:  # the margin next to an inner edge never contributes
+            assert np.all(w[:margin * scale] == 0)
+        if span.fade_out:
+            assert np.all(w[-margin * scale:] == 0)
+    np.testing.assert_allclose(total, 1.0, atol=1e-6)
+
+
+def test_band_blender_reassembles_an_image_exactly():
+    """Blending tiles cut from a known image (scale 2, tiles = nearest-upscaled crops) gives that image back."""
+    rng = np.random.default_rng(1)
+    source = rng.random((70, 90, 3), dtype=np.float32)
+    target = source.repeat(2, axis=0).repeat(2, axis=1)
+    plan = TilePlan.make(Extent(90, 70), scale=2, tile=32, margin=4, ramp=6)
+    assert plan.count > 4
+    out = np.full_like(target, np.nan)
+
+    def emit(y0, rows):
+        assert np.all(np.isnan(out[y0:y0 + rows[0].shape[0]])), "each row is emitted once"
+        out[y0:y0 + rows[0].shape[0]] = rows[0]
+
+    blender = BandBlender(plan, [3], emit)
+    for row, tiles in plan.row_tiles():
+        blender.start_row(row)
+        for tile in tiles:
+            blender.add(tile, [target[tile.target.slices]])
+    blender.finish()
+    np.testing.assert_allclose(out, target, atol=1e-5)
+
+
+def test_bounds_helpers():
+    b = Bounds(10, 20, 30, 40)
+    assert b.scaled(2) == Bounds(20, 40, 60, 80)
+    assert b.padded(5) == Bounds(5, 15, 40, 50)
+    assert b.padded(15).clamped(Extent(50, 50)) == Bounds(0, 5, 50, 45)
+    assert b.intersection(Bounds(100, 100, 5, 5)).is_empty
+    assert Bounds(0, 0, 100, 100).contains(b) and not b.contains(Bounds(0, 0, 100, 100))
+    assert Extent(179, 100).scaled(0.5) == Extent(89, 50)
