@@ -82,9 +82,21 @@ def choose(device: str = "auto", precision: str = "auto") -> Placement:
     if precision == "fp16" and target.type == "cpu":
         # float16 convolutions on the CPU are tens of times slower than float32 (and no more exact)
         raise EngineError(Kind.DEVICE, "Half precision (fp16) is for GPUs; on the CPU use fp32 or bf16.")
+    if precision == "bf16" and target.type == "cpu" and not cpu_has_bfloat16():
+        # without AVX512-BF16/AMX, bfloat16 convolutions are emulated: about 8x slower than fp32 (bench/)
+        raise EngineError(Kind.DEVICE, "This CPU has no bfloat16 instructions (bf16 would be about 8x slower "
+                          "than fp32 here); use fp32.")
     if precision not in _DTYPES:
         raise EngineError(Kind.DEVICE, f"Unknown precision {precision!r}.")
     return Placement(target, precision)
+
+
+def cpu_has_bfloat16() -> bool:
+    """Whether this CPU runs bfloat16 convolutions natively (AVX512-BF16 or AMX)."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
 
 
 def is_out_of_memory(error: BaseException) -> bool:

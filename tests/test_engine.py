@@ -189,7 +189,13 @@ def test_nan_and_out_of_range_floats_are_clamped(upscaler):
     assert np.isfinite(result).all() and result.min() >= 0 and result.max() <= 1
 
 
-def test_bfloat16_close_to_float32(upscaler, cartoon):
+def test_bfloat16_close_to_float32(upscaler, cartoon, monkeypatch):
+    from krita_realesrgan import devices
+    if not devices.cpu_has_bfloat16():
+        with pytest.raises(EngineError) as error:
+            devices.choose("cpu", "bf16")
+        assert error.value.kind == Kind.DEVICE and "bfloat16" in error.value.message
+        monkeypatch.setattr(devices, "cpu_has_bfloat16", lambda: True)  # still check the numbers (slowly)
     fmt = PixelFormat("uint8", 3)
     crop = np.ascontiguousarray(cartoon[:64, :64])
     fp32 = upscaler.upscale(crop, fmt, UpscaleOptions(precision="fp32")).image
