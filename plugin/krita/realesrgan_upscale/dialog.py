@@ -1,0 +1,132 @@
+"""The options dialog: model, scale (with the resulting pixel size), denoise strength, tile size, device."""
+from __future__ import annotations
+
+from typing import List, Optional
+
+from PyQt5.QtCore import Qt
+from PyQt5.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout,
+                             QHBoxLayout, QLabel, QSlider, QSpinBox, QVBoxLayout, QWidget)
+
+from .i18n import tr
+from .krita_realesrgan.geometry import Extent
+from .model_list import ModelEntry
+from .settings import DEVICES, MAX_SCALE, MIN_SCALE, Choices, result_extent
+
+MODE_IMAGE, MODE_ENHANCE, MODE_NEW_DOCUMENT = "image", "enhance", "new_document"
+TITLES = {MODE_IMAGE: "Upscale image with AI", MODE_ENHANCE: "Enhance layer / selection with AI",
+          MODE_NEW_DOCUMENT: "Upscale selection to new document"}
+DEVICE_LABELS = {"auto": "Automatic (GPU when available)", "cpu": "CPU", "cuda": "NVIDIA GPU (CUDA)",
+                 "mps": "Apple GPU (Metal)"}
+
+
+class UpscaleDialog(QDialog):
+    def __init__(self, mode: str, choices: Choices, entries: List[ModelEntry], source: Extent,
+                 parent: Optional[QWidget] = None):
+        super().__init__(parent)
+        self.mode, self.entries, self.source = mode, entries, source
+        self._remembered_scale = choices.scale  # Enhance shows 1x but must not forget the last scale
+        self.setWindowTitle(tr(TITLES[mode]))
+        form = QFormLayout()
+
+        self.model = QComboBox()
+        for index, entry in enumerate(entries):
+            self.model.addItem(entry.label if entry.available else tr("{name} (not installed)").format(
+                name=entry.label), entry.value)
+            self.model.setItemData(index, entry.description, Qt.ToolTipRole)
+            if not entry.available:
+                self.model.model().item(index).setEnabled(False)
+        self.model_hint = QLabel()
+        self.model_hint.setWordWrap(True)
+        form.addRow(tr("Model:"), self.model)
+        form.addRow("", self.model_hint)
+
+        self.scale = QDoubleSpinBox()
+        self.scale.setRange(MIN_SCALE, MAX_SCALE)
+        self.scale.setDecimals(2)
+        self.scale.setSingleStep(0.5)
+        self.scale.setSuffix(" ×")
+        self.size_label = QLabel()
+        if mode == MODE_ENHANCE:
+            self.scale.setValue(1.0)
+            self.scale.setEnabled(False)
+            self.scale.setToolTip(tr("Enhance keeps the size: the image is upscaled, then resampled back."))
+        form.addRow(tr("Scale:"), self.scale)
+        form.addRow(tr("Result size:"), self.size_label)
+
+        self.denoise = QSlider(Qt.Horizontal)
+        self.denoise.setRange(0, 100)
+        self.denoise_value = QLabel()
+        denoise_row = QHBoxLayout()
+        denoise_row.addWidget(self.denoise)
+        denoise_row.addWidget(self.denoise_value)
+        self.denoise_box = QWidget()
+        self.denoise_box.setLayout(denoise_row)
+        denoise_row.setContentsMargins(0, 0, 0, 0)
+        self.denoise_label = QLabel(tr("Denoise strength:"))
+        form.addRow(self.denoise_label, self.denoise_box)
+
+        self.tile = QSpinBox()
+        self.tile.setRange(0, 4096)
+        self.tile.setSingleStep(64)
+        self.tile.setSpecialValueText(tr("Automatic"))
+        self.tile.setSuffix(" px")
+        self.tile.setToolTip(tr("Smaller tiles need less memory; automatic picks the largest that fits."))
+        form.addRow(tr("Tile size:"), self.tile)
+
+        self.device = QComboBox()
+        for device in DEVICES:
+            self.device.addItem(tr(DEVICE_LABELS[device]), device)
+        form.addRow(tr("Device:"), self.device)
+
+        self.use_merged = QCheckBox(tr("Use the merged visible image instead of the active layer"))
+        if mode == MODE_IMAGE:
+            form.addRow("", self.use_merged)
+
+        self.buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.buttons)
+
+        self._show(choices)
+        self.model.currentIndexChanged.connect(self._update)
+        self.scale.valueChanged.connect(self._update)
+        self.denoise.valueChanged.connect(self._update)
+        self._update()
+
+    def _show(self, choices: Choices) -> None:
+        values = [entry.value for entry in self.entries]
+        available = [entry.value for entry in self.entries if entry.available]
+        wanted = choices.model if choices.model in available else (available[0] if available else choices.model)
+        if wanted in values:
+            self.model.setCurrentIndex(values.index(wanted))
+        if self.mode != MODE_ENHANCE:
+            self.scale.setValue(choices.scale)
+        self.denoise.setValue(int(round(choices.denoise * 100)))
+        self.tile.setValue(choices.tile)
+        self.device.setCurrentIndex(max(0, self.device.findData(choices.device)))
+        self.use_merged.setChecked(choices.use_merged)
+
+    def _entry(self) -> Optional[ModelEntry]:
+        index = self.model.currentIndex()
+        return self.entries[index] if 0 <= index < len(self.entries) else None
+
+    def _update(self, *_):
+        entry = self._entry()
+        self.model_hint.setText(entry.description if entry else tr("No models found. Run the installer."))
+        denoise = bool(entry and entry.uses_denoise)
+        self.denoise_label.setVisible(denoise)
+        self.denoise_box.setVisible(denoise)
+        self.denoise_value.setText(f"{self.denoise.value() / 100:.2f}")
+        size = self.source if self.mode == MODE_ENHANCE else result_extent(self.source, self.scale.value())
+        self.size_label.setText(tr("{w} × {h} px (from {sw} × {sh} px)").format(
+            w=size.width, h=size.height, sw=self.source.width, sh=self.source.height))
+        self.buttons.button(QDialogButtonBox.Ok).setEnabled(bool(entry and entry.available))
+
+    def choices(self) -> Choices:
+        entry = self._entry()
+        return Choices(model=entry.value if entry else "",
+                       scale=self._remembered_scale if self.mode == MODE_ENHANCE else self.scale.value(),
+                       denoise=self.denoise.value() / 100.0, tile=self.tile.value(),
+                       device=self.device.currentData(), use_merged=self.use_merged.isChecked()).normalised()

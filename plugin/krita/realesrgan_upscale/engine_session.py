@@ -1,0 +1,64 @@
+"""One engine worker for the whole Krita session: started on first use, then reused (the model stays loaded)."""
+from __future__ import annotations
+
+from typing import Callable, List, Optional, Tuple
+
+from .i18n import tr
+from .jobs import run_in_background, wait_for_job
+from .krita_realesrgan import paths
+from .krita_realesrgan.errors import EngineError, Kind
+from .krita_realesrgan.formats import PixelFormat, UpscaleOptions
+from .krita_realesrgan.geometry import Extent
+
+
+def _default_client():
+    from .krita_realesrgan.client import EngineClient
+    return EngineClient(log_path=paths.log_file())
+
+
+class EngineSession:
+    def __init__(self, make_client: Callable[[], object] = _default_client, parent=None):
+        self._make_client = make_client
+        self._client = None
+        self.parent = parent  # the window progress dialogs belong to
+
+    @property
+    def started(self) -> bool:
+        return self._client is not None
+
+    def client(self):
+        if self._client is None:
+            client = self._make_client()
+            run_in_background(client.start, tr("Starting the upscaling engine…"), self.parent)
+            self._client = client
+        return self._client
+
+    def models(self) -> Optional[List[dict]]:
+        """The worker's model list when it is already running (never starts it)."""
+        if self._client is None:
+            return None
+        try:
+            return self._client.models()
+        except EngineError:
+            self.close()
+            return None
+
+    def upscale(self, pixels: bytes, fmt: PixelFormat, extent: Extent, options: UpscaleOptions,
+                action: str) -> Tuple[bytes, Extent]:
+        """Run one upscale with a progress dialog; raises EngineError / Cancelled."""
+        client = self.client()
+        try:
+            job = client.submit(pixels, fmt, extent, options)
+            return wait_for_job(job, action, self.parent)
+        except EngineError as error:
+            if error.kind in (Kind.WORKER_DIED, Kind.ENGINE_MISSING):
+                self.close()
+            raise
+
+    def close(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            try:
+                client.close()
+            except Exception:  # a dead worker cannot be closed politely; nothing else to do
+                pass

@@ -1,0 +1,76 @@
+"""The dialog's choices and how they are remembered in Krita's settings. Pure Python.
+
+Krita stores settings as strings (``Krita.writeSetting(group, name, value)``); ``load`` never fails on a bad or
+old value: it falls back to the default for that field.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from typing import Callable, Optional
+
+from .krita_realesrgan import catalog
+from .krita_realesrgan.formats import AUTO_TILE, UpscaleOptions
+from .krita_realesrgan.geometry import Extent
+
+GROUP = "realesrgan_upscale"
+MIN_SCALE, MAX_SCALE = 1.0, 16.0
+MIN_TILE = 16
+DEVICES = ("auto", "cpu", "cuda", "mps")
+
+Reader = Callable[[str, str, str], str]      # (group, name, default) -> value
+Writer = Callable[[str, str, str], None]     # (group, name, value)
+
+
+@dataclass(frozen=True)
+class Choices:
+    model: str = catalog.DEFAULT_MODEL
+    scale: float = 4.0
+    denoise: float = 0.5         # only used by models with a denoise twin (realesr-general-x4v3)
+    tile: int = AUTO_TILE        # 0 = automatic
+    device: str = "auto"
+    use_merged: bool = False     # "Upscale image": the merged visible image instead of the active layer
+
+    def normalised(self) -> "Choices":
+        tile = 0 if self.tile <= 0 else max(MIN_TILE, int(self.tile))
+        return replace(self, scale=min(MAX_SCALE, max(MIN_SCALE, float(self.scale))),
+                       denoise=min(1.0, max(0.0, float(self.denoise))), tile=tile,
+                       device=self.device if self.device in DEVICES else "auto")
+
+    def uses_denoise(self) -> bool:
+        info = catalog.get(self.model)
+        return bool(info and info.denoise_partner)
+
+    def options(self, target: Optional[Extent] = None) -> UpscaleOptions:
+        """The engine options for these choices; ``target`` fixes the exact output size."""
+        return UpscaleOptions(model=self.model, scale=None if target else self.scale, target=target,
+                              tile=self.tile, device=self.device,
+                              denoise=self.denoise if self.uses_denoise() else None)
+
+
+def result_extent(source: Extent, scale: float) -> Extent:
+    """The pixel size an upscale by ``scale`` produces (the engine's own rounding)."""
+    return source.scaled(scale)
+
+
+_PARSERS = {"model": str, "scale": float, "denoise": float, "tile": int, "device": str,
+            "use_merged": lambda text: {"true": True, "false": False}[text.lower()]}
+
+
+def load(read: Reader) -> Choices:
+    defaults = Choices()
+    values = {}
+    for field in fields(Choices):
+        text = read(GROUP, field.name, "")
+        if not text:
+            continue
+        try:
+            values[field.name] = _PARSERS[field.name](text)
+        except (ValueError, KeyError):
+            continue
+    return replace(defaults, **values).normalised()
+
+
+def save(choices: Choices, write: Writer) -> None:
+    for field in fields(Choices):
+        value = getattr(choices, field.name)
+        write(GROUP, field.name, ("true" if value else "false") if isinstance(value, bool) else str(value))

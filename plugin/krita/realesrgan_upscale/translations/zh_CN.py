@@ -1,0 +1,70 @@
+"""Simplified Chinese (简体中文) UI strings."""
+
+STRINGS = {
+    # actions and dialog titles
+    "Upscale image with AI": "AI 放大图像",
+    "Enhance layer / selection with AI": "AI 增强图层/选区",
+    "Upscale selection to new document": "AI 放大选区到新文档",
+    "Real-ESRGAN": "Real-ESRGAN",
+    # dialog
+    "Model:": "模型：",
+    "Scale:": "放大倍数：",
+    "Result size:": "结果尺寸：",
+    "Denoise strength:": "降噪强度：",
+    "Tile size:": "分块大小：",
+    "Device:": "设备：",
+    "Automatic": "自动",
+    "Automatic (GPU when available)": "自动（有显卡时使用显卡）",
+    "CPU": "CPU",
+    "NVIDIA GPU (CUDA)": "NVIDIA 显卡（CUDA）",
+    "Apple GPU (Metal)": "苹果显卡（Metal）",
+    "Use the merged visible image instead of the active layer": "使用合并后的可见图像，而不是当前图层",
+    "Enhance keeps the size: the image is upscaled, then resampled back.": "增强会保持尺寸：先放大，再缩放回原尺寸。",
+    "Smaller tiles need less memory; automatic picks the largest that fits.": "分块越小占用内存越少；自动会选择能放下的最大分块。",
+    "{w} × {h} px (from {sw} × {sh} px)": "{w} × {h} 像素（原 {sw} × {sh} 像素）",
+    "{name} (not installed)": "{name}（未安装）",
+    "No models found. Run the installer.": "未找到模型。请运行安装程序。",
+    "Not installed. Get it with: python3 installer.py --models {name}":
+        "未安装。安装方法：python3 installer.py --models {name}",
+    "Your own weights file: {path}": "自定义权重文件：{path}",
+    # model purposes (from the catalog)
+    "Small and fast; anime, illustration and video frames": "小巧快速；适合动漫、插画和视频帧",
+    "Best for photos (large, slow)": "照片效果最好（体积大，较慢）",
+    "Anime and illustration stills (medium size)": "动漫和插画静态图（中等大小）",
+    "Small general model for any picture, with a denoise-strength slider": "适用于各种图片的小型通用模型，可调降噪强度",
+    "Photos at x2 (large)": "照片 2 倍放大（体积大）",
+    # progress
+    "Cancel": "取消",
+    "Cancelling…": "正在取消…",
+    "Starting the upscaling engine…": "正在启动放大引擎…",
+    "Upscale image": "放大图像",
+    "Enhance": "增强",
+    "Upscale selection": "放大选区",
+    "{action}: starting…": "{action}：正在开始…",
+    "{action}: tile {done} of {total}": "{action}：第 {done}/{total} 块",
+    "About {time} left": "大约还剩 {time}",
+    "{n} s": "{n} 秒",
+    "{m} min {s} s": "{m} 分 {s} 秒",
+    # layers
+    "Real-ESRGAN ×{scale} ({model}) — {layer}": "Real-ESRGAN ×{scale}（{model}）— {layer}",
+    "Real-ESRGAN enhanced ({model}) — {layer}": "Real-ESRGAN 增强（{model}）— {layer}",
+    "merged image": "合并图像",
+    # messages
+    "Open an image first.": "请先打开一张图像。",
+    "Select a layer first.": "请先选择一个图层。",
+    "Work on a converted RGBA copy of the image instead? The original stays unchanged.":
+        "改为在转换成 RGBA 的图像副本上处理吗？原图保持不变。",
+    "Details are in the log file: {path}": "详细信息见日志文件：{path}",
+    "Something went wrong inside the plugin: {error}": "插件内部出错：{error}",
+    "Install the model's weights with the installer, e.g. python3 installer.py --models {model} "
+    "(or pick another model).": "请用安装程序安装该模型的权重，例如 python3 installer.py --models {model}（或选择其他模型）。",
+    "The upscaling engine is not installed. Run the installer (python3 installer.py), then restart Krita.":
+        "放大引擎尚未安装。请运行安装程序（python3 installer.py），然后重启 Krita。",
+    "Choose a smaller tile size in the dialog (e.g. 128), or close other programs.":
+        "请在对话框中选择更小的分块（例如 128），或关闭其他程序。",
+    "Convert the image to RGBA or greyscale (Image ▸ Convert Image Color Space).":
+        "请将图像转换为 RGBA 或灰度（图像 ▸ 转换图像色彩空间）。",
+    "The engine process stopped unexpectedly; it will be restarted on the next run.":
+        "引擎进程意外退出；下次运行时会重新启动。",
+    "Choose another device in the dialog (Auto or CPU).": "请在对话框中选择其他设备（自动或 CPU）。",
+}
