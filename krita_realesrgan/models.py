@@ -26,7 +26,8 @@ WEIGHT_SUFFIXES = (".pth", ".pt", ".ckpt", ".safetensors")
 # How far (input pixels) an output pixel's value depends on its neighbourhood, per architecture; used as the
 # tile margin. Compact is computed exactly from its layer count; the others have very large receptive fields
 # whose far reach is negligible, so a fixed margin is used (the reference uses 10).
-_MARGIN_CAP = 24
+_MARGIN_CAP = 40          # Compact: its exact reach (one pixel per 3x3 convolution), up to this
+_ESRGAN_MARGIN = 24
 _DEFAULT_MARGIN = 16
 
 # Rough activation bytes per input pixel per image at float32, for choosing a tile size from free memory.
@@ -124,8 +125,8 @@ def blend(strong: Dict[str, torch.Tensor], weak: Dict[str, torch.Tensor], streng
 def _margin(arch: str, state: Dict[str, torch.Tensor]) -> int:
     if arch == "Compact":
         convolutions = sum(1 for k, v in state.items() if k.endswith("weight") and v.ndim == 4)
-        return min(convolutions, _MARGIN_CAP + 8)  # 3x3 convolutions: one pixel of reach each
-    return _DEFAULT_MARGIN if arch != "ESRGAN" else _MARGIN_CAP
+        return min(convolutions, _MARGIN_CAP)
+    return _ESRGAN_MARGIN if arch == "ESRGAN" else _DEFAULT_MARGIN
 
 
 def build(state: Dict[str, torch.Tensor], name: str, placement: Placement, key: Tuple = ()) -> LoadedModel:
@@ -147,7 +148,7 @@ def build(state: Dict[str, torch.Tensor], name: str, placement: Placement, key: 
     descriptor.to(placement.device).eval()
     descriptor.to(placement.dtype)
     descriptor.model.to(memory_format=torch.channels_last)
-    per_pixel = _BYTES_PER_PIXEL.get(arch, _DEFAULT_BYTES_PER_PIXEL) * (2 if placement.precision == "fp32" else 1) / 2
+    per_pixel = _BYTES_PER_PIXEL.get(arch, _DEFAULT_BYTES_PER_PIXEL) * (1.0 if placement.precision == "fp32" else 0.5)
     return LoadedModel(key, name, descriptor, arch, int(descriptor.scale), _margin(arch, state), per_pixel,
                        placement)
 
