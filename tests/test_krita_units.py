@@ -1,0 +1,289 @@
+"""The Krita plugin's pure parts, without Krita: pixel-format conversion, bounds/feather math, dialog state,
+progress text, model list, error reports and the zh_CN translation."""
+from __future__ import annotations
+
+import ast
+import importlib
+import string
+import struct
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from krita_plugin_layout import PACKAGE, PLUGIN_SOURCE, assemble
+
+
+@pytest.fixture(scope="module")
+def plugin(tmp_path_factory):
+    """The plugin package as installed (imported from a temporary pykrita folder)."""
+    pykrita = tmp_path_factory.mktemp("pykrita")
+    assemble(pykrita)
+    sys.path.insert(0, str(pykrita))
+    try:
+        modules = {name: importlib.import_module(f"{PACKAGE}.{name}") for name in (
+            "pixels_krita", "selection_math", "settings", "progress_text", "i18n", "model_list", "reporting")}
+        modules["errors"] = importlib.import_module(f"{PACKAGE}.krita_realesrgan.errors")
+        modules["geometry"] = importlib.import_module(f"{PACKAGE}.krita_realesrgan.geometry")
+        modules["formats"] = importlib.import_module(f"{PACKAGE}.krita_realesrgan.formats")
+        modules["i18n"].set_language(None)
+        yield type("Plugin", (), modules)
+    finally:
+        sys.path.remove(str(pykrita))
+        for name in [m for m in sys.modules if m == PACKAGE or m.startswith(PACKAGE + ".")]:
+            del sys.modules[name]
+
+
+DTYPES = {"U8": np.uint8, "U16": np.uint16, "F16": np.float16, "F32": np.float32}
+
+
+def _random(depth, shape, seed=1):
+    rng = np.random.default_rng(seed)
+    if depth in ("U8", "U16"):
+        info = np.iinfo(DTYPES[depth])
+        return rng.integers(0, info.max + 1, shape, dtype=np.int64).astype(DTYPES[depth])
+    return rng.random(shape).astype(DTYPES[depth])
+
+
+# ---- pixels_krita ----
+
+@pytest.mark.parametrize("depth", ["U8", "U16", "F16", "F32"])
+def test_rgba_channel_order(plugin, depth):
+    layout = plugin.pixels_krita.layout_for("RGBA", depth)
+    assert layout.fmt.dtype == np.dtype(DTYPES[depth]).name and layout.fmt.channels == 4
+    krita = _random(depth, (3, 5, 4))
+    engine = np.frombuffer(plugin.pixels_krita.to_engine(krita.tobytes(), layout), DTYPES[depth]).reshape(3, 5, 4)
+    if depth in ("U8", "U16"):   # Krita stores integer RGBA as B, G, R, A
+        np.testing.assert_array_equal(engine, krita[..., [2, 1, 0, 3]])
+    else:                        # and float RGBA as R, G, B, A
+        np.testing.assert_array_equal(engine, krita)
+    back = plugin.pixels_krita.from_engine(engine.tobytes(), layout)
+    assert back == krita.tobytes()
+
+
+@pytest.mark.parametrize("depth", ["U8", "U16", "F16", "F32"])
+def test_graya_is_grey_then_alpha(plugin, depth):
+    layout = plugin.pixels_krita.layout_for("GRAYA", depth)
+    assert layout.fmt.channels == 2 and layout.fmt.has_alpha
+    data = _random(depth, (4, 4, 2)).tobytes()
+    assert plugin.pixels_krita.to_engine(data, layout) == data
+
+
+@pytest.mark.parametrize("model,depth,convertible", [("CMYKA", "U8", True), ("LABA", "U16", True),
+                                                     ("XYZA", "F32", True), ("YCbCrA", "U8", True),
+                                                     ("RGBA", "F64", True), ("ALPHA", "U8", False)])
+def test_unsupported_colour_models_are_refused(plugin, model, depth, convertible):
+    with pytest.raises(plugin.pixels_krita.UnsupportedColourModel) as caught:
+        plugin.pixels_krita.layout_for(model, depth)
+    assert caught.value.kind == plugin.errors.Kind.UNSUPPORTED_FORMAT
+    assert caught.value.convertible is convertible
+    assert model in caught.value.message
+
+
+# ---- selection_math ----
+
+def test_region_without_selection_is_the_canvas(plugin):
+    g, sm = plugin.geometry, plugin.selection_math
+    region = sm.plan_region(g.Extent(100, 80), g.Bounds(10, 10, 20, 20), None)
+    assert region.source == region.target == g.Bounds(0, 0, 100, 80)
+
+
+def test_region_of_a_selection_has_context_clamped_to_the_canvas(plugin):
+    g, sm = plugin.geometry, plugin.selection_math
+    region = sm.plan_region(g.Extent(100, 80), g.Bounds(0, 0, 100, 80), g.Bounds(5, 30, 20, 10), margin=16)
+    assert region.target == g.Bounds(5, 30, 20, 10)
+    assert region.source == g.Bounds(0, 14, 41, 42)
+    assert region.inner == g.Bounds(5, 16, 20, 10)
+
+
+def test_selection_is_cut_to_the_layer(plugin):
+    g, sm = plugin.geometry, plugin.selection_math
+    region = sm.plan_region(g.Extent(100, 80), g.Bounds(50, 0, 50, 80), g.Bounds(40, 10, 20, 10), margin=4)
+    assert region.target == g.Bounds(50, 10, 10, 10)
+    assert region.source == g.Bounds(46, 6, 18, 18)
+
+
+@pytest.mark.parametrize("layer,selection,words", [
+    ((0, 0, 0, 0), None, "layer is empty"),
+    ((200, 200, 10, 10), None, "layer is empty"),
+    ((0, 0, 50, 50), (60, 60, 10, 10), "outside the layer"),
+    ((0, 0, 50, 50), (10, 10, 0, 5), "selection is empty"),
+])
+def test_bad_regions_are_user_errors(plugin, layer, selection, words):
+    g, sm = plugin.geometry, plugin.selection_math
+    with pytest.raises(plugin.errors.EngineError) as caught:
+        sm.plan_region(g.Extent(100, 80), g.Bounds(*layer), g.Bounds(*selection) if selection else None)
+    assert caught.value.kind == plugin.errors.Kind.BAD_INPUT
+    assert words in caught.value.message
+
+
+def test_scaled_bounds_keep_neighbours_adjacent(plugin):
+    g, sm = plugin.geometry, plugin.selection_math
+    left, right = g.Bounds(0, 0, 7, 5), g.Bounds(7, 0, 6, 5)
+    for factor in (1.5, 2.5, 3.3, 4):
+        a, b = sm.scaled_bounds(left, factor), sm.scaled_bounds(right, factor)
+        assert a.right == b.x
+        assert sm.scaled_bounds(g.Bounds(0, 0, 13, 5), factor).width == a.width + b.width
+
+
+def test_crop_matches_numpy_slicing(plugin):
+    g, sm, f = plugin.geometry, plugin.selection_math, plugin.formats
+    image = _random("U16", (9, 11, 4))
+    bounds = g.Bounds(3, 2, 5, 6)
+    out = sm.crop(image.tobytes(), f.PixelFormat("uint16", 4), g.Extent(11, 9), bounds)
+    np.testing.assert_array_equal(np.frombuffer(out, np.uint16).reshape(6, 5, 4), image[2:8, 3:8])
+    with pytest.raises(ValueError):
+        sm.crop(image.tobytes(), f.PixelFormat("uint16", 4), g.Extent(11, 9), g.Bounds(8, 0, 5, 1))
+
+
+@pytest.mark.parametrize("depth,channels", [("U8", 4), ("U16", 4), ("F16", 4), ("F32", 4), ("U8", 2), ("F32", 2)])
+def test_mask_feathers_alpha_only(plugin, depth, channels):
+    sm, f = plugin.selection_math, plugin.formats
+    image = _random(depth, (6, 7, channels), seed=3)
+    mask = np.random.default_rng(4).integers(0, 256, (6, 7)).astype(np.uint8)
+    mask[0, 0], mask[0, 1] = 0, 255
+    fmt = f.PixelFormat(np.dtype(DTYPES[depth]).name, channels)
+    out = np.frombuffer(sm.apply_mask(image.tobytes(), fmt, mask.tobytes()), DTYPES[depth]).reshape(image.shape)
+    np.testing.assert_array_equal(out[..., :-1], image[..., :-1])
+    expected = image[..., -1].astype(np.float64) * mask / 255.0
+    if depth in ("U8", "U16"):
+        np.testing.assert_array_equal(out[..., -1], np.floor(expected + 0.5 - 1e-9).astype(DTYPES[depth]))
+    else:
+        np.testing.assert_allclose(out[..., -1].astype(np.float64), expected, rtol=1e-3, atol=1e-6)
+    assert out[0, 0, -1] == 0 and out[0, 1, -1] == image[0, 1, -1]
+
+
+# ---- settings ----
+
+def test_settings_round_trip_through_krita_strings(plugin):
+    s = plugin.settings
+    store = {}
+    choices = s.Choices(model="realesr-general-x4v3", scale=2.5, denoise=0.3, tile=256, device="cpu",
+                        use_merged=True)
+    s.save(choices, lambda group, name, value: store.__setitem__((group, name), value))
+    assert all(isinstance(v, str) for v in store.values()) and store[(s.GROUP, "use_merged")] == "true"
+    loaded = s.load(lambda group, name, default: store.get((group, name), default))
+    assert loaded == choices
+
+
+def test_settings_survive_junk_and_are_clamped(plugin):
+    s = plugin.settings
+    junk = {"scale": "lots", "tile": "7", "device": "tpu", "denoise": "3", "use_merged": "maybe", "model": ""}
+    loaded = s.load(lambda group, name, default: junk.get(name, default))
+    assert loaded == s.Choices(tile=s.MIN_TILE, denoise=1.0)
+    assert loaded.model == "realesr-animevideov3"
+    assert s.Choices(scale=40).normalised().scale == 16 and s.Choices(scale=0.2).normalised().scale == 1
+
+
+def test_choices_to_engine_options(plugin):
+    s, g = plugin.settings, plugin.geometry
+    plain = s.Choices(scale=3, denoise=0.2).options()
+    assert plain.scale == 3 and plain.target is None and plain.denoise is None
+    general = s.Choices(model="realesr-general-x4v3", denoise=0.2).options(target=g.Extent(10, 20))
+    assert general.denoise == 0.2 and general.target == g.Extent(10, 20) and general.scale is None
+    assert s.result_extent(g.Extent(566, 350), 2.5) == g.Extent(1415, 875)
+
+
+# ---- progress text ----
+
+def test_progress_label_has_tiles_and_time_left(plugin):
+    p = plugin.progress_text
+    assert p.seconds_left(0, 10, 5.0) is None
+    assert p.seconds_left(2, 10, 4.0) == pytest.approx(16.0)
+    label = p.progress_label("Enhance", 2, 10, 40.0)
+    assert "tile 2 of 10" in label and "2 min 40 s" in label
+    assert "starting" in p.progress_label("Enhance", 0, 0, 0.0)
+
+
+# ---- model list ----
+
+def test_model_list_from_the_weights_folder(plugin, tmp_path):
+    ml = plugin.model_list
+    (tmp_path / "realesr-animevideov3.pth").write_bytes(b"x")
+    (tmp_path / "realesr-general-x4v3.pth").write_bytes(b"x")   # its denoise twin is missing
+    (tmp_path / "4x-MyOwn.safetensors").write_bytes(b"x")
+    (tmp_path / "notes.txt").write_text("not weights")
+    entries = {e.label: e for e in ml.from_weights_folder(tmp_path)}
+    assert entries["realesr-animevideov3"].available
+    assert not entries["realesr-general-x4v3"].available
+    assert "installer.py --models realesr-general-x4v3" in entries["realesr-general-x4v3"].description
+    assert not entries["RealESRGAN_x4plus"].available
+    assert entries["4x-MyOwn"].available and entries["4x-MyOwn"].value == str(tmp_path / "4x-MyOwn.safetensors")
+    assert "realesr-general-wdn-x4v3" not in entries and "notes" not in entries
+    assert entries["realesr-general-x4v3"].uses_denoise and not entries["realesr-animevideov3"].uses_denoise
+
+
+def test_model_list_from_the_worker(plugin):
+    ml = plugin.model_list
+    entries = ml.from_worker([
+        {"name": "realesr-animevideov3", "available": True},
+        {"name": "realesr-general-wdn-x4v3", "available": True},
+        {"name": "mine", "available": True, "path": "/w/mine.pth"}])
+    assert [(e.value, e.available) for e in entries] == [("realesr-animevideov3", True), ("/w/mine.pth", True)]
+    assert ml.display_name("/w/mine.pth") == "mine" and ml.display_name("realesr-animevideov3.pth") == \
+        "realesr-animevideov3"
+
+
+# ---- reporting ----
+
+def test_error_report_names_the_log_and_what_to_do(plugin, tmp_path):
+    r, e = plugin.reporting, plugin.errors
+    error = e.EngineError(e.Kind.WEIGHTS_MISSING, "The weights of RealESRGAN_x4plus are missing.",
+                          "looked in /somewhere")
+    log = r.write_log(error, "test", tmp_path / "logs" / "x.log")
+    assert "looked in /somewhere" in log.read_text()
+    text = r.user_text(error, log, "RealESRGAN_x4plus")
+    assert "missing" in text and "installer.py --models RealESRGAN_x4plus" in text and str(log) in text
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError as bug:
+        r.write_log(bug, "test", log)
+    assert "Traceback" in log.read_text() and "RuntimeError: boom" in log.read_text()
+
+
+# ---- translation ----
+
+def _source_strings():
+    """Every literal passed to tr(), plus the tables of strings that are translated where they are used."""
+    found = set()
+    for path in (PLUGIN_SOURCE / PACKAGE).glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "tr" and node.args and \
+                    isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
+                found.add(node.args[0].value)
+            if isinstance(node, ast.Assign) and any(getattr(t, "id", "") in ("TITLES", "DEVICE_LABELS", "HINTS")
+                                                    for t in node.targets):
+                found.update(v.value for v in node.value.values if isinstance(v, ast.Constant))
+    return found - {"English text"}
+
+
+def test_every_ui_string_has_a_zh_cn_translation(plugin):
+    table = plugin.i18n.TABLES["zh_CN"]
+    from krita_realesrgan import catalog
+    wanted = _source_strings() | {m.purpose for m in catalog.listed()}
+    assert len(wanted) > 40
+    missing = sorted(wanted - set(table))
+    assert not missing, f"untranslated: {missing}"
+    for english, chinese in table.items():
+        fields = lambda text: sorted(f for _, f, _, _ in string.Formatter().parse(text) if f)
+        assert fields(english) == fields(chinese), english
+        assert chinese != english or english in ("Real-ESRGAN", "CPU"), english
+
+
+@pytest.mark.parametrize("candidates,expected", [
+    (["zh_CN.UTF-8"], "zh_CN"), (["zh-Hans-CN"], "zh_CN"), (["zh"], "zh_CN"), (["zh_TW", "en_US"], None),
+    (["C", "zh_CN"], "zh_CN"), (["en_GB", "zh_CN"], None), ([], None)])
+def test_language_choice(plugin, candidates, expected):
+    assert plugin.i18n.pick_language(candidates) == expected
+
+
+def test_tr_uses_the_chosen_language(plugin):
+    i18n = plugin.i18n
+    try:
+        i18n.set_language("zh_CN")
+        assert i18n.tr("Scale:") == "放大倍数：" and i18n.tr("untranslated thing") == "untranslated thing"
+    finally:
+        i18n.set_language(None)
+    assert i18n.tr("Scale:") == "Scale:"
