@@ -23,7 +23,8 @@ class Kind:
     INTERNAL = "internal"                    # a bug: the detail has the traceback
 
 
-INSTALL_HINT = "python3 installer.py --models {models}"
+INSTALLER_COMMAND = "python3 installer.py"        # installs the engine (and default models)
+INSTALL_HINT = INSTALLER_COMMAND + " --models {models}"
 
 
 class EngineError(Exception):
