@@ -1,0 +1,164 @@
+"""Where to crop a cover: around the faces when there are any, else around the most detailed area.
+
+Everything is measured on the small input picture (fast) and mapped to the upscaled picture's coordinates.
+Faces come from OpenCV's bundled Haar cascade (``cv2.data``, shipped inside the opencv-python-headless 4.x wheel,
+so nothing is downloaded at run time).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import List, Optional, Sequence, Tuple
+
+import cv2
+import numpy as np
+
+from . import pixels
+from .formats import PixelFormat
+from .geometry import Bounds, Extent
+
+FACE_CASCADE = "haarcascade_frontalface_default.xml"
+DETECT_MAX_EDGE = 1024       # larger inputs are reduced before detection (speed); small ones are NOT enlarged:
+                             # enlarging a tiny picture made the cascade see faces in fur and leaves
+FACE_MIN_FRACTION = 0.05     # faces smaller than this share of the short side are ignored (false positives)
+FACE_MIN_NEIGHBOURS = 5
+FACE_HEADROOM = 0.35         # room kept above/around a face (hair, chin) when it fits, in face heights
+CENTRE_PRIOR = 0.6           # saliency: sigma of the centre weighting, as a share of the image size
+
+_cascade: Optional[cv2.CascadeClassifier] = None
+
+
+@dataclass(frozen=True)
+class CropChoice:
+    bounds: Bounds               # the crop in the upscaled picture
+    faces: Tuple[Bounds, ...]    # every detected face, in the upscaled picture
+    kept: Tuple[Bounds, ...]     # the faces the crop was placed to contain
+    reason: str
+
+
+def grey_view(image: np.ndarray, fmt: PixelFormat) -> Tuple[np.ndarray, Optional[np.ndarray]]:
+    """The picture as uint8 grey (transparent parts shown as mid grey) and its alpha (float 0..1) or None."""
+    planes = pixels.split(image, fmt)
+    colour = planes.colour
+    grey = colour[:, :, 0] if colour.shape[2] == 1 else colour @ pixels.LUMA
+    alpha = None
+    if planes.alpha is not None:
+        alpha = planes.alpha[:, :, 0]
+        grey = grey * alpha + 0.5 * (1.0 - alpha)
+    return np.round(np.clip(grey, 0, 1) * 255).astype(np.uint8), alpha
+
+
+def _face_cascade() -> cv2.CascadeClassifier:
+    global _cascade
+    if _cascade is None:
+        classifier = cv2.CascadeClassifier(cv2.data.haarcascades + FACE_CASCADE)
+        if classifier.empty():
+            raise RuntimeError(f"OpenCV's {FACE_CASCADE} is missing (opencv-python-headless 4.x ships it)")
+        _cascade = classifier
+    return _cascade
+
+
+def detect_faces(grey: np.ndarray) -> List[Bounds]:
+    """Frontal faces in a uint8 grey picture, in its own coordinates, largest first."""
+    height, width = grey.shape
+    reduce = min(1.0, DETECT_MAX_EDGE / max(width, height))
+    work = grey if reduce == 1.0 else cv2.resize(grey, (max(1, round(width * reduce)), max(1, round(height * reduce))),
+                                                 interpolation=cv2.INTER_AREA)
+    work = cv2.equalizeHist(work)
+    smallest = max(20, int(FACE_MIN_FRACTION * min(work.shape)))
+    found = _face_cascade().detectMultiScale(work, scaleFactor=1.1, minNeighbors=FACE_MIN_NEIGHBOURS,
+                                             minSize=(smallest, smallest))
+    faces = [Bounds(int(x / reduce), int(y / reduce), int(round(w / reduce)), int(round(h / reduce)))
+             for x, y, w, h in (found if len(found) else [])]
+    return sorted(faces, key=lambda b: b.width * b.height, reverse=True)
+
+
+def detail_energy(grey: np.ndarray, alpha: Optional[np.ndarray]) -> np.ndarray:
+    """Edge energy per pixel (gradient magnitude of the slightly smoothed picture), zero where transparent."""
+    smooth = cv2.GaussianBlur(grey.astype(np.float32), (0, 0), 1.0)
+    energy = np.hypot(cv2.Sobel(smooth, cv2.CV_32F, 1, 0), cv2.Sobel(smooth, cv2.CV_32F, 0, 1))
+    if alpha is not None:
+        energy *= alpha
+    return energy
+
+
+def detail_centre(energy: np.ndarray, window: Extent) -> Tuple[float, float]:
+    """Centre (x, y) of the ``window``-sized area with the most (centre-weighted) edge energy."""
+    height, width = energy.shape
+    window = Extent(min(max(1, window.width), width), min(max(1, window.height), height))
+    ys = (np.arange(height) - (height - 1) / 2) / (CENTRE_PRIOR * height)
+    xs = (np.arange(width) - (width - 1) / 2) / (CENTRE_PRIOR * width)
+    weighted = energy * np.exp(-0.5 * (ys[:, None] ** 2 + xs[None, :] ** 2)).astype(np.float32)
+    if not np.any(weighted > 0):
+        return (width / 2, height / 2)
+    integral = cv2.integral(weighted.astype(np.float64))
+    w, h = window
+    sums = integral[h:, w:] - integral[:-h, w:] - integral[h:, :-w] + integral[:-h, :-w]
+    y, x = np.unravel_index(int(np.argmax(sums)), sums.shape)
+    return (x + w / 2, y + h / 2)
+
+
+def map_bounds(bounds: Bounds, source: Extent, target: Extent) -> Bounds:
+    """``bounds`` in a picture of size ``source`` -> the covering box in the same picture resized to ``target``."""
+    fx, fy = target.width / source.width, target.height / source.height
+    x0, y0 = int(np.floor(bounds.x * fx)), int(np.floor(bounds.y * fy))
+    x1, y1 = int(np.ceil(bounds.right * fx)), int(np.ceil(bounds.bottom * fy))
+    return Bounds(x0, y0, x1 - x0, y1 - y0).clamped(target)
+
+
+def union(boxes: Sequence[Bounds]) -> Bounds:
+    x0, y0 = min(b.x for b in boxes), min(b.y for b in boxes)
+    x1, y1 = max(b.right for b in boxes), max(b.bottom for b in boxes)
+    return Bounds(x0, y0, x1 - x0, y1 - y0)
+
+
+def centred(picture: Extent, crop: Extent, cx: float, cy: float) -> Bounds:
+    """The ``crop``-sized window centred on (cx, cy) as far as the picture allows."""
+    x = int(round(cx - crop.width / 2))
+    y = int(round(cy - crop.height / 2))
+    x = min(max(x, 0), max(0, picture.width - crop.width))
+    y = min(max(y, 0), max(0, picture.height - crop.height))
+    return Bounds(x, y, crop.width, crop.height)
+
+
+def _fits(box: Bounds, crop: Extent) -> bool:
+    return box.width <= crop.width and box.height <= crop.height
+
+
+def faces_to_keep(faces: Sequence[Bounds], crop: Extent) -> List[Bounds]:
+    """All faces when their union fits in the crop; otherwise the largest, plus every next-largest that still fits."""
+    kept: List[Bounds] = []
+    for face in sorted(faces, key=lambda b: b.width * b.height, reverse=True):
+        if _fits(union(kept + [face]), crop) or not kept:
+            kept.append(face)
+    return kept
+
+
+def with_headroom(box: Bounds, face_height: int) -> Bounds:
+    room = int(round(FACE_HEADROOM * face_height))
+    return Bounds(box.x - room, box.y - room, box.width + 2 * room, box.height + 2 * room)
+
+
+def place_crop(picture: Extent, crop: Extent, faces: Sequence[Bounds],
+               detail: Optional[Tuple[float, float]]) -> CropChoice:
+    """Where to put a ``crop``-sized window in the upscaled ``picture``.
+
+    ``faces`` and ``detail`` (the centre of the most detailed area) are in the picture's coordinates.
+    """
+    faces = tuple(faces)
+    if faces:
+        kept = faces_to_keep(faces, crop)
+        box = union(kept)
+        roomy = with_headroom(box, max(b.height for b in kept)).clamped(picture)
+        target = roomy if _fits(roomy, crop) else box
+        bounds = centred(picture, crop, target.x + target.width / 2, target.y + target.height / 2)
+        if len(kept) == len(faces):
+            reason = f"crop placed around the {len(faces)} face{'s' if len(faces) > 1 else ''} found"
+        else:
+            reason = (f"{len(faces)} faces found but they do not all fit; crop placed around the "
+                      f"{len(kept)} largest")
+        return CropChoice(bounds, faces, tuple(kept), reason)
+    if detail is None:
+        return CropChoice(centred(picture, crop, picture.width / 2, picture.height / 2), (), (),
+                          "crop centred")
+    bounds = centred(picture, crop, *detail)
+    return CropChoice(bounds, (), (), "no faces found; crop placed on the most detailed area")

@@ -1,0 +1,80 @@
+"""Export a cover as JPEG/PNG/WebP within a file-size limit: lower the quality step by step until it fits."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional, Tuple
+
+import numpy as np
+
+from . import pixels
+from .errors import EngineError, Kind
+from .formats import PixelFormat
+from .imagefile import WRITE_EXTENSIONS, encode_image
+from .paths import atomic_write_bytes
+
+LOSSY_QUALITIES = tuple(range(95, 29, -5))  # 95, 90, ... 30: below that covers look visibly blocky
+EXPORT_FORMATS = ("jpg", "png", "webp")
+WHITE = (1.0, 1.0, 1.0)
+
+
+@dataclass(frozen=True)
+class Encoded:
+    data: bytes
+    format: str               # "jpg" | "png" | "webp"
+    quality: Optional[int]    # None for PNG (lossless)
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+    def describe(self) -> str:
+        quality = f" quality {self.quality}" if self.quality is not None else " (lossless)"
+        return f"{self.format.upper()}{quality}, {self.size:,} bytes"
+
+
+def format_for(path: Path, requested: Optional[str] = None) -> str:
+    """The export format: ``requested`` if given, else from the file name's extension."""
+    name = (requested or Path(path).suffix.lstrip(".")).lower()
+    name = "jpg" if name == "jpeg" else name
+    if name not in EXPORT_FORMATS:
+        raise EngineError(Kind.BAD_INPUT, f"Covers are saved as {', '.join(EXPORT_FORMATS)}; "
+                          f"{Path(path).name!r} names none of them (use e.g. cover.jpg).")
+    return name
+
+
+def to_8bit(image: np.ndarray, fmt: PixelFormat, export_format: str,
+            matte: Tuple[float, float, float] = WHITE) -> np.ndarray:
+    """The cover as 8-bit samples for the file; JPEG has no alpha, so a transparent cover is laid on ``matte``."""
+    planes = pixels.split(image, fmt)
+    colour, alpha = planes.colour, planes.alpha
+    if alpha is not None and export_format == "jpg":
+        under = np.asarray(matte, np.float32)
+        under = under[None, None, :] if colour.shape[2] == 3 else np.float32(under @ pixels.LUMA)
+        colour = colour * alpha + under * (1.0 - alpha)
+        alpha = None
+    return pixels.merge(colour, alpha, PixelFormat("uint8", colour.shape[2] + (alpha is not None)))
+
+
+def encode_within(image: np.ndarray, fmt: str, max_bytes: Optional[int]) -> Encoded:
+    """Encode an 8-bit cover, at the highest quality whose file is at most ``max_bytes`` (None = no limit)."""
+    extension = WRITE_EXTENSIONS[fmt]
+    if fmt == "png":
+        encoded = Encoded(encode_image(image, extension), fmt, None)
+        if max_bytes is not None and encoded.size > max_bytes:
+            raise EngineError(Kind.BAD_INPUT, f"As PNG this cover is {encoded.size:,} bytes, over the limit of "
+                              f"{max_bytes:,} bytes. Save it as JPEG or WebP (e.g. cover.jpg), which are "
+                              "smaller at the same size.")
+        return encoded
+    encoded = None
+    for quality in LOSSY_QUALITIES:
+        encoded = Encoded(encode_image(image, extension, quality), fmt, quality)
+        if max_bytes is None or encoded.size <= max_bytes:
+            return encoded
+    raise EngineError(Kind.BAD_INPUT, f"Even at quality {encoded.quality} this cover is {encoded.size:,} bytes, "
+                      f"over the limit of {max_bytes:,} bytes.")
+
+
+def save(path: Path, encoded: Encoded) -> None:
+    """Write atomically: the file appears complete or not at all."""
+    atomic_write_bytes(Path(path), encoded.data)
