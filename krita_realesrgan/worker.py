@@ -1,0 +1,380 @@
+"""The engine worker: ``python -m krita_realesrgan.worker [--log PATH]``.
+
+A long-lived process that the editor plugins start through ``client.EngineClient``. It keeps one ``Upscaler``
+(so models stay loaded between jobs), reads requests as JSON lines on stdin and answers with JSON-line events
+on stdout, as ``protocol`` describes. Pixels travel in payload files (``rawimage``), never through the pipe.
+
+* Requests run one at a time, in order, on the main thread; a reader thread takes stdin so that ``cancel``
+  reaches a running job, which stops between two tiles.
+* The real stdout carries protocol lines only: ``sys.stdout`` and file descriptor 1 point at stderr, so a stray
+  ``print`` in a library cannot corrupt the stream.
+* Errors are events: ``EngineError`` -> its kind/message/detail; anything else -> ``internal`` with the traceback
+  as detail. Stdin closing (the editor went away) cancels the running job and ends the worker.
+* Ops are a registry (``HANDLERS``): a handler takes a ``JobContext`` and returns the job's final event.
+  No network port is opened.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import logging.handlers
+import os
+import queue
+import sys
+import threading
+import time
+import traceback
+from pathlib import Path
+from typing import Any, Callable, Dict, Optional, Tuple
+
+from . import __version__, paths, protocol, rawimage
+from .errors import INSTALLER_COMMAND, Cancelled, EngineError, Kind
+from .formats import PixelFormat, UpscaleOptions
+from .geometry import Extent
+
+log = logging.getLogger("krita_realesrgan.worker")
+
+PROGRESS_INTERVAL = 0.1          # seconds between progress events (the last one is always sent)
+LOG_BYTES, LOG_BACKUPS = 1_000_000, 2
+ENGINE_IMPORT_FAILED_EXIT = 3
+
+Event = Dict[str, Any]
+
+
+class ProgressThrottle:
+    """Sends at most one progress event per ``interval`` seconds; ``flush`` sends the last one if it was held."""
+
+    def __init__(self, send: Callable[[int, int], None], interval: float = PROGRESS_INTERVAL,
+                 clock: Callable[[], float] = time.monotonic):
+        self._send, self._interval, self._clock = send, interval, clock
+        self._last_sent_at: Optional[float] = None
+        self._pending: Optional[Tuple[int, int]] = None
+
+    def __call__(self, done: int, total: int) -> None:
+        now = self._clock()
+        if done >= total or self._last_sent_at is None or now - self._last_sent_at >= self._interval:
+            self._last_sent_at, self._pending = now, None
+            self._send(done, total)
+        else:
+            self._pending = (done, total)
+
+    def flush(self) -> None:
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            self._send(*pending)
+
+
+class CancelBoard:
+    """Which queued or running jobs have been asked to stop (set from the reader thread)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._flags: Dict[Any, threading.Event] = {}
+
+    def register(self, job_id: Any) -> threading.Event:
+        with self._lock:
+            return self._flags.setdefault(job_id, threading.Event())
+
+    def cancel(self, job_id: Any) -> bool:
+        with self._lock:
+            flag = self._flags.get(job_id)
+        if flag is not None:
+            flag.set()
+        return flag is not None
+
+    def cancel_all(self) -> None:
+        with self._lock:
+            flags = list(self._flags.values())
+        for flag in flags:
+            flag.set()
+
+    def finish(self, job_id: Any) -> None:
+        with self._lock:
+            self._flags.pop(job_id, None)
+
+
+class EventWriter:
+    """Writes protocol events to the saved real stdout, one whole line at a time, from any thread."""
+
+    def __init__(self, stream):
+        self._stream, self._lock = stream, threading.Lock()
+
+    def send(self, message: Event) -> None:
+        data = protocol.encode(message)
+        with self._lock:
+            try:
+                self._stream.write(data)
+                self._stream.flush()
+            except (BrokenPipeError, ValueError, OSError):
+                pass  # the client is gone; the reader sees stdin close and the worker ends
+
+
+class JobContext:
+    """What a handler gets: the request, the shared upscaler, payload helpers, progress and cancel."""
+
+    def __init__(self, worker: "Worker", request: Dict[str, Any], cancel_flag: threading.Event):
+        self.worker, self.request, self.id = worker, request, request.get("id")
+        self._cancel_flag = cancel_flag
+        self.progress = ProgressThrottle(self._send_progress)
+
+    @property
+    def upscaler(self):
+        return self.worker.upscaler
+
+    def cancelled(self) -> bool:
+        return self._cancel_flag.is_set()
+
+    def _send_progress(self, done: int, total: int) -> None:
+        self.worker.events.send(protocol.event(self.id, "progress", done=int(done), total=int(total),
+                                               stage=self.request.get("op")))
+
+    def reply(self, name: str, **fields: Any) -> Event:
+        return protocol.event(self.id, name, **fields)
+
+    def field(self, name: str) -> Any:
+        if name not in self.request:
+            raise EngineError(Kind.BAD_INPUT, f"The {self.request.get('op')} request has no {name!r}.")
+        return self.request[name]
+
+    def read_input(self):
+        """The input payload as (numpy array, PixelFormat)."""
+        return read_payload(Path(str(self.field("input"))))
+
+    def write_output(self, image, fmt: PixelFormat) -> Extent:
+        extent = Extent(image.shape[1], image.shape[0])
+        rawimage.write(Path(str(self.field("output"))), fmt, extent, image)
+        return extent
+
+
+def read_payload(path: Path):
+    """A payload file as an HxW or HxWxC numpy array in its stated format (validated by rawimage)."""
+    import numpy as np
+    fmt, extent, offset = rawimage.read_header(path)
+    count = extent.width * extent.height * fmt.channels
+    samples = np.fromfile(str(path), dtype=np.dtype(fmt.dtype).newbyteorder("<"), count=count, offset=offset)
+    shape = (extent.height, extent.width) if fmt.channels == 1 else (extent.height, extent.width, fmt.channels)
+    return samples.reshape(shape), fmt
+
+
+# --- handlers: op name -> function(JobContext) -> final event -------------------------------------------------
+
+def handle_hello(job: JobContext) -> Event:
+    from . import devices
+    return job.reply("ready", version=__version__, protocol=protocol.PROTOCOL_VERSION,
+                     devices=devices.available_devices(), pid=os.getpid(), python=sys.executable,
+                     weights=[str(d) for d in job.upscaler.models.dirs])
+
+
+def handle_models(job: JobContext) -> Event:
+    return job.reply("models", models=job.upscaler.model_status())
+
+
+def handle_upscale(job: JobContext) -> Event:
+    options = UpscaleOptions.from_json(dict(job.request.get("options") or {}))
+    image, fmt = job.read_input()
+    result = job.upscaler.upscale(image, fmt, options, progress=job.progress, cancel=job.cancelled)
+    job.progress.flush()
+    extent = job.write_output(result.image, fmt)
+    return job.reply("result", output=str(job.field("output")), width=extent.width, height=extent.height,
+                     dtype=fmt.dtype, channels=fmt.channels, seconds=round(result.seconds, 4),
+                     device=result.device, precision=result.precision, tile=result.tile)
+
+
+def handle_shutdown(job: JobContext) -> Event:
+    job.worker.running = False
+    return job.reply("bye")
+
+
+HANDLERS: Dict[str, Callable[[JobContext], Event]] = {
+    "hello": handle_hello,
+    "models": handle_models,
+    "upscale": handle_upscale,
+    "shutdown": handle_shutdown,
+}
+# "cancel" is not a handler: the reader thread acts on it at once, even while a job runs.
+
+
+def error_event(job_id: Any, error: BaseException) -> Event:
+    """The event for a failed job: structured for EngineError, ``internal`` (with traceback) for anything else."""
+    if isinstance(error, Cancelled):
+        return protocol.event(job_id, "cancelled")
+    if isinstance(error, EngineError):
+        return protocol.event(job_id, "error", error=error.to_json())
+    detail = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+    if isinstance(error, MemoryError):
+        engine_error = EngineError(Kind.OUT_OF_MEMORY, "Not enough memory for this image. Close other programs "
+                                   "or upscale a smaller part.", detail)
+    else:
+        engine_error = EngineError(Kind.INTERNAL, f"The engine failed unexpectedly ({type(error).__name__}: "
+                                   f"{str(error)[:200]}). Details are in the log.", detail)
+    return protocol.event(job_id, "error", error=engine_error.to_json())
+
+
+class Worker:
+    def __init__(self, upscaler, events: EventWriter, handlers: Dict[str, Callable[[JobContext], Event]] = HANDLERS):
+        self.upscaler, self.events, self.handlers = upscaler, events, handlers
+        self.cancels = CancelBoard()
+        self.requests: "queue.Queue[Optional[Dict[str, Any]]]" = queue.Queue()
+        self.running = True
+
+    # reader thread
+    def read_requests(self, fd: int) -> None:
+        for line in read_lines(fd):
+            if not line.strip():
+                continue
+            message = protocol.decode(line)
+            if message is None or "op" not in message:
+                log.warning("ignored a line that is not a request: %r", line[:200])
+                self.events.send(protocol.event(None, "error", error=EngineError(
+                    Kind.BAD_INPUT, "The worker received a line that is not a JSON request.").to_json()))
+                continue
+            if message["op"] == "cancel":
+                found = self.cancels.cancel(message.get("job"))
+                log.info("cancel job %s%s", message.get("job"), "" if found else " (not queued or running)")
+                continue
+            self.cancels.register(message.get("id"))
+            self.requests.put(message)
+        log.info("stdin closed: cancelling and stopping")
+        self.cancels.cancel_all()
+        self.requests.put(None)
+
+    # main thread
+    def serve(self) -> None:
+        while self.running:
+            request = self.requests.get()
+            if request is None:
+                break
+            self.events.send(self.run_job(request))
+
+    def run_job(self, request: Dict[str, Any]) -> Event:
+        job_id, op = request.get("id"), request.get("op")
+        flag = self.cancels.register(job_id)
+        started = time.perf_counter()
+        try:
+            handler = self.handlers.get(op)
+            if handler is None:
+                raise EngineError(Kind.BAD_INPUT, f"Unknown request {op!r}.", f"known: {', '.join(self.handlers)}")
+            if flag.is_set() and op != "shutdown":
+                raise Cancelled()
+            reply = handler(JobContext(self, request, flag))
+            log.info("job %s %s -> %s in %.3f s", job_id, op, reply.get("event"), time.perf_counter() - started)
+            return reply
+        except BaseException as error:  # noqa: BLE001 - every failure becomes an event; the worker lives on
+            if isinstance(error, (KeyboardInterrupt, SystemExit)):
+                raise
+            reply = error_event(job_id, error)
+            if reply["event"] == "error":
+                log.error("job %s %s failed: %s", job_id, op, reply["error"]["detail"])
+            else:
+                log.info("job %s %s cancelled", job_id, op)
+            return reply
+        finally:
+            self.cancels.finish(job_id)
+
+
+def warm_up() -> None:
+    """Import the model loader while the user is still choosing options, so the first job starts sooner."""
+    try:
+        import spandrel  # noqa: F401 - several seconds of imports (all its architectures)
+    except Exception:  # noqa: BLE001 - the first job will report it properly
+        log.exception("warm-up import failed")
+
+
+def read_lines(fd: int, chunk: int = 65536):
+    """Lines from a file descriptor, read without Python's buffered reader (whose lock would block interpreter
+    shutdown while this daemon thread waits for input)."""
+    pending = b""
+    while True:
+        data = os.read(fd, chunk)
+        if not data:
+            if pending:
+                yield pending
+            return
+        pending += data
+        while b"\n" in pending:
+            line, pending = pending.split(b"\n", 1)
+            yield line + b"\n"
+
+
+class _LogLines:
+    """A text stream that turns stray prints into log lines (sys.stdout of the worker)."""
+
+    encoding = "utf-8"
+
+    def __init__(self, logger: logging.Logger):
+        self._logger, self._buffer = logger, ""
+
+    def write(self, text: str) -> int:
+        self._buffer += text
+        while "\n" in self._buffer:
+            line, self._buffer = self._buffer.split("\n", 1)
+            if line.strip():
+                self._logger.info("stray output: %s", line)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+
+def protect_stdout():
+    """Keep the real stdout for protocol lines only; everything else written to stdout goes to stderr/the log."""
+    sys.stdout.flush()
+    protocol_fd = os.dup(1)
+    os.dup2(2, 1)  # C libraries writing to fd 1 now reach stderr
+    sys.stdout = _LogLines(log)
+    return os.fdopen(protocol_fd, "wb", buffering=0)
+
+
+def setup_logging(log_path: Optional[Path]) -> None:
+    root = logging.getLogger("krita_realesrgan")
+    root.setLevel(logging.INFO)
+    formatter = logging.Formatter("%(asctime)s worker[%(process)d] %(levelname)s %(message)s")
+    stderr = logging.StreamHandler(sys.stderr)
+    stderr.setFormatter(formatter)
+    stderr.setLevel(logging.WARNING)
+    root.addHandler(stderr)
+    if log_path is None:
+        return
+    try:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.handlers.RotatingFileHandler(str(log_path), maxBytes=LOG_BYTES, backupCount=LOG_BACKUPS,
+                                                       encoding="utf-8")
+    except OSError as error:
+        root.warning("cannot write the log file %s: %s", log_path, error)
+        return
+    handler.setFormatter(formatter)
+    root.addHandler(handler)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m krita_realesrgan.worker",
+                                     description="The engine worker (JSON lines on stdin/stdout; see protocol.py).")
+    parser.add_argument("--log", type=Path, default=None, help=f"log file (default {paths.log_file()})")
+    args = parser.parse_args(argv)
+    events = EventWriter(protect_stdout())
+    setup_logging(args.log or paths.log_file())
+    try:
+        from .engine import Upscaler
+    except ImportError as error:
+        message = (f"The engine's Python ({sys.executable}) cannot load the engine ({error}). "
+                   f"Run the installer again: {INSTALLER_COMMAND}")
+        log.error("%s\n%s", message, traceback.format_exc())
+        events.send(protocol.event(None, "error", error=EngineError(Kind.ENGINE_MISSING, message,
+                                                                    traceback.format_exc()).to_json()))
+        return ENGINE_IMPORT_FAILED_EXIT
+    worker = Worker(Upscaler(), events)
+    threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
+    log.info("worker %s started (python %s, weights %s)", __version__, sys.executable,
+             ", ".join(map(str, worker.upscaler.models.dirs)))
+    reader = threading.Thread(target=worker.read_requests, args=(sys.stdin.fileno(),), name="requests", daemon=True)
+    reader.start()
+    worker.serve()
+    log.info("worker stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
