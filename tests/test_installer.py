@@ -426,3 +426,30 @@ def test_existing_verified_file_is_kept_without_network(tmp_path):
     (weights / "tiny.pth").write_bytes(PAYLOAD)
     fetch.install_one(fake_model("http://127.0.0.1:9"))
     assert not console.failures and not console.warnings
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# README: the facts it states come from the catalog and the decided commands
+# ---------------------------------------------------------------------------------------------------------------
+
+def test_readme_model_table_matches_the_catalog():
+    spec = importlib.util.spec_from_file_location("model_table", REPO / "docs" / "model_table.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    start = readme.index("<!-- model-table")
+    body = readme[readme.index("\n", start) + 1: readme.index("<!-- /model-table -->")]
+    assert body == module.table()
+    assert all(f"`{m.name}`" in body for m in catalog.listed())
+
+
+def test_readme_states_the_two_commands_and_its_images_exist():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert "python3 installer.py && ~/.local/share/krita-realesrgan/venv/bin/krita-realesrgan " \
+           "-i samples/0014.jpg -o out/" in readme
+    assert "python3 installer.py --dev && .venv/bin/python -m pytest" in readme
+    assert (REPO / "samples" / "0014.jpg").is_file()
+    assert (REPO / "docs" / "before-after.png").is_file()
+    assert "docs/krita-dialog.png" in readme
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    assert "python3 installer.py --dev && .venv/bin/python -m pytest" in ci
