@@ -1,0 +1,597 @@
+"""Upscale a video clip frame by frame, keeping its audio, subtitles, frame count, frame rate and duration.
+
+    probe (ffmpeg -i + a packet listing) -> decode (ffmpeg -> raw RGB frames on a pipe) -> Upscaler, frame by frame
+    -> encode segments of N frames (raw frames piped into ffmpeg, each segment finished atomically in a work folder)
+    -> concatenate the segments and copy the input's audio/subtitles into a temp file -> rename onto the output
+
+Memory stays flat: one decoded frame and one upscaled frame are held at a time. A job that stops (Ctrl-C,
+``cancel``, a crash) leaves no output file; its finished segments stay in the work folder next to the output, and
+``resume=True`` continues from the first unfinished segment. Every segment is a pure function of its frames and
+the encoder settings, so a resumed job gives the same file as an uninterrupted one.
+
+Only ``ffmpeg`` is needed (the system one, else the binary that ``imageio-ffmpeg`` bundles, which has no ffprobe).
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from fractions import Fraction
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable, Iterator, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from .errors import Cancelled, EngineError, Kind
+from .formats import AUTO_TILE, NO_TILING, PixelFormat, UpscaleOptions
+from .geometry import Extent
+
+Progress = Callable[[int, int], None]   # (frames done, frames total)
+Cancel = Callable[[], bool]
+Log = Callable[[str], None]
+
+DEFAULT_CODEC = "libx264"
+DEFAULT_CRF = 18
+DEFAULT_PRESET = "medium"
+DEFAULT_PIX_FMT = "yuv420p"
+DEFAULT_SEGMENT_FRAMES = 240   # a multiple of 3: NTSC-rate segment lengths are whole microseconds (concat offsets)
+JOB_VERSION = 1
+
+
+# --- the ffmpeg binary --------------------------------------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def ffmpeg_binary() -> str:
+    """The ffmpeg to run: the system's when on PATH, else the one bundled by imageio-ffmpeg."""
+    system = shutil.which("ffmpeg")
+    if system:
+        return system
+    try:
+        import imageio_ffmpeg
+        return imageio_ffmpeg.get_ffmpeg_exe()
+    except (ImportError, RuntimeError) as error:
+        raise EngineError(Kind.ENGINE_MISSING, "ffmpeg is not available. Install ffmpeg, or the Python package "
+                          "imageio-ffmpeg in the engine's environment.", str(error)) from None
+
+
+def _ffmpeg(*args: str) -> List[str]:
+    return [ffmpeg_binary(), "-hide_banner", "-nostdin", "-y", *args]
+
+
+def _tail(path_or_text, lines: int = 15) -> str:
+    text = path_or_text.read_text(errors="replace") if isinstance(path_or_text, Path) else str(path_or_text)
+    return "\n".join(text.strip().splitlines()[-lines:])
+
+
+# --- probe ----------------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What the pipeline needs to know about an input clip (from ffmpeg alone; no ffprobe needed)."""
+
+    extent: Extent
+    stream: int                  # index of the video stream in the file (cover pictures skipped)
+    pix_fmt: str                 # the decoder's pixel format, e.g. yuv420p, yuv420p10le
+    colour: Tuple[str, ...]      # colour tags from the stream line (e.g. ("tv", "bt709")), may be empty
+    frame_rate: Fraction         # exact when the container's frame durations are constant
+    time_base: Fraction          # the video stream's time base
+    frame_count: int
+    duration: float              # seconds of video
+    variable_rate: bool          # frame durations differ by more than one time-base tick
+    sar: Fraction
+    audio: Tuple[str, ...]       # codec name per audio stream
+    subtitles: Tuple[str, ...]   # codec name per subtitle stream
+
+    @property
+    def high_bit_depth(self) -> bool:
+        return bool(re.search(r"(p0\d\d|48|64|\D(9|10|12|14|16))(le|be)?$", self.pix_fmt))
+
+
+_STREAM = re.compile(r"Stream #0:(\d+)\S*: (Video|Audio|Subtitle|Data|Attachment): ([\w-]+)(.*)")
+_VIDEO_FORMAT = re.compile(r", ([a-z][a-z0-9_]*)(?:\(([^)]*)\))?, (\d+)x(\d+)")
+_RATE = re.compile(r", ([\d.]+k?) (fps|tbr)")
+_SAR = re.compile(r"SAR (\d+):(\d+)")
+_CRC_LINE = re.compile(r"^\s*\d+,\s*(-?\d+),\s*(-?\d+),\s*(\d+),")
+
+
+def _parse_rate(text: str) -> Fraction:
+    """ffmpeg prints rates rounded (29.97); recover NTSC rates (30000/1001) and keep others as written."""
+    value = float(text[:-1]) * 1000 if text.endswith("k") else float(text)
+    ntsc = round(value * 1001)
+    if ntsc % 1000 == 0 and abs(ntsc / 1001 - value) < 0.006 and value != round(value):
+        return Fraction(ntsc, 1001)
+    return Fraction(text[:-1] if text.endswith("k") else text).limit_denominator(1001) * (
+        1000 if text.endswith("k") else 1)
+
+
+def probe(path: Path) -> VideoInfo:
+    """Read the stream layout from ``ffmpeg -i`` and count the video packets (no decoding) for the exact frame
+    count, time base and frame durations."""
+    path = Path(path)
+    if not path.is_file():
+        raise EngineError(Kind.BAD_INPUT, f"The video {path} does not exist.")
+    with tempfile.TemporaryFile() as errors:
+        header = subprocess.run(_ffmpeg("-i", str(path)), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                text=True, errors="replace").stderr
+        video = None
+        audio, subtitles = [], []
+        for match in _STREAM.finditer(header):
+            index, kind, codec, rest = int(match.group(1)), match.group(2), match.group(3), match.group(4)
+            if kind == "Video" and video is None and "attached pic" not in rest:
+                video = (index, codec, rest)
+            elif kind == "Audio":
+                audio.append(codec)
+            elif kind == "Subtitle":
+                subtitles.append(codec)
+        if video is None:
+            raise EngineError(Kind.BAD_INPUT, f"{path.name} is not a video file ffmpeg can read.",
+                              _tail(header))
+        index, codec, rest = video
+        fmt = _VIDEO_FORMAT.search(rest)
+        if fmt is None:
+            raise EngineError(Kind.BAD_INPUT, f"Cannot read the picture format of {path.name}.", rest)
+        pix_fmt, tags = fmt.group(1), fmt.group(2) or ""
+        extent = Extent(int(fmt.group(3)), int(fmt.group(4)))
+        rates = {kind: text for text, kind in _RATE.findall(rest)}
+        sar_match = _SAR.search(rest)
+        sar = Fraction(int(sar_match.group(1)), int(sar_match.group(2))) if sar_match and int(
+            sar_match.group(2)) else Fraction(1)
+
+        listing = subprocess.Popen(_ffmpeg("-i", str(path), "-map", f"0:{index}", "-c", "copy", "-f", "framecrc",
+                                           "-"), stdout=subprocess.PIPE, stderr=errors, text=True)
+        time_base, count, durations = None, 0, set()
+        first = last_end = None
+        for line in listing.stdout:
+            if line.startswith("#tb 0:"):
+                num, den = line.split(":", 1)[1].strip().split("/")
+                time_base = Fraction(int(num), int(den))
+            packet = _CRC_LINE.match(line)
+            if packet:
+                pts, duration = int(packet.group(2)), int(packet.group(3))
+                count += 1
+                durations.add(duration)
+                first = pts if first is None else min(first, pts)
+                last_end = pts + duration if last_end is None else max(last_end, pts + duration)
+        if listing.wait() != 0 or time_base is None or count == 0:
+            errors.seek(0)
+            raise EngineError(Kind.BAD_INPUT, f"{path.name} has no readable video frames.",
+                              _tail(errors.read().decode(errors="replace")))
+
+    header_rate = _parse_rate(rates.get("fps") or rates["tbr"]) if ("fps" in rates or "tbr" in rates) else None
+    constant = len(durations) == 1 and 0 not in durations
+    spread = (max(durations) - min(durations)) if durations else 0
+    variable = not constant and spread > 1 and 0 not in durations
+    if constant:
+        frame_rate = 1 / (next(iter(durations)) * time_base)
+        # containers with coarse time bases (Matroska: 1 ms) round every duration: 29.97 fps reads as 33 ms
+        if header_rate is not None and abs(1 / header_rate - 1 / frame_rate) < time_base:
+            frame_rate = header_rate
+    elif header_rate is not None:
+        frame_rate = header_rate
+    else:
+        frame_rate = Fraction(count) / ((last_end - first) * time_base)
+    duration = float((last_end - first) * time_base) if variable else float(count / frame_rate)
+    return VideoInfo(extent, index, pix_fmt, tuple(t.strip() for t in tags.split(",") if t.strip()), frame_rate,
+                     time_base, count, duration, variable, sar, tuple(audio), tuple(subtitles))
+
+
+# --- containers ---------------------------------------------------------------------------------------------------
+
+_TEXT_SUBTITLES = {"subrip", "srt", "ass", "ssa", "webvtt", "mov_text", "text"}
+
+
+@dataclass(frozen=True)
+class Container:
+    muxer: str
+    subtitle_codec: Optional[str]     # text subtitles are converted to this; None = copied as they are
+    bitmap_subtitles: bool            # can hold DVD/Blu-ray picture subtitles
+    audio_codecs: Optional[Tuple[str, ...]] = None   # None = any codec is copied
+    video_codecs: Optional[Tuple[str, ...]] = None
+    attachments: bool = False         # fonts of ASS subtitles
+    options: Tuple[str, ...] = ()
+
+
+CONTAINERS = {
+    ".mp4": Container("mp4", "mov_text", False, options=("-movflags", "+faststart")),
+    ".m4v": Container("mp4", "mov_text", False, options=("-movflags", "+faststart")),
+    ".mov": Container("mov", "mov_text", False),
+    ".mkv": Container("matroska", None, True, attachments=True),
+    ".webm": Container("webm", "webvtt", False, audio_codecs=("opus", "vorbis"),
+                       video_codecs=("libvpx-vp9", "libvpx", "libaom-av1", "libsvtav1", "librav1e")),
+}
+
+
+def container_for(path: Path) -> Container:
+    container = CONTAINERS.get(Path(path).suffix.lower())
+    if container is None:
+        raise EngineError(Kind.BAD_INPUT, f"Cannot write {Path(path).name}: the output must end in "
+                          f"{', '.join(CONTAINERS)}.")
+    return container
+
+
+# --- options and the job record -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class VideoOptions:
+    upscale: UpscaleOptions = field(default_factory=UpscaleOptions)
+    codec: str = DEFAULT_CODEC
+    crf: Optional[int] = DEFAULT_CRF
+    preset: Optional[str] = DEFAULT_PRESET
+    pix_fmt: str = DEFAULT_PIX_FMT
+    fps: Optional[Fraction] = None            # convert to this frame rate (frames dropped/repeated, duration kept)
+    segment_frames: int = DEFAULT_SEGMENT_FRAMES
+    extract_every: Optional[int] = None       # also write every Nth upscaled frame as PNG
+
+    def __post_init__(self):
+        if self.segment_frames < 1:
+            raise EngineError(Kind.BAD_INPUT, "Segments must hold at least one frame.")
+        if self.extract_every is not None and self.extract_every < 1:
+            raise EngineError(Kind.BAD_INPUT, "--extract-frame-every must be 1 or more.")
+        if self.fps is not None and Fraction(self.fps) <= 0:
+            raise EngineError(Kind.BAD_INPUT, f"Frame rate {self.fps} must be positive.")
+
+    def encoder_args(self) -> List[str]:
+        args = ["-c:v", self.codec, "-pix_fmt", self.pix_fmt]
+        if self.crf is not None and self.codec in ("libx264", "libx265", "libvpx-vp9", "libaom-av1", "libsvtav1"):
+            args += ["-crf", str(self.crf)] + (["-b:v", "0"] if self.codec in ("libvpx-vp9", "libaom-av1") else [])
+        if self.preset and self.codec in ("libx264", "libx265", "libsvtav1"):
+            args += ["-preset", str(self.preset)]
+        return args
+
+
+def _job_record(source: Path, info: VideoInfo, options: VideoOptions, tile: int) -> dict:
+    stat = source.stat()
+    upscale = options.upscale.to_json()
+    upscale["tile"] = tile
+    return {"version": JOB_VERSION, "input": str(source.resolve()), "input_bytes": stat.st_size,
+            "input_mtime_ns": stat.st_mtime_ns, "frames": info.frame_count, "upscale": upscale,
+            "codec": options.codec, "crf": options.crf, "preset": options.preset, "pix_fmt": options.pix_fmt,
+            "fps": str(options.fps) if options.fps else None, "segment_frames": options.segment_frames}
+
+
+class WorkFolder:
+    """``.<output name>.work/`` next to the output: job.json, finished segments, the ffmpeg log."""
+
+    def __init__(self, target: Path):
+        self.path = target.parent / f".{target.name}.work"
+        self.job_file = self.path / "job.json"
+        self.log = self.path / "ffmpeg.log"
+
+    def segment(self, number: int) -> Path:
+        return self.path / f"segment-{number:06d}.mp4"
+
+    def finished_segments(self) -> int:
+        """How many segments from the first on are finished (a gap ends the count)."""
+        count = 0
+        while self.segment(count).is_file():
+            count += 1
+        return count
+
+    def read_job(self) -> Optional[dict]:
+        try:
+            return json.loads(self.job_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+
+    def write_job(self, record: dict) -> None:
+        from .paths import atomic_write_bytes
+        atomic_write_bytes(self.job_file, (json.dumps(record, indent=2) + "\n").encode("utf-8"))
+
+    def reset(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+        self.path.mkdir(parents=True)
+
+    def remove(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+def _same_job(stored: Optional[dict], wanted: dict) -> bool:
+    if not stored:
+        return False
+    ignore = {"upscale"}
+    if any(stored.get(k) != v for k, v in wanted.items() if k not in ignore):
+        return False
+    stored_upscale = dict(stored.get("upscale") or {})
+    wanted_upscale = dict(wanted["upscale"])
+    if wanted_upscale.get("tile") == AUTO_TILE:   # the stored job's resolved tile is kept
+        stored_upscale.pop("tile", None)
+        wanted_upscale.pop("tile", None)
+    return stored_upscale == wanted_upscale
+
+
+# --- decode and encode processes ----------------------------------------------------------------------------------
+
+def even_extent(extent: Extent, pix_fmt: str) -> Extent:
+    """The largest size that ``pix_fmt``'s chroma subsampling can hold: 4:2:0 needs even width and height,
+    4:2:2 an even width. Frames are cropped to it (at most the last column/row goes), never stretched."""
+    width, height = extent
+    if re.match(r"(yuvj?4[12][02]|nv1[26]|nv21|p0[12]\d)", pix_fmt):
+        width -= width % 2
+        if re.match(r"(yuvj?420|yuvj?411|nv12|nv21|p0[12]\d)", pix_fmt):
+            height -= height % 2
+    return Extent(width, height)
+
+
+class _Processes:
+    """The ffmpeg children of one job: all of them are killed when the job stops early."""
+
+    def __init__(self, log: Path):
+        self.children: List[subprocess.Popen] = []
+        self.log = log
+
+    def start(self, args: Sequence[str], **kwargs) -> subprocess.Popen:
+        with open(self.log, "ab") as log:
+            # own session: a Ctrl-C in the terminal reaches only us, and we end the children ourselves
+            child = subprocess.Popen(list(args), stderr=log, start_new_session=True, **kwargs)
+        self.children.append(child)
+        return child
+
+    def finish(self, child: subprocess.Popen, what: str) -> None:
+        for stream in (child.stdin, child.stdout):
+            if stream is not None:
+                try:
+                    stream.close()
+                except OSError:
+                    pass
+        code = child.wait()
+        self.children.remove(child)
+        if code != 0:
+            raise EngineError(Kind.INTERNAL if what != "decode" else Kind.BAD_INPUT,
+                              f"ffmpeg failed to {what} the video (exit code {code}); see {self.log}.",
+                              _tail(self.log))
+
+    def kill_all(self) -> None:
+        for child in self.children:
+            if child.poll() is None:
+                child.kill()
+            child.wait()
+        self.children.clear()
+
+
+def _decode_command(source: Path, info: VideoInfo, fps: Optional[Fraction], skip: int, pix_fmt: str) -> List[str]:
+    filters = ([f"fps={fps}"] if fps else []) + ([f"select=gte(n\\,{skip})"] if skip else [])
+    return _ffmpeg("-loglevel", "error", "-i", str(source), "-map", f"0:{info.stream}",
+                   *(["-vf", ",".join(filters)] if filters else []), "-fps_mode", "passthrough",
+                   "-f", "rawvideo", "-pix_fmt", pix_fmt, "pipe:1")
+
+
+def _frames(pipe, extent: Extent, fmt: PixelFormat) -> Iterator[np.ndarray]:
+    size = fmt.byte_count(extent)
+    shape = (extent.height, extent.width, fmt.channels)
+    while True:
+        buffer = bytearray(size)
+        view, filled = memoryview(buffer), 0
+        while filled < size:
+            got = pipe.readinto(view[filled:])
+            if not got:
+                break
+            filled += got
+        if filled < size:
+            return
+        yield np.frombuffer(buffer, dtype=fmt.dtype).reshape(shape)
+
+
+class _SegmentWriter:
+    """Feeds upscaled frames to one ffmpeg encoder per segment; a segment appears under its name only when done."""
+
+    def __init__(self, processes: _Processes, work: WorkFolder, options: VideoOptions, rate: Fraction, sar: Fraction,
+                 colour_args: List[str]):
+        self.processes, self.work, self.options, self.rate = processes, work, options, rate
+        self.sar, self.colour_args = sar, colour_args
+        self.encoder: Optional[subprocess.Popen] = None
+        self.number = 0
+        self.frames_in_segment = 0
+        self.part: Optional[Path] = None
+
+    def open(self, number: int, extent: Extent, raw_pix_fmt: str) -> None:
+        self.number, self.frames_in_segment = number, 0
+        self.part = self.work.segment(number).with_suffix(".part")
+        filters = [f"setsar={self.sar.numerator}/{self.sar.denominator}"]
+        self.encoder = self.processes.start(
+            _ffmpeg("-loglevel", "error", "-f", "rawvideo", "-pix_fmt", raw_pix_fmt, "-s", f"{extent.width}x"
+                    f"{extent.height}", "-framerate", str(self.rate), "-i", "pipe:0", "-vf", ",".join(filters),
+                    *self.colour_args, *self.options.encoder_args(), "-f", "mp4", str(self.part)),
+            stdin=subprocess.PIPE)
+
+    def write(self, frame: np.ndarray) -> None:
+        try:
+            self.encoder.stdin.write(memoryview(np.ascontiguousarray(frame)).cast("B"))
+        except BrokenPipeError:
+            self.processes.finish(self.encoder, "encode")
+            raise
+        self.frames_in_segment += 1
+
+    @property
+    def is_open(self) -> bool:
+        return self.encoder is not None
+
+    def close(self) -> None:
+        encoder, self.encoder = self.encoder, None
+        self.processes.finish(encoder, "encode")
+        os.replace(self.part, self.work.segment(self.number))
+
+    def abandon(self) -> None:
+        self.encoder = None
+        if self.part is not None:
+            try:
+                self.part.unlink()
+            except OSError:
+                pass
+
+
+def _colour_args(info: VideoInfo) -> List[str]:
+    """Keep the input's colour tags (range, matrix) so the RGB round trip uses the same conversion both ways."""
+    args = []
+    for tag in info.colour:
+        if tag in ("tv", "pc"):
+            args += ["-color_range", tag]
+        elif re.fullmatch(r"bt709|bt470bg|smpte170m|bt2020nc|bt2020c", tag):
+            args += ["-colorspace", tag]
+    return args
+
+
+# --- the job ------------------------------------------------------------------------------------------------------
+
+@dataclass
+class VideoReport:
+    output: Path
+    frames: int
+    extent: Extent
+    frame_rate: Fraction
+    resumed_frames: int      # frames taken from an earlier, interrupted run
+    seconds_upscaling: float = 0.0
+    notes: List[str] = field(default_factory=list)
+
+
+def preview_folder(target: Path) -> Path:
+    return target.parent / f"{target.stem}_frames"
+
+
+def upscale_video(source: Path, target: Path, options: VideoOptions = VideoOptions(), *, upscaler=None,
+                  weights_dir: Optional[Path] = None, resume: bool = False, progress: Optional[Progress] = None,
+                  cancel: Optional[Cancel] = None, log: Optional[Log] = None) -> VideoReport:
+    """Upscale ``source`` into ``target`` (see the module text). Raises EngineError (``Cancelled`` on cancel)."""
+    import time
+
+    from .imagefile import write_image
+    source, target = Path(source), Path(target)
+    say = log or (lambda message: None)
+    container = container_for(target)
+    if container.video_codecs is not None and options.codec not in container.video_codecs:
+        raise EngineError(Kind.BAD_INPUT, f"{target.suffix} files cannot hold {options.codec} video; use --codec "
+                          f"{container.video_codecs[0]}, or an .mp4/.mkv output.")
+    if source.resolve() == target.resolve():
+        raise EngineError(Kind.BAD_INPUT, "The output must not overwrite the input video.")
+    info = probe(source)
+    notes: List[str] = []
+    if info.variable_rate:
+        notes.append(f"{source.name} has a variable frame rate: the output keeps every frame and the total "
+                     f"duration, at an even {float(info.frame_rate):.3f} frames/s.")
+    rate = Fraction(options.fps) if options.fps else info.frame_rate
+    total = round(info.duration * rate) if options.fps else info.frame_count
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    work = WorkFolder(target)
+    wanted = _job_record(source, info, options, options.upscale.tile)
+    stored = work.read_job()
+    tile = options.upscale.tile
+    if resume and _same_job(stored, wanted):
+        tile = stored["upscale"]["tile"]
+    else:
+        if resume and stored is not None:
+            notes.append("The unfinished job in the work folder had other settings; starting over.")
+        work.reset()
+        work.write_job(wanted)
+    done_segments = work.finished_segments()
+    skip = done_segments * options.segment_frames
+    if skip:
+        say(f"Resuming after {skip} frames already upscaled.")
+    upscale_options = options.upscale if tile == AUTO_TILE else options.upscale.with_(tile=tile)
+
+    if upscaler is None:
+        from .engine import Upscaler
+        upscaler = Upscaler(weights_dir)
+    fmt = PixelFormat("uint16" if info.high_bit_depth else "uint8", 3)
+    raw_pix_fmt = "rgb48le" if info.high_bit_depth else "rgb24"
+    processes = _Processes(work.log)
+    writer = _SegmentWriter(processes, work, options, rate, info.sar, _colour_args(info))
+    index = skip
+    out_extent = None
+    seconds = 0.0
+    try:
+        decoder = processes.start(_decode_command(source, info, options.fps, skip, raw_pix_fmt),
+                                  stdout=subprocess.PIPE)
+        if progress:
+            progress(min(skip, total), total)
+        for frame in _frames(decoder.stdout, info.extent, fmt):
+            if cancel is not None and cancel():
+                raise Cancelled()
+            started = time.perf_counter()
+            result = upscaler.upscale(frame, fmt, upscale_options, cancel=cancel)
+            seconds += time.perf_counter() - started
+            if upscale_options.tile == AUTO_TILE:   # fix the tile plan for the whole job: identical frames on resume
+                upscale_options = upscale_options.with_(tile=result.tile or NO_TILING)
+                work.write_job({**wanted, "upscale": {**wanted["upscale"], "tile": upscale_options.tile}})
+            image = result.image
+            full = Extent(image.shape[1], image.shape[0])
+            out_extent = even_extent(full, options.pix_fmt)
+            if out_extent != full and index == skip:
+                notes.append(f"{options.pix_fmt} needs even sizes: frames are cropped from {full} to {out_extent}.")
+            image = image[:out_extent.height, :out_extent.width]
+            if not writer.is_open:
+                writer.open(index // options.segment_frames, out_extent, raw_pix_fmt)
+            writer.write(image)
+            if options.extract_every and index % options.extract_every == 0:
+                write_image(preview_folder(target) / f"frame_{index:06d}.png", image)
+            index += 1
+            if writer.frames_in_segment == options.segment_frames:
+                writer.close()
+            if progress:
+                progress(index, max(total, index))
+        processes.finish(decoder, "decode")
+        if writer.is_open:
+            writer.close()
+        if index == 0:
+            raise EngineError(Kind.BAD_INPUT, f"ffmpeg decoded no frames from {source.name}.", _tail(work.log))
+        if out_extent is None:   # every segment came from an earlier run
+            out_extent = _segment_extent(work.segment(0))
+        _mux(work, source, target, info, container, rate, notes)
+    except BaseException:
+        processes.kill_all()
+        writer.abandon()
+        raise
+    work.remove()
+    return VideoReport(target, index, out_extent, rate, skip, seconds, notes)
+
+
+def _segment_extent(segment: Path) -> Extent:
+    header = subprocess.run(_ffmpeg("-i", str(segment)), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True, errors="replace").stderr
+    match = _VIDEO_FORMAT.search(header)
+    return Extent(int(match.group(3)), int(match.group(4)))
+
+
+def _mux(work: WorkFolder, source: Path, target: Path, info: VideoInfo, container: Container, rate: Fraction,
+         notes: List[str]) -> None:
+    """Concatenate the segments and copy the input's audio and subtitles into a temp file; rename it at the end."""
+    segments = [work.segment(n) for n in range(work.finished_segments())]
+    listing = work.path / "segments.ffconcat"
+    listing.write_text("ffconcat version 1.0\n" + "".join(f"file '{s.name}'\n" for s in segments), encoding="utf-8")
+    args = ["-loglevel", "error", "-f", "concat", "-safe", "0", "-i", str(listing), "-i", str(source),
+            "-map", "0:v", "-map", "1:a?", "-map_metadata", "1", "-map_chapters", "1", "-c", "copy"]
+    if container.audio_codecs is not None and any(a not in container.audio_codecs for a in info.audio):
+        args += ["-c:a", "libopus"]
+        notes.append(f"{target.suffix} files hold only {'/'.join(container.audio_codecs)} audio: "
+                     "the audio was re-encoded as Opus.")
+    kept = 0
+    for number, codec in enumerate(info.subtitles):
+        if codec in _TEXT_SUBTITLES or container.bitmap_subtitles:
+            args += ["-map", f"1:s:{number}"]
+            kept += 1
+        else:
+            notes.append(f"Subtitle stream {number} ({codec}, a picture format) cannot go into a "
+                         f"{target.suffix} file and was left out; use an .mkv output to keep it.")
+    if kept and container.subtitle_codec:
+        args += ["-c:s", container.subtitle_codec]
+    if container.attachments:
+        args += ["-map", "1:t?"]
+    frame_ticks = 1 / (rate * info.time_base)
+    if container.muxer in ("mp4", "mov") and info.time_base.numerator == 1 and frame_ticks.denominator == 1:
+        args += ["-video_track_timescale", str(info.time_base.denominator)]   # keep the input's time base
+    temporary = target.parent / f".{target.stem}.partial{target.suffix}"
+    args += [*container.options, "-f", container.muxer, str(temporary)]
+    try:
+        with open(work.log, "ab") as log:
+            code = subprocess.run(_ffmpeg(*args), stderr=log, cwd=str(work.path)).returncode
+        if code != 0:
+            raise EngineError(Kind.INTERNAL, f"ffmpeg failed to write {target.name} (exit code {code}).",
+                              _tail(work.log))
+        os.replace(temporary, target)
+    finally:
+        if temporary.exists():
+            temporary.unlink()
