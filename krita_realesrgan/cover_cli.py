@@ -1,0 +1,122 @@
+"""``krita-realesrgan cover``: a platform cover of an exact size from a small picture.
+
+    krita-realesrgan cover -i pic.jpg --preset video-16x9 -o cover.jpg
+    krita-realesrgan cover -i pic.png --size 800x800 --fit pad --background "#202020" -o cover.png
+    krita-realesrgan cover --list-presets
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Optional
+
+from . import cover, cover_export, cover_presets
+from .errors import Cancelled, EngineError, Kind
+from .formats import AUTO_TILE, UpscaleOptions
+from .imagefile import read_image
+
+DEFAULT_PRESET = "video-16x9"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-i", "--input", type=Path, help="the picture (png, jpg, webp, bmp, tif)")
+    parser.add_argument("-o", "--output", type=Path,
+                        help="the cover file (.jpg, .png or .webp); default: <input>_<preset>.jpg next to the input")
+    target = parser.add_mutually_exclusive_group()
+    target.add_argument("--preset", default=None, help=f"cover preset id (default {DEFAULT_PRESET}); see --list-presets")
+    target.add_argument("--size", default=None, metavar="WxH", help="custom cover size, e.g. 1200x628")
+    parser.add_argument("--max-bytes", type=int, default=None,
+                        help="largest file allowed in bytes (default: the preset's limit; none for --size)")
+    parser.add_argument("--fit", choices=cover.FITS, default="cover",
+                        help="cover: fill the size and crop (around faces, else the most detailed area); "
+                             "pad: show the whole picture on a background (default cover)")
+    parser.add_argument("--background", default=cover.BLUR, metavar="blur|#rrggbb",
+                        help="background for --fit pad: a blurred copy of the picture or a colour (default blur)")
+    parser.add_argument("--format", choices=cover_export.EXPORT_FORMATS, default=None,
+                        help="file format (default: from the output's extension)")
+    parser.add_argument("-n", "--model", default=cover.AUTO_MODEL,
+                        help="model name or weights file; 'auto' (default) picks a photo or an illustration model "
+                             "from the picture's content")
+    parser.add_argument("--denoise", type=float, default=None, help="denoise strength 0..1 (general-x4v3 only)")
+    parser.add_argument("-t", "--tile", type=int, default=AUTO_TILE, help="tile size, 0 = automatic (default)")
+    parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:N or mps")
+    parser.add_argument("--weights", type=Path, default=None, help="folder with the model weights")
+    parser.add_argument("--list-presets", action="store_true", help="list the cover presets and exit")
+
+
+def list_presets() -> str:
+    rows = []
+    for target in cover_presets.presets():
+        limit = f"{target.max_bytes / 1e6:g} MB" if target.max_bytes else "-"
+        rows.append(f"{target.id:<16} {str(target.size):>9}  max {limit:<6} {'/'.join(target.formats):<13} "
+                    f"{target.name_en} / {target.name_zh}")
+    rows.append(f"{'--size WxH':<16} {'any':>9}  max {'-':<6} {'/'.join(cover_export.EXPORT_FORMATS):<13} "
+                "custom size / 自定义尺寸")
+    return "\n".join(rows)
+
+
+def choose_target(args: argparse.Namespace) -> cover_presets.CoverTarget:
+    if args.size:
+        return cover_presets.custom(cover_presets.parse_size(args.size), args.max_bytes)
+    target = cover_presets.preset(args.preset or DEFAULT_PRESET)
+    if args.max_bytes is not None:
+        target = cover_presets.CoverTarget(target.id, target.name_en, target.name_zh, target.size,
+                                           args.max_bytes, target.formats)
+    return target
+
+
+def default_output(source: Path, target: cover_presets.CoverTarget, export_format: Optional[str]) -> Path:
+    return source.with_name(f"{source.stem}_{target.id}.{export_format or target.formats[0]}")
+
+
+def _progress(done: int, total: int) -> None:
+    if sys.stderr.isatty():
+        sys.stderr.write(f"\rupscaling: tile {done}/{total}")
+        if done >= total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+def make(args: argparse.Namespace) -> int:
+    if args.input is None:
+        raise EngineError(Kind.BAD_INPUT, "Give the picture with -i/--input (or use --list-presets).")
+    target = choose_target(args)
+    output = args.output or default_output(args.input, target, args.format)
+    export_format = cover_export.format_for(output, args.format)
+    if export_format not in target.formats:
+        raise EngineError(Kind.BAD_INPUT, f"The {target.id} preset takes {', '.join(target.formats)}, "
+                          f"not {export_format}.")
+    background = cover.Background.parse(args.background)
+    image, fmt = read_image(args.input)
+    options = UpscaleOptions(model=args.model, tile=args.tile, device=args.device, denoise=args.denoise)
+    from .engine import Upscaler  # torch: imported only when there is work to do
+    result = cover.make_cover(Upscaler(args.weights), image, fmt, target, args.fit, background, options,
+                              progress=_progress)
+    encoded = cover_export.encode_within(cover_export.to_8bit(result.compose(), fmt, export_format),
+                                         export_format, target.max_bytes)
+    cover_export.save(output, encoded)
+    for reason in result.reasons:
+        print(f"- {reason}")
+    if result.fit == "cover":
+        print(f"- cover = {result.canvas} of the upscaled {cover.extent_of(result.image)} picture")
+    limit = f" (limit {target.max_bytes:,})" if target.max_bytes else ""
+    print(f"wrote {output}: {target.size}, {encoded.describe()}{limit}, {result.seconds:.1f} s")
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.list_presets:
+        print(list_presets())
+        return 0
+    try:
+        return make(args)
+    except Cancelled:
+        print("cancelled", file=sys.stderr)
+        return 130
+    except EngineError as error:
+        print(f"error: {error.message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
