@@ -95,7 +95,7 @@ def upscale_image(doc, node, choices: Choices, runner):
     target = canvas.scaled(choices.scale)
     pixels = read_pixels(source, Bounds.of(canvas), layout)
     result, extent = runner.upscale(pixels, layout.fmt, canvas, choices.options(target), tr("Upscale image"))
-    doc.scaleImage(extent.width, extent.height, doc.xRes(), doc.yRes(), SCALE_FILTER)
+    doc.scaleImage(extent.width, extent.height, doc.resolution(), doc.resolution(), SCALE_FILTER)
     doc.waitForDone()
     return add_layer(doc, node, upscaled_layer_name(choices, name), layout, profile, result, Bounds.of(extent))
 

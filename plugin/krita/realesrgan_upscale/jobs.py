@@ -78,10 +78,13 @@ def run_in_background(work: Callable[[], Any], label: str, parent: Optional[QWid
 def wait_for_job(job, action: str, parent: Optional[QWidget] = None) -> Tuple[bytes, Extent]:
     """Wait for a client job with a progress dialog; returns ``job.result()`` (raises its error/Cancelled)."""
     dialog = _progress_dialog(progress_label(action, 0, 0, 0.0), parent, cancellable=True)
-    dialog.canceled.connect(job.cancel)
     started = time.monotonic()
+    cancel_sent = []
 
     def tick():
+        if dialog.wasCanceled() and not cancel_sent:
+            job.cancel()
+            cancel_sent.append(True)
         job.poll(0.0)
         done, total = job.progress
         if total:

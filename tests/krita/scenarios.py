@@ -1,0 +1,274 @@
+"""Runs inside a real Krita (``kritarunner -s scenarios -f main``): drives the installed plugin's own actions on
+real images, saves the documents, re-opens the saved files and dumps their layers for the pytest side.
+
+Input: the JSON file named by ``KRITA_SCENARIOS``: {"pykrita": folder, "images": folder, "out": folder,
+"scenarios": [names]}. Output in "out": per scenario a folder with ``<tag>.json`` (document and layer facts) and
+``<tag>-<n>.raw`` (each layer over the whole canvas, engine channel order, ``rawimage`` format), and
+``results.json`` (ok/error, seconds, notes per scenario).
+"""
+import json
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from krita import Krita, Selection
+from PyQt5.QtCore import QTimer
+from PyQt5.QtWidgets import QApplication, QProgressDialog, QPushButton
+
+CROP = (150, 80, 256, 160)  # a part of children-alpha.png with faces and transparent background
+
+
+class Context:
+    def __init__(self, spec):
+        self.krita = Krita.instance()
+        self.images = Path(spec["images"])
+        sys.path.insert(0, spec["pykrita"])
+        import realesrgan_upscale  # noqa: F401  (registers the extension, as Krita does at start)
+        from realesrgan_upscale import actions, engine_session, pixels_krita, reporting, settings
+        from realesrgan_upscale.krita_realesrgan import errors, geometry, rawimage
+        self.actions, self.settings, self.pixels, self.reporting = actions, settings, pixels_krita, reporting
+        self.errors, self.geometry, self.rawimage = errors, geometry, rawimage
+        self.session = engine_session.EngineSession()
+
+    # ---- documents ----
+
+    def open(self, name):
+        doc = self.krita.openDocument(str(self.images / name))
+        doc.setBatchmode(True)
+        return doc
+
+    def layer(self, doc, index=0):
+        return doc.rootNode().childNodes()[index]
+
+    def dump(self, doc, folder, tag):
+        """Save ``doc`` as ``tag``.kra, re-open the saved file, and dump what it holds."""
+        path = folder / f"{tag}.kra"
+        assert doc.saveAs(str(path)), f"saving {path} failed"
+        saved = self.krita.openDocument(str(path))
+        saved.setBatchmode(True)
+        try:
+            self._dump_open(saved, folder, tag)
+        finally:
+            saved.close()
+
+    def _dump_open(self, doc, folder, tag):
+        canvas = self.geometry.Extent(doc.width(), doc.height())
+        facts = {"width": doc.width(), "height": doc.height(), "colorModel": doc.colorModel(),
+                 "colorDepth": doc.colorDepth(), "layers": []}
+        layers = [n for n in doc.rootNode().childNodes() if n.type().endswith("layer")]  # not selection masks
+        for index, node in enumerate(layers):
+            rect = node.bounds()
+            layer = {"name": node.name(), "type": node.type(), "colorModel": node.colorModel(),
+                     "colorDepth": node.colorDepth(), "bounds": [rect.x(), rect.y(), rect.width(), rect.height()]}
+            layout = self.pixels.layout_for(node.colorModel(), node.colorDepth())
+            data = self.actions.read_pixels(node, self.geometry.Bounds.of(canvas), layout)
+            layer["file"] = f"{tag}-{index}.raw"
+            self.rawimage.write(folder / layer["file"], layout.fmt, canvas, data)
+            facts["layers"].append(layer)
+        (folder / f"{tag}.json").write_text(json.dumps(facts, indent=1))
+
+    def dump_selection(self, doc, folder):
+        selection = doc.selection()
+        canvas = self.geometry.Extent(doc.width(), doc.height())
+        from realesrgan_upscale.krita_realesrgan.formats import PixelFormat
+        self.rawimage.write(folder / "selection.raw", PixelFormat("uint8", 1), canvas,
+                            bytes(selection.pixelData(0, 0, canvas.width, canvas.height)))
+        return [selection.x(), selection.y(), selection.width(), selection.height()]
+
+
+def feathered_selection(x, y, width, height, ramp):
+    """A rectangular selection whose edges fade over ``ramp`` pixels (the selection's own softness)."""
+    values = bytearray()
+    for row in range(height):
+        for col in range(width):
+            edge = min(row, col, height - 1 - row, width - 1 - col)
+            values.append(255 if edge >= ramp else (edge + 1) * 255 // (ramp + 1))
+    selection = Selection()
+    selection.select(x, y, width, height, 255)
+    selection.setPixelData(bytes(values), x, y, width, height)
+    return selection
+
+
+def press_cancel_after_first_tile(state):
+    """Clicks the progress dialog's Cancel button, as a user would, once a tile is done."""
+    timer = QTimer()
+    timer.setInterval(20)
+
+    def check():
+        for widget in QApplication.topLevelWidgets():
+            if isinstance(widget, QProgressDialog) and widget.isVisible() and widget.value() >= 1:
+                button = widget.findChild(QPushButton)
+                if button is not None and "clicked_at" not in state:
+                    state["clicked_at"] = [widget.value(), widget.maximum()]
+                    button.click()
+
+    timer.timeout.connect(check)
+    timer.start()
+    return timer
+
+
+# ---- scenarios: each returns notes for results.json ----
+
+def upscale_image_rgba8(ctx, folder):
+    doc = ctx.open("children-alpha.png")
+    doc.crop(*CROP)
+    doc.waitForDone()
+    marker = doc.createNode("marker", "paintlayer")
+    marker.setPixelData(bytes([30, 60, 200, 255]) * (40 * 30), 10, 10, 40, 30)
+    doc.rootNode().addChildNode(marker, None)
+    ctx.dump(doc, folder, "before")
+    choices = ctx.settings.Choices(scale=2)
+    ctx.actions.upscale_image(doc, ctx.layer(doc), choices, ctx.session)
+    ctx.dump(doc, folder, "after")
+    doc.close()
+
+
+def upscale_image_merged(ctx, folder):
+    doc = ctx.open("wolf_gray.jpg")
+    doc.crop(40, 40, 128, 96)
+    doc.waitForDone()
+    ctx.dump(doc, folder, "before")
+    ctx.actions.upscale_image(doc, ctx.layer(doc), ctx.settings.Choices(scale=1.5, use_merged=True), ctx.session)
+    ctx.dump(doc, folder, "after")
+    doc.close()
+
+
+def enhance_selection_u16(ctx, folder):
+    doc = ctx.open("tree_alpha_16bit.png")
+    doc.setSelection(feathered_selection(100, 60, 120, 90, ramp=8))
+    ctx.dump(doc, folder, "before")
+    bounds = ctx.dump_selection(doc, folder)
+    ctx.actions.enhance_layer(doc, ctx.layer(doc), ctx.settings.Choices(), ctx.session)
+    ctx.dump(doc, folder, "after")
+    doc.close()
+    return {"selection": bounds}
+
+
+def enhance_gray(ctx, folder):
+    doc = ctx.open("wolf_gray.jpg")
+    ctx.dump(doc, folder, "before")
+    ctx.actions.enhance_layer(doc, ctx.layer(doc), ctx.settings.Choices(), ctx.session)
+    ctx.dump(doc, folder, "after")
+    doc.close()
+
+
+def enhance_float32(ctx, folder):
+    doc = ctx.open("tree_alpha_16bit.png")
+    assert doc.setColorSpace("RGBA", "F32", "")
+    doc.waitForDone()
+    selection = Selection()
+    selection.select(40, 30, 96, 64, 255)
+    doc.setSelection(selection)
+    ctx.dump(doc, folder, "before")
+    bounds = ctx.dump_selection(doc, folder)
+    ctx.actions.enhance_layer(doc, ctx.layer(doc), ctx.settings.Choices(), ctx.session)
+    ctx.dump(doc, folder, "after")
+    doc.close()
+    return {"selection": bounds}
+
+
+def selection_to_document_rgba8(ctx, folder):
+    doc = ctx.open("children-alpha.png")
+    doc.crop(*CROP)
+    doc.waitForDone()
+    selection = Selection()
+    selection.select(40, 30, 100, 70, 255)
+    doc.setSelection(selection)
+    ctx.dump(doc, folder, "before")
+    bounds = ctx.dump_selection(doc, folder)
+    new_doc = ctx.actions.selection_to_document(ctx.krita, doc, ctx.layer(doc), ctx.settings.Choices(scale=2),
+                                                ctx.session)
+    new_doc.setBatchmode(True)
+    ctx.dump(new_doc, folder, "new")
+    ctx.dump(doc, folder, "after")
+    new_doc.close()
+    doc.close()
+    return {"selection": bounds}
+
+
+def cancel_leaves_document_unchanged(ctx, folder):
+    doc = ctx.open("tree_alpha_16bit.png")
+    ctx.dump(doc, folder, "before")
+    state = {}
+    timer = press_cancel_after_first_tile(state)
+    started = time.monotonic()
+    try:
+        ctx.actions.upscale_image(doc, ctx.layer(doc), ctx.settings.Choices(scale=4, tile=32), ctx.session)
+        outcome = "finished"
+    except ctx.errors.Cancelled:
+        outcome = "cancelled"
+    finally:
+        timer.stop()
+    seconds = time.monotonic() - started
+    ctx.dump(doc, folder, "after")
+    doc.close()
+    return {"outcome": outcome, "clicked_at": state.get("clicked_at"), "seconds_to_cancel": seconds}
+
+
+def failure_leaves_document_unchanged(ctx, folder):
+    doc = ctx.open("children-alpha.png")
+    doc.crop(*CROP)
+    doc.waitForDone()
+    ctx.dump(doc, folder, "before")
+    try:
+        ctx.actions.upscale_image(doc, ctx.layer(doc), ctx.settings.Choices(model="RealESRGAN_x4plus"),
+                                  ctx.session)
+        outcome, message = "finished", ""
+    except ctx.errors.EngineError as error:
+        log = ctx.reporting.write_log(error, "scenario")
+        outcome, message = error.kind, ctx.reporting.user_text(error, log, "RealESRGAN_x4plus")
+    ctx.dump(doc, folder, "after")
+    doc.close()
+    return {"outcome": outcome, "message": message}
+
+
+def cmyk_offers_converted_copy(ctx, folder):
+    doc = ctx.krita.createDocument(48, 32, "cmyk", "CMYKA", "U8", "", 72.0)
+    doc.setBatchmode(True)
+    node = ctx.layer(doc)
+    node.setPixelData(bytes([20, 120, 200, 10, 255]) * (48 * 32), 0, 0, 48, 32)
+    try:
+        ctx.actions.enhance_layer(doc, node, ctx.settings.Choices(), ctx.session)
+        refused = None
+    except ctx.pixels.UnsupportedColourModel as error:
+        refused = {"convertible": error.convertible, "message": error.message}
+    layers_after_refusal = [n.name() for n in doc.rootNode().childNodes()]
+    copy, copied = ctx.actions.converted_copy(doc, node)
+    copy.setBatchmode(True)
+    ctx.actions.enhance_layer(copy, copied, ctx.settings.Choices(), ctx.session)
+    ctx.dump(copy, folder, "copy")
+    notes = {"refused": refused, "original_layers": layers_after_refusal,
+             "original_model": doc.colorModel(), "copy_model": copy.colorModel()}
+    copy.close()
+    doc.close()
+    return notes
+
+
+SCENARIOS = {f.__name__: f for f in (
+    upscale_image_rgba8, upscale_image_merged, enhance_selection_u16, enhance_gray, enhance_float32,
+    selection_to_document_rgba8, cancel_leaves_document_unchanged, failure_leaves_document_unchanged,
+    cmyk_offers_converted_copy)}
+
+
+def main(args=None):
+    spec = json.loads(Path(os.environ["KRITA_SCENARIOS"]).read_text())
+    out = Path(spec["out"])
+    results = {"main_entered_at": time.time()}  # the pytest side subtracts its start: Krita start-up time
+    ctx = Context(spec)
+    try:
+        for name in spec["scenarios"]:
+            folder = out / name
+            folder.mkdir(parents=True, exist_ok=True)
+            started = time.monotonic()
+            try:
+                notes = SCENARIOS[name](ctx, folder) or {}
+                results[name] = {"ok": True, **notes}
+            except Exception:
+                results[name] = {"ok": False, "error": traceback.format_exc()}
+            results[name]["seconds"] = round(time.monotonic() - started, 2)
+            (out / "results.json").write_text(json.dumps(results, indent=1))
+    finally:
+        ctx.session.close()
+    (out / "results.json").write_text(json.dumps(results, indent=1))

@@ -1,0 +1,266 @@
+"""The Krita plugin in a real Krita 5.1: installed as a user would (installer.py into a temporary HOME), each
+action driven through the plugin's own code (``tests/krita/scenarios.py`` inside ``kritarunner``), the saved
+documents re-opened and dumped, and checked here against the engine's own output for the same input."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from krita_plugin_layout import PACKAGE, REPO, assemble
+
+pytestmark = [pytest.mark.krita, pytest.mark.slow]
+
+KRITA_TESTS = Path(__file__).resolve().parent / "krita"
+SCENARIOS = ("upscale_image_rgba8", "upscale_image_merged", "enhance_selection_u16", "enhance_gray",
+             "enhance_float32", "selection_to_document_rgba8", "cancel_leaves_document_unchanged",
+             "failure_leaves_document_unchanged", "cmyk_offers_converted_copy")
+MODEL = "realesr-animevideov3"
+DTYPES = {"uint8": np.uint8, "uint16": np.uint16, "float16": np.float16, "float32": np.float32}
+
+
+def krita_env(home: Path) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KRITA_REALESRGAN", "XDG_"))}
+    env.update(HOME=str(home), QT_QPA_PLATFORM="offscreen", KRITA_REALESRGAN_LANG="en",
+               XDG_RUNTIME_DIR=str(home / "runtime"))
+    (home / "runtime").mkdir(mode=0o700, exist_ok=True)
+    return env
+
+
+def install_plugin(home: Path, weights: Path) -> Path:
+    """Install the way a user does: installer.py with the venv's python as engine and local weights."""
+    command = [sys.executable, str(REPO / "installer.py"), "--engine-python", sys.executable,
+               "--weights-from", str(weights), "--models", MODEL, "--no-gimp"]
+    done = subprocess.run(command, env=krita_env(home), capture_output=True, text=True, timeout=300)
+    pykrita = home / ".local" / "share" / "krita" / "pykrita"
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (pykrita / f"{PACKAGE}.desktop").exists() and (pykrita / PACKAGE / "krita_realesrgan" / "client.py").exists()
+    assert "enable_realesrgan_upscale=true" in (home / ".config" / "kritarc").read_text()
+    return pykrita
+
+
+class KritaRun:
+    def __init__(self, out: Path, results: dict, wall: float, startup: float):
+        self.out, self.results, self.wall, self.startup = out, results, wall, startup
+
+    def scenario(self, name: str) -> dict:
+        result = self.results.get(name)
+        assert result is not None, f"{name} did not run: {json.dumps(self.results)[:2000]}"
+        assert result["ok"], result.get("error")
+        return result
+
+    def document(self, name: str, tag: str) -> dict:
+        folder = self.out / name
+        facts = json.loads((folder / f"{tag}.json").read_text())
+        for layer in facts["layers"]:
+            layer["pixels"] = read_raw(folder / layer["file"])
+        return facts
+
+    def selection(self, name: str) -> np.ndarray:
+        return read_raw(self.out / name / "selection.raw")[:, :, 0]
+
+
+def read_raw(path: Path) -> np.ndarray:
+    from krita_realesrgan import rawimage
+    fmt, extent, data = rawimage.read(path)
+    return np.frombuffer(data, DTYPES[fmt.dtype]).reshape(extent.height, extent.width, fmt.channels)
+
+
+@pytest.fixture(scope="module")
+def krita_run(tmp_path_factory, images, shared_weights):
+    if not shutil.which("kritarunner"):
+        pytest.skip("Krita is not installed (apt-get install -y krita)")
+    if not (REPO / "krita_realesrgan" / "client.py").exists():
+        pytest.skip("krita_realesrgan/client.py (the engine client) is not in this checkout yet")
+    home = tmp_path_factory.mktemp("krita-home")
+    pykrita = install_plugin(home, shared_weights)
+    out = tmp_path_factory.mktemp("krita-out")
+    spec = out / "spec.json"
+    spec.write_text(json.dumps({"pykrita": str(pykrita), "images": str(images), "out": str(out),
+                                "scenarios": list(SCENARIOS)}))
+    env = dict(krita_env(home), KRITA_SCENARIOS=str(spec), PYTHONPATH=str(KRITA_TESTS))
+    started = time.time()
+    done = subprocess.run(["kritarunner", "-s", "scenarios", "-f", "main"], env=env, capture_output=True,
+                          text=True, timeout=900)
+    wall = time.time() - started
+    results_file = out / "results.json"
+    assert results_file.exists(), f"kritarunner rc={done.returncode}\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
+    results = json.loads(results_file.read_text())
+    run = KritaRun(out, results, wall, results["main_entered_at"] - started)
+    timings = {name: results[name]["seconds"] for name in SCENARIOS if name in results}
+    print(f"\nKrita start-up (fresh profile): {run.startup:.1f} s; whole run {wall:.1f} s; per scenario: {timings}")
+    return run
+
+
+@pytest.fixture(scope="module")
+def upscaler(shared_weights):
+    from krita_realesrgan.engine import Upscaler
+    return Upscaler(weights_dir=shared_weights)
+
+
+def engine_output(upscaler, image: np.ndarray, target) -> np.ndarray:
+    from krita_realesrgan.formats import PixelFormat, UpscaleOptions
+    from krita_realesrgan.geometry import Extent
+    fmt = PixelFormat(image.dtype.name, image.shape[2])
+    result = upscaler.upscale(np.ascontiguousarray(image), fmt, UpscaleOptions(model=MODEL, target=Extent(*target)))
+    out = result.image
+    return out.reshape(out.shape[0], out.shape[1], -1)
+
+
+def level(dtype) -> float:
+    """One 8-bit level in the units of ``dtype``."""
+    return {np.uint8: 1, np.uint16: 257}.get(np.dtype(dtype).type, 1 / 255)
+
+
+def assert_close(actual: np.ndarray, expected: np.ndarray, what: str):
+    assert actual.shape == expected.shape, f"{what}: {actual.shape} != {expected.shape}"
+    diff = np.abs(actual.astype(np.float64) - expected.astype(np.float64))
+    tolerance = level(actual.dtype) * (1 + 1e-6)
+    assert diff.max() <= tolerance, f"{what}: max difference {diff.max()} > {tolerance} at " \
+                                    f"{np.unravel_index(diff.argmax(), diff.shape)}"
+
+
+def layer_names(doc: dict):
+    return [layer["name"] for layer in doc["layers"]]
+
+
+def assert_same_document(a: dict, b: dict):
+    assert (a["width"], a["height"], a["colorModel"], a["colorDepth"]) == \
+           (b["width"], b["height"], b["colorModel"], b["colorDepth"])
+    assert layer_names(a) == layer_names(b)
+    for x, y in zip(a["layers"], b["layers"]):
+        assert x["bounds"] == y["bounds"]
+        np.testing.assert_array_equal(x["pixels"], y["pixels"])
+
+
+def masked(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    out = image.copy()
+    alpha = image[..., -1].astype(np.float64) * mask / 255.0
+    out[..., -1] = np.floor(alpha + 0.5).astype(image.dtype) if image.dtype.kind == "u" else alpha
+    return out
+
+
+# ---- the actions ----
+
+def test_upscale_image_scales_the_document_and_adds_the_ai_layer(krita_run, upscaler):
+    krita_run.scenario("upscale_image_rgba8")
+    before = krita_run.document("upscale_image_rgba8", "before")
+    after = krita_run.document("upscale_image_rgba8", "after")
+    assert (before["width"], before["height"]) == (256, 160)
+    assert (after["width"], after["height"]) == (512, 320)
+    assert layer_names(after) == ["Background", f"Real-ESRGAN ×2 ({MODEL}) — Background", "marker"]
+    new = after["layers"][1]
+    assert (new["colorModel"], new["colorDepth"]) == ("RGBA", "U8")
+    expected = engine_output(upscaler, before["layers"][0]["pixels"], (512, 320))
+    assert_close(new["pixels"], expected, "AI layer vs engine")
+    # the other layers are scaled by Krita's own filter
+    marker = after["layers"][2]
+    assert marker["bounds"] == [20, 20, 80, 60]
+    assert marker["pixels"][50, 60].tolist() == [200, 60, 30, 255]
+    import cv2
+    scaled = after["layers"][0]["pixels"].astype(int)
+    reference = cv2.resize(before["layers"][0]["pixels"], (512, 320), interpolation=cv2.INTER_CUBIC).astype(int)
+    assert np.abs(scaled[..., 3] - reference[..., 3]).mean() < 1
+    opaque = (scaled[..., 3] == 255) & (reference[..., 3] == 255)   # colour under transparency is undefined
+    assert opaque.mean() > 0.3 and np.abs(scaled[opaque][:, :3] - reference[opaque][:, :3]).mean() < 2
+
+
+def test_upscale_image_from_the_merged_image(krita_run, upscaler):
+    krita_run.scenario("upscale_image_merged")
+    before = krita_run.document("upscale_image_merged", "before")
+    after = krita_run.document("upscale_image_merged", "after")
+    assert (after["width"], after["height"]) == (192, 144)
+    assert layer_names(after) == ["Background", f"Real-ESRGAN ×1.5 ({MODEL}) — merged image"]
+    assert after["layers"][1]["colorModel"] == "GRAYA"
+    expected = engine_output(upscaler, before["layers"][0]["pixels"], (192, 144))
+    assert_close(after["layers"][1]["pixels"], expected, "merged AI layer vs engine")
+
+
+def test_enhance_a_feathered_selection_in_16_bit(krita_run, upscaler):
+    notes = krita_run.scenario("enhance_selection_u16")
+    before = krita_run.document("enhance_selection_u16", "before")
+    after = krita_run.document("enhance_selection_u16", "after")
+    mask = krita_run.selection("enhance_selection_u16")
+    assert notes["selection"] == [100, 60, 120, 90]
+    assert 0 < mask[60, 100] < 255 and mask[100, 150] == 255 and mask[59, 100] == 0  # soft edges
+    assert layer_names(after) == ["Background", f"Real-ESRGAN enhanced ({MODEL}) — Background"]
+    assert (after["width"], after["height"], after["layers"][1]["colorDepth"]) == (342, 256, "U16")
+    source = before["layers"][0]["pixels"][44:166, 84:236]          # selection + 16 px of context
+    enhanced = engine_output(upscaler, source, (152, 122))[16:106, 16:136]
+    expected = np.zeros_like(before["layers"][0]["pixels"])
+    expected[60:150, 100:220] = masked(enhanced, mask[60:150, 100:220])
+    assert_close(after["layers"][1]["pixels"], expected, "enhanced selection vs engine")
+    np.testing.assert_array_equal(after["layers"][0]["pixels"], before["layers"][0]["pixels"])
+
+
+def test_enhance_a_grey_layer(krita_run, upscaler):
+    krita_run.scenario("enhance_gray")
+    before = krita_run.document("enhance_gray", "before")
+    after = krita_run.document("enhance_gray", "after")
+    assert layer_names(after) == ["Background", f"Real-ESRGAN enhanced ({MODEL}) — Background"]
+    assert (after["layers"][1]["colorModel"], after["layers"][1]["colorDepth"]) == ("GRAYA", "U8")
+    expected = engine_output(upscaler, before["layers"][0]["pixels"], (236, 236))
+    assert_close(after["layers"][1]["pixels"], expected, "enhanced grey layer vs engine")
+
+
+def test_enhance_in_32_bit_float(krita_run, upscaler):
+    notes = krita_run.scenario("enhance_float32")
+    before = krita_run.document("enhance_float32", "before")
+    after = krita_run.document("enhance_float32", "after")
+    assert notes["selection"] == [40, 30, 96, 64]
+    assert after["layers"][1]["colorDepth"] == "F32"
+    source = before["layers"][0]["pixels"][14:110, 24:152]
+    enhanced = engine_output(upscaler, source, (128, 96))[16:80, 16:112]
+    expected = np.zeros_like(before["layers"][0]["pixels"])
+    expected[30:94, 40:136] = enhanced
+    assert_close(after["layers"][1]["pixels"], expected, "float enhanced selection vs engine")
+
+
+def test_selection_to_new_document(krita_run, upscaler):
+    notes = krita_run.scenario("selection_to_document_rgba8")
+    before = krita_run.document("selection_to_document_rgba8", "before")
+    after = krita_run.document("selection_to_document_rgba8", "after")
+    new = krita_run.document("selection_to_document_rgba8", "new")
+    assert notes["selection"] == [40, 30, 100, 70]
+    assert (new["width"], new["height"], new["colorModel"], new["colorDepth"]) == (200, 140, "RGBA", "U8")
+    assert layer_names(new) == [f"Real-ESRGAN ×2 ({MODEL}) — Background"]
+    source = before["layers"][0]["pixels"][14:116, 24:156]           # selection + 16 px of context
+    expected = engine_output(upscaler, source, (264, 204))[32:172, 32:232]
+    assert_close(new["layers"][0]["pixels"], expected, "new document vs engine")
+    assert_same_document(before, after)
+
+
+def test_cancel_leaves_the_saved_document_identical(krita_run):
+    notes = krita_run.scenario("cancel_leaves_document_unchanged")
+    assert notes["outcome"] == "cancelled", notes
+    assert notes["clicked_at"] is not None and notes["clicked_at"][0] < notes["clicked_at"][1]
+    assert_same_document(krita_run.document("cancel_leaves_document_unchanged", "before"),
+                         krita_run.document("cancel_leaves_document_unchanged", "after"))
+    print(f"\ncancel: clicked at tile {notes['clicked_at']}, action ended after {notes['seconds_to_cancel']:.2f} s")
+
+
+def test_missing_weights_is_a_clear_error_and_leaves_the_document(krita_run):
+    notes = krita_run.scenario("failure_leaves_document_unchanged")
+    assert notes["outcome"] == "weights_missing", notes
+    assert "installer.py --models RealESRGAN_x4plus" in notes["message"]
+    assert "krita-realesrgan.log" in notes["message"]
+    assert_same_document(krita_run.document("failure_leaves_document_unchanged", "before"),
+                         krita_run.document("failure_leaves_document_unchanged", "after"))
+
+
+def test_cmyk_is_refused_and_a_converted_copy_works(krita_run):
+    notes = krita_run.scenario("cmyk_offers_converted_copy")
+    assert notes["refused"] and notes["refused"]["convertible"] and "CMYKA" in notes["refused"]["message"]
+    assert notes["original_layers"] == ["Background"] and notes["original_model"] == "CMYKA"
+    copy = krita_run.document("cmyk_offers_converted_copy", "copy")
+    assert copy["colorModel"] == "RGBA"
+    assert layer_names(copy) == ["Background", f"Real-ESRGAN enhanced ({MODEL}) — Background"]
+    enhanced = copy["layers"][1]["pixels"]
+    assert enhanced[..., 3].min() == 255 and enhanced[..., :3].std() < 8   # a flat colour stays flat
