@@ -469,6 +469,10 @@ class WeightFetcher:
             placed = source(info)
             if placed:
                 return
+        if final.exists():
+            self.console.warn(f"{info.name}: no source had the release file; keeping the {final.name} that was "
+                              f"already there although it differs from the release")
+            return
         hint = "--weights-from DIR (a folder holding " + info.file + ")"
         if not self.args.mirror:
             hint += " or --mirror URL"

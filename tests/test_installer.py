@@ -453,3 +453,12 @@ def test_readme_states_the_two_commands_and_its_images_exist():
     assert "docs/krita-dialog.png" in readme
     ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
     assert "python3 installer.py --dev && .venv/bin/python -m pytest" in ci
+
+
+def test_a_users_own_differing_file_is_kept_when_no_source_has_the_release(tmp_path):
+    fetch, weights, console, _ = fetcher(tmp_path)
+    (weights / "tiny.pth").write_bytes(b"my own weights")
+    fetch.install_one(fake_model("http://127.0.0.1:9"))
+    assert (weights / "tiny.pth").read_bytes() == b"my own weights"
+    assert not console.failures
+    assert any("keeping the tiny.pth" in w for w in console.warnings)
