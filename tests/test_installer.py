@@ -462,3 +462,27 @@ def test_a_users_own_differing_file_is_kept_when_no_source_has_the_release(tmp_p
     assert (weights / "tiny.pth").read_bytes() == b"my own weights"
     assert not console.failures
     assert any("keeping the tiny.pth" in w for w in console.warnings)
+
+
+def test_the_real_plugins_install_with_the_layout_the_editors_expect(home):
+    krita_source, gimp_source = REPO / "plugin" / "krita", REPO / "plugin" / "gimp" / "realesrgan-upscale.py"
+    if not (krita_source / "realesrgan_upscale.desktop").exists():
+        pytest.skip("plugin/krita is not in this checkout yet")
+    extra = [] if gimp_source.exists() else ["--no-gimp"]
+    run_installer(home, "--engine-python", sys.executable, "--offline", "--models", "none",
+                  "--krita-resources", str(home / ".local/share/krita"),
+                  "--gimp-plugins", str(home / ".config/GIMP/3.0/plug-ins"), *extra)
+    pykrita = home / ".local/share/krita/pykrita"
+    desktop = (pykrita / "realesrgan_upscale.desktop").read_text(encoding="utf-8")
+    # Krita loads the package named by X-KDE-Library from pykrita/ and enables it through kritarc
+    library = next(line.split("=", 1)[1].strip() for line in desktop.splitlines()
+                   if line.startswith("X-KDE-Library="))
+    assert library == "realesrgan_upscale" and "ServiceTypes=Krita/PythonPlugin" in desktop
+    assert (pykrita / library / "__init__.py").is_file()
+    assert (pykrita / library / "krita_realesrgan" / "catalog.py").is_file()
+    assert f"enable_{library}=true" in (home / ".config/kritarc").read_text()
+    if gimp_source.exists():
+        script = home / ".config/GIMP/3.0/plug-ins/realesrgan-upscale/realesrgan-upscale.py"
+        assert os.access(script, os.X_OK)
+    run_installer(home, "--uninstall")
+    assert list(home.iterdir()) == []
