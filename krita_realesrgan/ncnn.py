@@ -34,15 +34,17 @@ import sys
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
-import torch
 
 from . import catalog
 from .errors import EngineError, Kind
 from .ncnn_param import Graph, Layer, read_param
 from .paths import atomic_write_bytes
+
+if TYPE_CHECKING:  # torch is imported only once weights are converted: bad names are answered at once
+    import torch
 
 __all__ = ["read_param", "read_weights", "convert", "convert_network", "open_pack", "convert_to_file", "main"]
 
@@ -177,6 +179,8 @@ class Network:
 
 
 def _tensor(array: np.ndarray) -> torch.Tensor:
+    import torch
+
     return torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32).copy())
 
 
