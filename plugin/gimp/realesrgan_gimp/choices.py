@@ -1,0 +1,81 @@
+"""The procedures' arguments (model, scale, denoise, tile) and what they mean for the engine. Pure Python.
+
+The same choices as the Krita plugin's dialog; defaults come from the catalog and the engine's formats module.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional, Tuple
+
+from krita_realesrgan import catalog
+from krita_realesrgan.errors import EngineError, Kind
+from krita_realesrgan.formats import AUTO_TILE, UpscaleOptions
+from krita_realesrgan.geometry import Extent
+
+MIN_SCALE, MAX_SCALE, DEFAULT_SCALE = 1.0, 16.0, 2.0
+DEFAULT_DENOISE = 0.5
+MIN_TILE, MAX_TILE = 16, 4096
+
+
+def model_names() -> Tuple[str, ...]:
+    """The models a user can pick (catalog order, default first)."""
+    names = [info.name for info in catalog.listed()]
+    names.sort(key=lambda name: name != catalog.DEFAULT_MODEL)
+    return tuple(names)
+
+
+def model_label(name: str) -> str:
+    info = catalog.get(name)
+    return f"{name} — {info.purpose}" if info else name
+
+
+@dataclass(frozen=True)
+class Choices:
+    model: str = catalog.DEFAULT_MODEL
+    scale: float = DEFAULT_SCALE
+    denoise: float = DEFAULT_DENOISE   # only for models with a denoise twin (realesr-general-x4v3)
+    tile: int = AUTO_TILE              # 0 = automatic, else at least MIN_TILE
+
+    def checked(self) -> "Choices":
+        """These choices, or EngineError(BAD_INPUT) naming the bad one (scripts can pass anything)."""
+        if catalog.get(self.model) is None and not Path(self.model).is_file():
+            raise EngineError(Kind.UNKNOWN_MODEL, f"Unknown model {self.model!r}; choose one of "
+                              f"{', '.join(model_names())}.")
+        if not MIN_SCALE <= self.scale <= MAX_SCALE:
+            raise EngineError(Kind.BAD_INPUT, f"Scale {self.scale:g} is out of range ({MIN_SCALE:g} to {MAX_SCALE:g}).")
+        if not 0.0 <= self.denoise <= 1.0:
+            raise EngineError(Kind.BAD_INPUT, f"Denoise strength {self.denoise:g} must be between 0 and 1.")
+        if self.tile != AUTO_TILE and not MIN_TILE <= self.tile <= MAX_TILE:
+            raise EngineError(Kind.BAD_INPUT, f"Tile size {self.tile} must be 0 (automatic) or between "
+                              f"{MIN_TILE} and {MAX_TILE}.")
+        return self
+
+    def uses_denoise(self) -> bool:
+        info = catalog.get(self.model)
+        return bool(info and info.denoise_partner)
+
+    def options(self, target: Extent) -> UpscaleOptions:
+        """Engine options producing exactly ``target`` pixels."""
+        return UpscaleOptions(model=self.model, target=target, tile=self.tile,
+                              denoise=self.denoise if self.uses_denoise() else None)
+
+    @property
+    def model_display(self) -> str:
+        info = catalog.get(self.model)
+        return info.name if info else Path(self.model).stem
+
+
+def upscaled_name(choices: Choices, source: str) -> str:
+    return f"Real-ESRGAN ×{choices.scale:g} ({choices.model_display}) — {source}"
+
+
+def enhanced_name(choices: Choices, source: str) -> str:
+    return f"Real-ESRGAN enhanced ({choices.model_display}) — {source}"
+
+
+def user_message(error: EngineError, log_path: Optional[Path]) -> str:
+    """What the procedure error says: the engine's message, and where the details went when there are more."""
+    if error.detail and error.detail != error.message and log_path is not None:
+        return f"{error.message}\n(Details: {log_path})"
+    return error.message
