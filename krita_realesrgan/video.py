@@ -459,7 +459,7 @@ def upscale_video(source: Path, target: Path, options: VideoOptions = VideoOptio
     import time
 
     from .imagefile import write_image
-    source, target = Path(source), Path(target)
+    source, target = Path(source).absolute(), Path(target).absolute()
     say = log or (lambda message: None)
     container = container_for(target)
     if container.video_codecs is not None and options.codec not in container.video_codecs:
@@ -546,7 +546,8 @@ def upscale_video(source: Path, target: Path, options: VideoOptions = VideoOptio
         writer.abandon()
         raise
     work.remove()
-    return VideoReport(target, index, out_extent, rate, skip, seconds, notes)
+    frames = index if index > skip else min(skip, total)   # (resumed after the last segment: nothing decoded)
+    return VideoReport(target, frames, out_extent, rate, min(skip, frames), seconds, notes)
 
 
 def _segment_extent(segment: Path) -> Extent:
