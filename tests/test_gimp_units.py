@@ -1,0 +1,202 @@
+"""The GIMP 3 plug-in's pure parts, without GIMP: Babl transfer formats for every precision, region planning,
+argument checks, layer names, the engine runner's progress and the log."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from krita_realesrgan.errors import EngineError, Kind
+from krita_realesrgan.formats import AUTO_TILE, PixelFormat
+from krita_realesrgan.geometry import Bounds, Extent
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugin" / "gimp"))
+
+from realesrgan_gimp import choices, engine_run, formats, regions  # noqa: E402
+
+# Every Gimp.Precision value nick of GIMP 3.0 (the integration test checks this list against the real enum).
+PRECISION_NICKS = [f"{t}-{trc}" for t in ("u8", "u16", "u32", "half", "float", "double")
+                   for trc in ("linear", "non-linear", "perceptual")]
+
+
+@pytest.mark.parametrize("nick", PRECISION_NICKS)
+@pytest.mark.parametrize("grey", [False, True])
+@pytest.mark.parametrize("alpha", [False, True])
+def test_every_precision_has_a_transfer_format(nick, grey, alpha):
+    transfer = formats.layer_transfer(nick, grey, alpha)
+    components, babl_type = transfer.babl.split(" ")
+    assert transfer.fmt.channels == (1 if grey else 3) + alpha
+    assert components.endswith("A") == alpha
+    assert components.startswith("Y") == grey
+    # the tone curve is kept: linear has no mark, non-linear ', perceptual ~
+    marks = {"linear": "", "non-linear": "'", "perceptual": "~"}
+    trc = nick.split("-", 1)[1]
+    assert components.rstrip("A") == ("Y" + marks[trc] if grey else "R{0}G{0}B{0}".format(marks[trc]))
+    # bytes per sample of the Babl type equal the engine dtype's
+    assert {"u8": 1, "u16": 2, "half": 2, "float": 4}[babl_type] == transfer.fmt.bytes_per_sample
+
+
+def test_transfer_examples():
+    assert formats.layer_transfer("u8-non-linear", False, True) == formats.LayerTransfer(
+        "R'G'B'A u8", PixelFormat("uint8", 4))
+    assert formats.layer_transfer("u16-linear", False, True).babl == "RGBA u16"
+    assert formats.layer_transfer("float-linear", True, True) == formats.LayerTransfer(
+        "YA float", PixelFormat("float32", 2))
+    assert formats.layer_transfer("half-perceptual", True, False) == formats.LayerTransfer(
+        "Y~ half", PixelFormat("float16", 1))
+    # widened: the engine has no uint32 or float64
+    assert formats.layer_transfer("u32-non-linear", False, False) == formats.LayerTransfer(
+        "R'G'B' float", PixelFormat("float32", 3))
+    assert formats.layer_transfer("double-linear", False, True).babl == "RGBA float"
+
+
+def test_indexed_images_get_a_clear_message():
+    with pytest.raises(EngineError) as caught:
+        formats.layer_transfer("u8-non-linear", False, False, indexed=True)
+    assert caught.value.kind == Kind.UNSUPPORTED_FORMAT
+    assert "Indexed" in caught.value.message and "Image ▸ Mode ▸ RGB" in caught.value.message
+
+
+def test_unknown_precision_is_an_engine_error():
+    with pytest.raises(EngineError) as caught:
+        formats.layer_transfer("u64-linear", False, False)
+    assert caught.value.kind == Kind.UNSUPPORTED_FORMAT and "u64-linear" in caught.value.message
+
+
+CANVAS = Extent(200, 100)
+
+
+def test_region_without_selection_is_the_visible_layer():
+    region = regions.plan_region(CANVAS, Bounds(-10, 20, 100, 200), None)
+    assert region.source == region.target == Bounds(0, 20, 90, 80)
+    assert region.inner == Bounds(0, 0, 90, 80)
+
+
+def test_region_with_selection_adds_context_within_layer_and_canvas():
+    region = regions.plan_region(CANVAS, Bounds.of(CANVAS), Bounds(5, 40, 50, 20), margin=16)
+    assert region.target == Bounds(5, 40, 50, 20)
+    assert region.source == Bounds(0, 24, 71, 52)        # clamped at the left edge
+    assert region.inner == Bounds(5, 16, 50, 20)
+    # the selection is cut to the layer
+    region = regions.plan_region(CANVAS, Bounds(0, 0, 30, 30), Bounds(10, 10, 100, 100), margin=16)
+    assert region.target == Bounds(10, 10, 20, 20) and region.source == Bounds(0, 0, 30, 30)
+
+
+def test_selection_outside_the_layer_and_layer_outside_canvas_are_refused():
+    with pytest.raises(EngineError) as caught:
+        regions.plan_region(CANVAS, Bounds(0, 0, 30, 30), Bounds(100, 50, 10, 10))
+    assert caught.value.kind == Kind.BAD_INPUT and "selection" in caught.value.message
+    with pytest.raises(EngineError) as caught:
+        regions.plan_region(CANVAS, Bounds(300, 0, 30, 30), None)
+    assert caught.value.kind == Kind.BAD_INPUT and "outside the canvas" in caught.value.message
+
+
+def test_scaled_bounds_keep_neighbours_adjacent():
+    left, right = Bounds(0, 0, 33, 10), Bounds(33, 0, 34, 10)
+    for factor in (1.5, 2.0, 2.7, 4.0):
+        a, b = regions.scaled_bounds(left, factor), regions.scaled_bounds(right, factor)
+        assert a.right == b.x
+        assert b.right == round(67 * factor)
+    assert regions.scaled_bounds(Bounds(3, 4, 10, 20), 2) == Bounds(6, 8, 20, 40)
+
+
+def test_choices_defaults_and_options():
+    default = choices.Choices()
+    assert default.model == choices.model_names()[0]
+    options = default.options(Extent(40, 30))
+    assert options.target == Extent(40, 30) and options.tile == AUTO_TILE and options.denoise is None
+    general = choices.Choices(model="realesr-general-x4v3", denoise=0.3)
+    assert general.uses_denoise() and general.options(Extent(8, 8)).denoise == 0.3
+
+
+@pytest.mark.parametrize("bad, kind", [
+    (dict(model="no-such-model"), Kind.UNKNOWN_MODEL),
+    (dict(scale=0.5), Kind.BAD_INPUT),
+    (dict(scale=17.0), Kind.BAD_INPUT),
+    (dict(denoise=1.5), Kind.BAD_INPUT),
+    (dict(tile=8), Kind.BAD_INPUT),
+])
+def test_bad_choices_are_engine_errors(bad, kind):
+    with pytest.raises(EngineError) as caught:
+        choices.Choices(**bad).checked()
+    assert caught.value.kind == kind
+
+
+def test_good_choices_pass_and_a_weights_file_is_a_model(tmp_path):
+    weights = tmp_path / "mine.pth"
+    weights.write_bytes(b"x")
+    assert choices.Choices(tile=64, scale=16.0).checked().tile == 64
+    checked = choices.Choices(model=str(weights)).checked()
+    assert checked.model_display == "mine"
+    assert choices.upscaled_name(checked, "Background") == "Real-ESRGAN ×2 (mine) — Background"
+
+
+def test_layer_names():
+    picked = choices.Choices(scale=2.5)
+    assert choices.upscaled_name(picked, "Ink") == "Real-ESRGAN ×2.5 (realesr-animevideov3) — Ink"
+    assert choices.enhanced_name(picked, "Ink") == "Real-ESRGAN enhanced (realesr-animevideov3) — Ink"
+
+
+def test_user_message_names_the_log_only_when_there_is_more(tmp_path):
+    log = tmp_path / "x.log"
+    assert choices.user_message(EngineError(Kind.BAD_INPUT, "Bad."), log) == "Bad."
+    text = choices.user_message(EngineError(Kind.INTERNAL, "Broke.", "Traceback ..."), log)
+    assert text.startswith("Broke.") and str(log) in text
+
+
+class FakeJob:
+    def __init__(self, extent):
+        self.extent = extent
+
+    def wait(self, on_progress=None, is_cancelled=None):
+        for done in (1, 2, 3):
+            on_progress(done, 3)
+        return b"\x00" * 3 * self.extent.pixel_count, self.extent
+
+
+class FakeClient:
+    def __init__(self):
+        self.calls = []
+
+    def start(self):
+        self.calls.append("start")
+
+    def submit(self, pixels, fmt, extent, options):
+        self.calls.append(("submit", len(pixels), fmt, extent, options.target))
+        return FakeJob(options.target)
+
+
+class Recorder:
+    def __init__(self):
+        self.events = []
+
+    def started(self, text):
+        self.events.append(("started", text))
+
+    def advanced(self, done, total):
+        self.events.append(("advanced", done, total))
+
+
+def test_engine_runner_starts_submits_and_reports_progress():
+    client, progress = FakeClient(), Recorder()
+    runner = engine_run.EngineRunner(client, progress)
+    data, extent = runner.upscale(b"\x01" * 12, PixelFormat("uint8", 3), Extent(2, 2),
+                                  choices.Choices().options(Extent(4, 4)), "Enhance")
+    assert extent == Extent(4, 4) and len(data) == 48
+    assert client.calls == ["start", ("submit", 12, PixelFormat("uint8", 3), Extent(2, 2), Extent(4, 4))]
+    assert progress.events[0] == ("started", "Enhance: starting the engine…")
+    assert [e for e in progress.events if e[0] == "advanced"] == [("advanced", d, 3) for d in (1, 2, 3)]
+
+
+def test_append_log_writes_and_never_raises(tmp_path):
+    log = tmp_path / "logs" / "x.log"
+    engine_run.append_log(log, "first\n")
+    engine_run.append_log(log, "second")
+    lines = log.read_text().splitlines()
+    assert len(lines) == 2 and lines[0].endswith("first") and "[gimp pid" in lines[1]
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    engine_run.append_log(blocker / "cannot" / "be.log", "ignored")   # a file in the way: no exception
+    assert blocker.read_text() == ""
+    engine_run.append_log(None, "ignored")
