@@ -19,7 +19,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
@@ -188,20 +188,28 @@ _TEXT_SUBTITLES = {"subrip", "srt", "ass", "ssa", "webvtt", "mov_text", "text"}
 @dataclass(frozen=True)
 class Container:
     muxer: str
-    subtitle_codec: Optional[str]     # text subtitles are converted to this; None = copied as they are
-    bitmap_subtitles: bool            # can hold DVD/Blu-ray picture subtitles
+    subtitle_codecs: Tuple[str, ...]  # subtitle codecs it holds as they are (copied)
+    text_subtitles_as: str            # other text subtitles are converted to this; picture subtitles are left out
     audio_codecs: Optional[Tuple[str, ...]] = None   # None = any codec is copied
     video_codecs: Optional[Tuple[str, ...]] = None
     attachments: bool = False         # fonts of ASS subtitles
     options: Tuple[str, ...] = ()
 
+    def subtitle_codec(self, codec: str) -> Optional[str]:
+        """"copy", the codec to convert to, or None when this container cannot hold the subtitles."""
+        if codec in self.subtitle_codecs:
+            return "copy"
+        return self.text_subtitles_as if codec in _TEXT_SUBTITLES else None
 
+
+_MP4 = Container("mp4", ("mov_text",), "mov_text", options=("-movflags", "+faststart"))
 CONTAINERS = {
-    ".mp4": Container("mp4", "mov_text", False, options=("-movflags", "+faststart")),
-    ".m4v": Container("mp4", "mov_text", False, options=("-movflags", "+faststart")),
-    ".mov": Container("mov", "mov_text", False),
-    ".mkv": Container("matroska", None, True, attachments=True),
-    ".webm": Container("webm", "webvtt", False, audio_codecs=("opus", "vorbis"),
+    ".mp4": _MP4,
+    ".m4v": _MP4,
+    ".mov": replace(_MP4, muxer="mov", options=()),
+    ".mkv": Container("matroska", ("subrip", "ass", "ssa", "webvtt", "dvd_subtitle", "hdmv_pgs_subtitle",
+                                   "dvb_subtitle", "dvb_teletext"), "srt", attachments=True),
+    ".webm": Container("webm", ("webvtt",), "webvtt", audio_codecs=("opus", "vorbis"),
                        video_codecs=("libvpx-vp9", "libvpx", "libaom-av1", "libsvtav1", "librav1e")),
 }
 
@@ -571,14 +579,13 @@ def _mux(work: WorkFolder, source: Path, target: Path, info: VideoInfo, containe
                      "the audio was re-encoded as Opus.")
     kept = 0
     for number, codec in enumerate(info.subtitles):
-        if codec in _TEXT_SUBTITLES or container.bitmap_subtitles:
-            args += ["-map", f"1:s:{number}"]
-            kept += 1
-        else:
-            notes.append(f"Subtitle stream {number} ({codec}, a picture format) cannot go into a "
-                         f"{target.suffix} file and was left out; use an .mkv output to keep it.")
-    if kept and container.subtitle_codec:
-        args += ["-c:s", container.subtitle_codec]
+        conversion = container.subtitle_codec(codec)
+        if conversion is None:
+            notes.append(f"Subtitle stream {number} ({codec}) cannot go into a {target.suffix} file and was left "
+                         "out; use an .mkv output to keep it.")
+            continue
+        args += ["-map", f"1:s:{number}", f"-c:s:{kept}", conversion]
+        kept += 1
     if container.attachments:
         args += ["-map", "1:t?"]
     frame_ticks = 1 / (rate * info.time_base)
@@ -590,7 +597,7 @@ def _mux(work: WorkFolder, source: Path, target: Path, info: VideoInfo, containe
         with open(work.log, "ab") as log:
             code = subprocess.run(_ffmpeg(*args), stderr=log, cwd=str(work.path)).returncode
         if code != 0:
-            raise EngineError(Kind.INTERNAL, f"ffmpeg failed to write {target.name} (exit code {code}).",
+            raise EngineError(Kind.INTERNAL, f"ffmpeg failed to write {target.name} (exit code {code}); see {work.log}.",
                               _tail(work.log))
         os.replace(temporary, target)
     finally:

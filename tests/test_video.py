@@ -1,0 +1,278 @@
+"""The video pipeline on real clips made here with ffmpeg (test pattern + a sine tone + subtitles), through the real
+engine and weights: frame count, size, rate, time base, audio/subtitles kept, clean interruption and exact resume."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import psutil
+import pytest
+
+from krita_realesrgan import video
+from krita_realesrgan.engine import UpscaleResult
+from krita_realesrgan.errors import Cancelled, EngineError, Kind
+from krita_realesrgan.formats import UpscaleOptions
+from krita_realesrgan.geometry import Extent
+
+REPO = Path(__file__).resolve().parents[1]
+CLIP_EXTENT = Extent(96, 64)
+CLIP_FRAMES = 24
+CLIP_RATE = 12
+SEGMENT = 8
+SUBTITLES = "1\n00:00:00,100 --> 00:00:00,900\nHello\n\n2\n00:00:01,000 --> 00:00:01,500\nWorld\n"
+
+
+def ffmpeg(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([video.ffmpeg_binary(), "-hide_banner", "-nostdin", "-y", "-loglevel", "error", *args],
+                          check=True, capture_output=True)
+
+
+def make_clip(path: Path, size: str = "96x64", rate: str = "12", seconds: float = 2.0, extra=()) -> Path:
+    srt = path.parent / "subtitles.srt"
+    srt.write_text(SUBTITLES, encoding="utf-8")
+    ffmpeg("-f", "lavfi", "-i", f"testsrc2=size={size}:rate={rate}:duration={seconds}",
+           "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={seconds}", "-i", str(srt),
+           "-map", "0", "-map", "1", "-map", "2", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac",
+           *extra, *(["-c:s", "mov_text"] if path.suffix == ".mp4" else []), str(path))
+    return path
+
+
+def stream_seconds(path: Path, selector: str) -> Fraction:
+    """Exact length of one stream: the sum of its packet durations in its time base."""
+    listing = ffmpeg("-i", str(path), "-map", selector, "-c", "copy", "-f", "framecrc", "-").stdout.decode()
+    time_base, total = None, 0
+    for line in listing.splitlines():
+        if line.startswith("#tb 0:"):
+            time_base = Fraction(line.split(":", 1)[1].strip())
+        elif line and not line.startswith("#"):
+            total += int(line.split(",")[3])
+    return total * time_base
+
+
+def decoded_frames(path: Path) -> np.ndarray:
+    info = video.probe(path)
+    raw = ffmpeg("-i", str(path), "-map", "0:v:0", "-f", "rawvideo", "-pix_fmt", "rgb24", "-").stdout
+    return np.frombuffer(raw, np.uint8).reshape(-1, info.extent.height, info.extent.width, 3)
+
+
+class NearestX2:
+    """A stand-in engine for tests about the plumbing, not the pictures: pixel doubling."""
+
+    def __init__(self, cancel_after: int = -1):
+        self.calls, self.cancel_after = 0, cancel_after
+
+    def upscale(self, image, fmt, options, progress=None, cancel=None):
+        self.calls += 1
+        return UpscaleResult(np.repeat(np.repeat(image, 2, 0), 2, 1), "cpu", "fp32", 0, 0.0)
+
+    def cancel(self) -> bool:
+        return self.calls >= self.cancel_after >= 0
+
+
+def work_leftovers(folder: Path):
+    return sorted(p.name for p in folder.rglob("*") if ".partial" in p.name or p.suffix == ".part")
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory) -> Path:
+    return make_clip(tmp_path_factory.mktemp("clip") / "clip.mp4")
+
+
+@pytest.fixture(scope="module")
+def single_run(clip, shared_weights, tmp_path_factory):
+    """One uninterrupted run through the real engine (realesr-animevideov3, x2)."""
+    target = tmp_path_factory.mktemp("single") / "single.mp4"
+    options = video.VideoOptions(UpscaleOptions(scale=2), segment_frames=SEGMENT)
+    report = video.upscale_video(clip, target, options, weights_dir=shared_weights)
+    return target, report
+
+
+# --- probing ---------------------------------------------------------------------------------------------------
+
+def test_probe_reads_the_generated_clip(clip):
+    info = video.probe(clip)
+    assert info.extent == CLIP_EXTENT
+    assert info.frame_count == CLIP_FRAMES
+    assert info.frame_rate == CLIP_RATE
+    assert info.duration == pytest.approx(CLIP_FRAMES / CLIP_RATE)
+    assert not info.variable_rate and not info.high_bit_depth
+    assert info.audio == ("aac",) and info.subtitles == ("mov_text",)
+
+
+def test_probe_recovers_ntsc_rate_from_a_millisecond_container(tmp_path):
+    # Matroska stores 33 ms per frame; the rate must still come out as exactly 30000/1001
+    clip = make_clip(tmp_path / "ntsc.mkv", size="64x48", rate="30000/1001", seconds=0.5)
+    info = video.probe(clip)
+    assert info.time_base == Fraction(1, 1000)
+    assert info.frame_rate == Fraction(30000, 1001)
+    assert info.frame_count == 15
+
+
+def test_probe_refuses_a_file_that_is_not_a_video(tmp_path):
+    bogus = tmp_path / "notes.mp4"
+    bogus.write_text("not a video")
+    with pytest.raises(EngineError) as caught:
+        video.probe(bogus)
+    assert caught.value.kind == Kind.BAD_INPUT and "notes.mp4" in caught.value.message
+
+
+def test_even_extent_crops_only_what_chroma_subsampling_needs():
+    assert video.even_extent(Extent(285, 191), "yuv420p") == Extent(284, 190)
+    assert video.even_extent(Extent(285, 191), "yuv422p10le") == Extent(284, 191)
+    assert video.even_extent(Extent(285, 191), "yuv444p") == Extent(285, 191)
+    assert video.even_extent(Extent(192, 128), "yuv420p") == Extent(192, 128)
+
+
+def test_unknown_output_container_is_a_clear_error(clip, tmp_path):
+    with pytest.raises(EngineError) as caught:
+        video.upscale_video(clip, tmp_path / "out.avi", upscaler=NearestX2())
+    assert caught.value.kind == Kind.BAD_INPUT and ".mkv" in caught.value.message
+
+
+# --- the real pipeline -----------------------------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_output_keeps_frames_rate_time_base_audio_and_subtitles(clip, single_run):
+    target, report = single_run
+    source, result = video.probe(clip), video.probe(target)
+    assert report.frames == result.frame_count == source.frame_count == CLIP_FRAMES
+    assert result.extent == report.extent == Extent(CLIP_EXTENT.width * 2, CLIP_EXTENT.height * 2)
+    assert result.frame_rate == source.frame_rate == CLIP_RATE
+    assert result.time_base == source.time_base
+    assert stream_seconds(target, "0:v:0") == stream_seconds(clip, "0:v:0") == Fraction(CLIP_FRAMES, CLIP_RATE)
+    assert result.audio == ("aac",)
+    assert stream_seconds(target, "0:a:0") == stream_seconds(clip, "0:a:0")
+    assert result.subtitles == ("mov_text",)
+    assert not (target.parent / f".{target.name}.work").exists()
+
+
+@pytest.mark.slow
+def test_frames_are_the_upscaled_input(clip, single_run):
+    """The network's output, not a plain resize: sharper than bicubic on the test pattern, same picture."""
+    import cv2
+    target, _ = single_run
+    frames, sources = decoded_frames(target), decoded_frames(clip)
+    assert frames.shape == (CLIP_FRAMES, 128, 192, 3)
+    for out, src in zip(frames[::8], sources[::8]):
+        down = cv2.resize(out, (96, 64), interpolation=cv2.INTER_AREA).astype(np.float32)
+        assert np.abs(down - src).mean() < 12          # the same picture (after two lossy encodes)
+    assert np.abs(frames[0].astype(int) - frames[1].astype(int)).mean() > 1   # frames differ: not one repeated
+
+
+@pytest.mark.slow
+def test_ctrl_c_leaves_no_output_and_resume_gives_the_same_video(clip, single_run, shared_weights, tmp_path):
+    """SIGINT to the CLI after its first segment: exit 130, no output, no ffmpeg left running; --resume then
+    produces exactly the frames of one uninterrupted run (each segment is a pure function of its frames and the
+    encoder settings on this machine, so bit-identical, not just within codec tolerance)."""
+    target = tmp_path / "resumed.mp4"
+    work = tmp_path / f".{target.name}.work"
+    env = dict(os.environ, KRITA_REALESRGAN_WEIGHTS=str(shared_weights), PYTHONPATH=str(REPO))
+    command = [sys.executable, "-m", "krita_realesrgan", "video", "-i", str(clip), "-o", str(target), "-s", "2",
+               "--segment-frames", str(SEGMENT)]
+    first = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while not (work / "segment-000000.mp4").exists():
+        assert first.poll() is None, first.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    children = [c.pid for c in psutil.Process(first.pid).children(recursive=True)]
+    first.send_signal(signal.SIGINT)
+    out, err = first.communicate(timeout=120)
+    assert first.returncode == 130, err
+    assert "--resume" in err and "Traceback" not in err
+    assert not target.exists() and work_leftovers(tmp_path) == []
+    assert not [pid for pid in children if psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"]
+    finished = sorted(p.name for p in work.glob("segment-*.mp4"))
+    assert 1 <= len(finished) < CLIP_FRAMES // SEGMENT
+
+    resumed = subprocess.run(command + ["--resume"], env=env, capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "from the earlier run" in resumed.stdout
+    assert not work.exists()
+    single, _ = single_run
+    assert np.array_equal(decoded_frames(target), decoded_frames(single))
+    assert video.probe(target) == video.probe(single)
+
+
+# --- plumbing with a stand-in engine ------------------------------------------------------------------------------
+
+def test_cancel_hook_stops_cleanly_and_resume_skips_finished_segments(clip, tmp_path):
+    target = tmp_path / "out.mkv"
+    options = video.VideoOptions(segment_frames=5)
+    engine = NearestX2(cancel_after=12)
+    with pytest.raises(Cancelled):
+        video.upscale_video(clip, target, options, upscaler=engine, cancel=engine.cancel)
+    assert not target.exists() and work_leftovers(tmp_path) == []
+    work = video.WorkFolder(target)
+    assert work.finished_segments() == 2                       # frames 0-9 are safe; 10-11 are redone
+
+    engine = NearestX2()
+    seen = []
+    report = video.upscale_video(clip, target, options, upscaler=engine, resume=True,
+                                 progress=lambda done, total: seen.append((done, total)))
+    assert engine.calls == CLIP_FRAMES - 10 and report.resumed_frames == 10
+    assert seen[0] == (10, CLIP_FRAMES) and seen[-1] == (CLIP_FRAMES, CLIP_FRAMES)
+    result = video.probe(target)
+    assert result.frame_count == CLIP_FRAMES and result.extent == Extent(192, 128)
+    assert result.subtitles == ("subrip",)                     # mp4 timed text becomes SubRip in Matroska
+
+
+def test_resume_with_other_settings_starts_over(clip, tmp_path):
+    target = tmp_path / "out.mp4"
+    engine = NearestX2(cancel_after=6)
+    with pytest.raises(Cancelled):
+        video.upscale_video(clip, target, video.VideoOptions(segment_frames=5), upscaler=engine, cancel=engine.cancel)
+    engine = NearestX2()
+    report = video.upscale_video(clip, target, video.VideoOptions(segment_frames=5, crf=30), upscaler=engine,
+                                 resume=True)
+    assert engine.calls == CLIP_FRAMES and report.resumed_frames == 0
+    assert any("other settings" in note for note in report.notes)
+
+
+def test_extract_frame_every_writes_previews(clip, tmp_path):
+    target = tmp_path / "out.mp4"
+    video.upscale_video(clip, target, video.VideoOptions(extract_every=10), upscaler=NearestX2())
+    previews = sorted(p.name for p in video.preview_folder(target).iterdir())
+    assert previews == ["frame_000000.png", "frame_000010.png", "frame_000020.png"]
+    import cv2
+    assert cv2.imread(str(video.preview_folder(target) / previews[1])).shape == (128, 192, 3)
+
+
+def test_fps_conversion_keeps_the_duration(clip, tmp_path):
+    target = tmp_path / "out.mp4"
+    video.upscale_video(clip, target, video.VideoOptions(fps=Fraction(6)), upscaler=NearestX2())
+    result = video.probe(target)
+    assert result.frame_rate == 6 and result.frame_count == CLIP_FRAMES // 2
+    assert result.duration == pytest.approx(CLIP_FRAMES / CLIP_RATE)
+
+
+def test_odd_output_size_is_cropped_to_even_for_yuv420p(tmp_path):
+    clip = make_clip(tmp_path / "odd.mkv", size="48x32", seconds=0.5, extra=("-vf", "format=yuv444p,crop=47:31:0:0",
+                                                                             "-pix_fmt", "yuv444p"))
+    assert video.probe(clip).extent == Extent(47, 31)
+    report = video.upscale_video(clip, tmp_path / "out.mkv", upscaler=NearestX2())
+    assert report.extent == Extent(94, 62) and not report.notes    # x2 of odd sizes is even already
+
+    class NearestX3(NearestX2):
+        def upscale(self, image, fmt, options, progress=None, cancel=None):
+            return UpscaleResult(np.repeat(np.repeat(image, 3, 0), 3, 1), "cpu", "fp32", 0, 0.0)
+    report = video.upscale_video(clip, tmp_path / "out3.mkv", upscaler=NearestX3())
+    assert report.extent == video.probe(tmp_path / "out3.mkv").extent == Extent(140, 92)
+    assert any("cropped from 141x93" in note for note in report.notes)
+
+
+def test_cli_reports_bad_input_without_a_traceback(tmp_path):
+    bogus = tmp_path / "broken.mp4"
+    bogus.write_bytes(b"\0" * 100)
+    result = subprocess.run([sys.executable, "-m", "krita_realesrgan", "video", "-i", str(bogus), "-o",
+                             str(tmp_path / "out.mp4")], capture_output=True, text=True, env=dict(
+                                 os.environ, PYTHONPATH=str(REPO)), timeout=120)
+    assert result.returncode == 1
+    assert "broken.mp4" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "out.mp4").exists()
