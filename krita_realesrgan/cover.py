@@ -29,6 +29,7 @@ BLUR = "blur"
 BLUR_DIM = 0.6              # the blurred background is darkened so the picture stands out
 BLUR_WORK_EDGE = 96         # the background is blurred at this small size, then enlarged (cheap, same look)
 BLUR_SIGMA = 4.0            # at BLUR_WORK_EDGE
+MAX_UPSCALED_PIXELS = 120_000_000  # "cover" of a panorama in a tall frame would need a gigantic picture
 
 Progress = Callable[[int, int], None]
 Cancel = Callable[[], bool]
@@ -54,8 +55,8 @@ class Background:
 
     def describe(self) -> str:
         if self.colour is None:
-            return "blurred copy of the picture"
-        return "#" + "".join(f"{round(c * 255):02x}" for c in self.colour)
+            return "a blurred copy of the picture"
+        return "a #" + "".join(f"{round(c * 255):02x}" for c in self.colour) + " background"
 
 
 @dataclass
@@ -125,7 +126,8 @@ def _enlarge(upscaler, image: np.ndarray, fmt: PixelFormat, size: Extent, option
              progress: Optional[Progress], cancel: Optional[Cancel]) -> Tuple[np.ndarray, str, List[str]]:
     source = extent_of(image)
     if size.width <= source.width and size.height <= source.height:
-        return (resample.to_size(image, size), "", [f"the picture ({source}) is already large enough: reduced to {size} without a network"])
+        reason = f"the picture ({source}) is already large enough: reduced to {size} without a network"
+        return resample.to_size(image, size), "", [reason]
     model, reasons = _resolve_model(image, fmt, options.model, upscaler)
     # one pass at the network's native scale, then resampled to the exact size (like the reference's
     # --outscale): a second network pass for factors above the native scale would cost 16x the time
@@ -187,6 +189,9 @@ def make_cover(upscaler, image: np.ndarray, fmt: PixelFormat, target: Union[Cove
     source = pixels.check_image(image, fmt)
     size = _target_size(target)
     scaled = upscaled_size(source, size, fit)
+    if scaled.pixel_count > MAX_UPSCALED_PIXELS:
+        raise EngineError(Kind.BAD_INPUT, f"To fill {size}, this {source} picture would have to become {scaled} "
+                          "(its shape is too different from the cover's). Use the pad fit instead.")
 
     grey, alpha = cover_crop.grey_view(image, fmt)
     faces = tuple(cover_crop.map_bounds(face, source, scaled) for face in cover_crop.detect_faces(grey))
@@ -206,6 +211,6 @@ def make_cover(upscaler, image: np.ndarray, fmt: PixelFormat, target: Union[Cove
         canvas = Bounds(-((size.width - scaled.width) // 2), -((size.height - scaled.height) // 2), *size)
         result_background = (solid_background(background.colour, fmt, size) if background.colour is not None
                              else blurred_background(image, fmt, size))
-        extra = [f"fitted inside {size} on a {background.describe()} (nothing cropped)"]
+        extra = [f"fitted inside {size} on {background.describe()} (nothing cropped)"]
     return CoverResult(enlarged, fmt, canvas, fit, model, faces, reasons + extra, result_background,
                        time.perf_counter() - started)

@@ -24,7 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", type=Path,
                         help="the cover file (.jpg, .png or .webp); default: <input>_<preset>.jpg next to the input")
     target = parser.add_mutually_exclusive_group()
-    target.add_argument("--preset", default=None, help=f"cover preset id (default {DEFAULT_PRESET}); see --list-presets")
+    target.add_argument("--preset", default=None,
+                        help=f"cover preset id (default {DEFAULT_PRESET}); see --list-presets")
     target.add_argument("--size", default=None, metavar="WxH", help="custom cover size, e.g. 1200x628")
     parser.add_argument("--max-bytes", type=int, default=None,
                         help="largest file allowed in bytes (default: the preset's limit; none for --size)")

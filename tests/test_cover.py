@@ -129,9 +129,12 @@ def test_upscaled_size_covers_or_fits_with_one_exact_side(source, target):
     covering = cover.upscaled_size(source, target, "cover")
     assert covering.width >= target.width and covering.height >= target.height
     assert covering.width == target.width or covering.height == target.height
-    assert abs(covering.width / covering.height - source.width / source.height) < 0.01 * source.width / source.height + 0.02
+    factor = max(target.width / source.width, target.height / source.height)  # exactly the factor needed
+    assert abs(covering.width - source.width * factor) <= 1 and abs(covering.height - source.height * factor) <= 1
     fitting = cover.upscaled_size(source, target, "pad")
     assert fitting.fits_in(target) and (fitting.width == target.width or fitting.height == target.height)
+    factor = min(target.width / source.width, target.height / source.height)
+    assert abs(fitting.width - source.width * factor) <= 1 and abs(fitting.height - source.height * factor) <= 1
 
 
 def test_crop_contains_all_faces_when_they_fit_else_the_largest():
@@ -396,3 +399,17 @@ def test_cli_errors_are_messages_not_tracebacks(images, tmp_path, capsys):
 def test_default_output_name(images):
     target = cover_presets.preset("square")
     assert cover_cli.default_output(images / "0014.jpg", target, None).name == "0014_square.jpg"
+
+
+def test_a_panorama_in_a_tall_cover_is_refused_not_attempted():
+    strip = np.zeros((10, 2000, 3), np.uint8)
+    with pytest.raises(EngineError, match="pad fit"):
+        cover.make_cover(NearestUpscaler(), strip, PixelFormat("uint8", 3), Extent(1080, 1920))
+
+
+def test_cancel_reaches_the_engine(shared_weights, cartoon):
+    from krita_realesrgan.engine import Upscaler
+    from krita_realesrgan.errors import Cancelled
+    with pytest.raises(Cancelled):
+        cover.make_cover(Upscaler(shared_weights), *cartoon, cover_presets.preset("square"),
+                         options=UpscaleOptions(model="auto", tile=64), cancel=lambda: True)
