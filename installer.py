@@ -22,14 +22,13 @@ import socket
 import stat
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 REPO = Path(__file__).resolve().parent
 sys.path.insert(0, str(REPO))
@@ -187,16 +186,9 @@ class Manifest:
         return path
 
     def save(self) -> None:
+        self.ensure_dir(self.path.parent)  # first: a folder it creates is recorded in the text below
         text = json.dumps(self.data, indent=1, sort_keys=True) + "\n"
-        try:
-            if self.path.read_text(encoding="utf-8") == text:
-                return
-        except OSError:
-            pass
-        self.ensure_dir(self.path.parent)
-        # the data folder may have just been created; record it before the final write
-        text = json.dumps(self.data, indent=1, sort_keys=True) + "\n"
-        paths.atomic_write_bytes(self.path, text.encode("utf-8"))
+        write_if_changed(self.path, text.encode("utf-8"))
 
 
 def rewrite_keeping_mode(path: Path, data: bytes) -> None:
