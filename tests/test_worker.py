@@ -1,0 +1,288 @@
+"""The engine worker: its parts in-process (throttle, cancel board, error events, op registry) and the real
+``python -m krita_realesrgan.worker`` spoken to with raw protocol lines."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from krita_realesrgan import protocol, rawimage, worker
+from krita_realesrgan.errors import Cancelled, EngineError, Kind
+from krita_realesrgan.formats import PixelFormat
+from krita_realesrgan.geometry import Extent
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+# --- in-process parts -------------------------------------------------------------------------------------------
+
+class FakeClock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_progress_throttle_limits_rate_and_always_sends_the_last():
+    sent, clock = [], FakeClock()
+    throttle = worker.ProgressThrottle(lambda d, t: sent.append((d, t)), interval=0.1, clock=clock)
+    for done in range(1, 101):          # 100 ticks in 0.25 s
+        clock.now = done * 0.0025
+        throttle(done, 100)
+    assert sent[0] == (1, 100) and sent[-1] == (100, 100)
+    assert len(sent) <= 5
+    sent.clear()
+    throttle(3, 200)
+    throttle(4, 200)                    # held back (same instant)
+    throttle.flush()
+    assert sent == [(4, 200)]
+
+
+def test_cancel_board_only_cancels_known_jobs():
+    board = worker.CancelBoard()
+    flag = board.register(7)
+    assert board.cancel(8) is False
+    assert board.cancel(7) is True and flag.is_set()
+    board.finish(7)
+    assert board.cancel(7) is False
+
+
+def test_error_events_are_structured():
+    bad = worker.error_event(3, EngineError(Kind.BAD_INPUT, "Broken.", "why"))
+    assert bad == {"id": 3, "event": "error", "error": {"kind": "bad_input", "message": "Broken.", "detail": "why"}}
+    assert worker.error_event(4, Cancelled())["event"] == "cancelled"
+    try:
+        raise ValueError("a bug")
+    except ValueError as error:
+        internal = worker.error_event(5, error)["error"]
+    assert internal["kind"] == Kind.INTERNAL and "ValueError: a bug" in internal["message"]
+    assert "Traceback" in internal["detail"] and "test_error_events_are_structured" in internal["detail"]
+    assert worker.error_event(6, MemoryError())["error"]["kind"] == Kind.OUT_OF_MEMORY
+
+
+class RecordingEvents:
+    def __init__(self):
+        self.sent = []
+
+    def send(self, message):
+        self.sent.append(message)
+
+
+class FakeUpscaler:
+    """Doubles every sample and reports three tiles; honours cancel between them."""
+
+    class models:
+        dirs = [Path("/nowhere")]
+
+    def __init__(self):
+        self.started = threading.Event()
+        self.release = threading.Event()
+        self.release.set()
+
+    def model_status(self):
+        return [{"name": "fake", "available": True}]
+
+    def upscale(self, image, fmt, options, progress=None, cancel=None):
+        for tile in range(1, 4):
+            self.started.set()
+            self.release.wait(5)
+            if cancel():
+                raise Cancelled()
+            progress(tile, 3)
+
+        class Result:
+            pass
+        result = Result()
+        result.image = np.repeat(np.repeat(image, 2, axis=0), 2, axis=1)
+        result.device, result.precision, result.tile, result.seconds = "cpu", "fp32", 0, 0.01
+        return result
+
+
+def payload(tmp_path: Path, name: str, image: np.ndarray, fmt: PixelFormat) -> Path:
+    path = tmp_path / name
+    rawimage.write(path, fmt, Extent(image.shape[1], image.shape[0]), image)
+    return path
+
+
+def test_read_payload_round_trips_uint16_rgba(tmp_path):
+    image = np.arange(5 * 7 * 4, dtype=np.uint16).reshape(5, 7, 4) * 300
+    path = payload(tmp_path, "in.raw", image, PixelFormat("uint16", 4))
+    back, fmt = worker.read_payload(path)
+    assert fmt == PixelFormat("uint16", 4) and back.dtype == np.uint16
+    np.testing.assert_array_equal(back, image)
+
+
+def test_upscale_job_writes_the_output_payload_and_reports_progress(tmp_path):
+    image = np.arange(4 * 6, dtype=np.uint8).reshape(4, 6)
+    source = payload(tmp_path, "in.raw", image, PixelFormat("uint8", 1))
+    events = RecordingEvents()
+    serving = worker.Worker(FakeUpscaler(), events)
+    reply = serving.run_job({"id": 1, "op": "upscale", "input": str(source), "output": str(tmp_path / "out.raw"),
+                             "options": {"tile": 0}})
+    assert reply["event"] == "result" and (reply["width"], reply["height"]) == (12, 8)
+    fmt, extent, data = rawimage.read(tmp_path / "out.raw")
+    assert fmt == PixelFormat("uint8", 1) and extent == Extent(12, 8)
+    assert np.frombuffer(data, np.uint8).reshape(8, 12)[::2, ::2].tolist() == image.tolist()
+    progress = [e for e in events.sent if e["event"] == "progress"]
+    assert progress[0]["done"] == 1 and progress[-1]["done"] == progress[-1]["total"] == 3
+
+
+def test_unknown_op_bad_options_and_missing_fields_are_errors(tmp_path):
+    serving = worker.Worker(FakeUpscaler(), RecordingEvents())
+    assert serving.run_job({"id": 1, "op": "paint"})["error"]["kind"] == Kind.BAD_INPUT
+    source = payload(tmp_path, "in.raw", np.zeros((2, 2), np.uint8), PixelFormat("uint8", 1))
+    reply = serving.run_job({"id": 2, "op": "upscale", "input": str(source), "output": str(tmp_path / "o"),
+                             "options": {"colour": "blue"}})
+    assert reply["error"]["kind"] == Kind.BAD_INPUT and "colour" in reply["error"]["message"]
+    reply = serving.run_job({"id": 3, "op": "upscale", "input": str(source), "options": {}})
+    assert reply["error"]["kind"] == Kind.BAD_INPUT and "output" in reply["error"]["message"]
+
+
+def test_a_new_op_is_one_registry_entry():
+    handlers = dict(worker.HANDLERS, cover=lambda job: job.reply("result", made="cover", of=job.request["what"]))
+    serving = worker.Worker(FakeUpscaler(), RecordingEvents(), handlers)
+    assert serving.run_job({"id": 9, "op": "cover", "what": "x"}) == {"id": 9, "event": "result", "made": "cover",
+                                                                       "of": "x"}
+
+
+def test_cancel_reaches_a_running_job_and_a_queued_one(tmp_path):
+    source = payload(tmp_path, "in.raw", np.zeros((2, 2), np.uint8), PixelFormat("uint8", 1))
+    upscaler = FakeUpscaler()
+    upscaler.release.clear()
+    events = RecordingEvents()
+    serving = worker.Worker(upscaler, events)
+    read_fd, write_fd = os.pipe()
+    reader = threading.Thread(target=serving.read_requests, args=(read_fd,), daemon=True)
+    reader.start()
+    server = threading.Thread(target=serving.serve, daemon=True)
+    server.start()
+
+    def send(message):
+        os.write(write_fd, protocol.encode(message))
+
+    job = {"op": "upscale", "input": str(source), "options": {}}
+    send(dict(job, id=1, output=str(tmp_path / "1.raw")))
+    send(dict(job, id=2, output=str(tmp_path / "2.raw")))
+    assert upscaler.started.wait(5)
+    send({"id": 3, "op": "cancel", "job": 1})
+    send({"id": 4, "op": "cancel", "job": 2})
+    time.sleep(0.1)
+    upscaler.release.set()
+    send({"id": 5, "op": "shutdown"})
+    server.join(5)
+    os.close(write_fd)
+    finals = [(e["id"], e["event"]) for e in events.sent if e["event"] != "progress"]
+    assert finals == [(1, "cancelled"), (2, "cancelled"), (5, "bye")]
+    assert not (tmp_path / "1.raw").exists()
+
+
+# --- the real worker process --------------------------------------------------------------------------------------
+
+class RawWorker:
+    """``python -m krita_realesrgan.worker`` with pipes, for speaking the protocol line by line."""
+
+    def __init__(self, tmp_path: Path, weights: Path, extra_pythonpath=()):
+        self.log = tmp_path / "worker.log"
+        self.stderr_path = tmp_path / "stderr.txt"
+        env = dict(os.environ, KRITA_REALESRGAN_WEIGHTS=str(weights),
+                   PYTHONPATH=os.pathsep.join([*map(str, extra_pythonpath), str(REPO)]))
+        with open(self.stderr_path, "wb") as stderr:
+            self.popen = subprocess.Popen([sys.executable, "-m", "krita_realesrgan.worker", "--log", str(self.log)],
+                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, env=env)
+        self.lines = []
+
+    def send(self, message) -> None:
+        self.popen.stdin.write(message if isinstance(message, bytes) else protocol.encode(message))
+        self.popen.stdin.flush()
+
+    def until_final(self, job_id):
+        events = []
+        while True:
+            line = self.popen.stdout.readline()
+            assert line, f"worker ended early; stderr: {self.stderr_path.read_text()}"
+            self.lines.append(line)
+            message = json.loads(line)  # every line on stdout must be protocol
+            events.append(message)
+            if message["id"] == job_id and message["event"] in protocol.FINAL_EVENTS:
+                return events
+
+    def close(self) -> int:
+        if self.popen.poll() is None:
+            self.send({"id": 999, "op": "shutdown"})
+            assert self.until_final(999)[-1]["event"] == "bye"
+        self.popen.stdin.close()
+        return self.popen.wait(30)
+
+
+@pytest.mark.slow
+def test_real_worker_protocol_session(tmp_path, shared_weights, images):
+    import cv2
+    raw = RawWorker(tmp_path, shared_weights)
+    try:
+        raw.send({"id": 1, "op": "hello"})
+        ready = raw.until_final(1)[-1]
+        assert ready["event"] == "ready" and ready["pid"] == raw.popen.pid and "cpu" in ready["devices"]
+        assert ready["protocol"] == protocol.PROTOCOL_VERSION
+
+        raw.send({"id": 2, "op": "models"})
+        models = {m["name"]: m for m in raw.until_final(2)[-1]["models"]}
+        assert models["realesr-animevideov3"]["available"] is True
+
+        picture = cv2.cvtColor(cv2.imread(str(images / "0014.jpg")), cv2.COLOR_BGR2RGB)[40:72, 50:98]
+        good = payload(tmp_path, "good.raw", np.ascontiguousarray(picture), PixelFormat("uint8", 3))
+        truncated = tmp_path / "truncated.raw"
+        truncated.write_bytes(good.read_bytes()[:-10])
+        raw.send({"id": 3, "op": "upscale", "input": str(truncated), "output": str(tmp_path / "t.raw"), "options": {}})
+        error = raw.until_final(3)[-1]
+        assert error["event"] == "error" and error["error"]["kind"] == Kind.BAD_INPUT
+        assert "truncated" in error["error"]["message"] and not (tmp_path / "t.raw").exists()
+
+        raw.send(b"this is not json\n")
+        raw.send({"id": 4, "op": "upscale", "input": str(good), "output": str(tmp_path / "out.raw"),
+                  "options": {"tile": 16}})
+        events = raw.until_final(4)
+        assert events[0] == {"id": None, "event": "error", "error": events[0]["error"]}  # the garbage line
+        assert events[-1]["event"] == "result" and (events[-1]["width"], events[-1]["height"]) == (192, 128)
+        last = [e for e in events if e["event"] == "progress"][-1]
+        assert last["done"] == last["total"] > 1 and events[-1]["tile"] == 16
+        assert rawimage.read_header(tmp_path / "out.raw")[1] == Extent(192, 128)
+    finally:
+        assert raw.close() == 0
+    assert "job 4 upscale -> result" in raw.log.read_text()
+
+
+STRAY_SITECUSTOMIZE = '''
+import os
+import krita_realesrgan.engine as engine
+_original = engine.Upscaler.upscale
+def noisy(self, *args, **kwargs):
+    print("stray print from a library")
+    os.write(1, b"stray bytes on file descriptor 1\\n")
+    return _original(self, *args, **kwargs)
+engine.Upscaler.upscale = noisy
+'''
+
+
+@pytest.mark.slow
+def test_stray_output_in_the_worker_does_not_reach_the_protocol_stream(tmp_path, shared_weights):
+    hooks = tmp_path / "hooks"
+    hooks.mkdir()
+    (hooks / "sitecustomize.py").write_text(STRAY_SITECUSTOMIZE)
+    raw = RawWorker(tmp_path, shared_weights, extra_pythonpath=[hooks])
+    try:
+        source = payload(tmp_path, "in.raw", np.full((8, 8, 3), 128, np.uint8), PixelFormat("uint8", 3))
+        raw.send({"id": 1, "op": "upscale", "input": str(source), "output": str(tmp_path / "o.raw"), "options": {}})
+        assert raw.until_final(1)[-1]["event"] == "result"   # until_final parses every stdout line as JSON
+    finally:
+        assert raw.close() == 0
+    assert b"library" not in b"".join(raw.lines) and b"descriptor" not in b"".join(raw.lines)
+    assert "stray output: stray print from a library" in raw.log.read_text()
+    assert "stray bytes on file descriptor 1" in raw.stderr_path.read_text()
