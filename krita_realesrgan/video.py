@@ -14,6 +14,7 @@ Only ``ffmpeg`` is needed (the system one, else the binary that ``imageio-ffmpeg
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import shutil
@@ -312,6 +313,20 @@ def _same_job(stored: Optional[dict], wanted: dict) -> bool:
     return stored_upscale == wanted_upscale
 
 
+def segment_length(wanted: int, rate: Fraction) -> int:
+    """The segment length nearest above ``wanted`` whose duration is a whole number of microseconds.
+
+    ffmpeg's concat demuxer places each segment at the sum of the earlier durations, counted in microseconds; with
+    whole-microsecond segments no timestamp is ever rounded (12 fps or 30000/1001 fps: a multiple of 3 frames).
+    """
+    unit = rate.numerator // math.gcd(rate.numerator, rate.denominator * 10 ** 6)
+    return max(1, -(-wanted // unit)) * unit
+
+
+def segment_microseconds(frames: int, rate: Fraction) -> int:
+    return int(frames * 10 ** 6 / rate)
+
+
 # --- decode and encode processes ----------------------------------------------------------------------------------
 
 def even_extent(extent: Extent, pix_fmt: str) -> Extent:
@@ -482,6 +497,10 @@ def upscale_video(source: Path, target: Path, options: VideoOptions = VideoOptio
                      f"duration, at an even {float(info.frame_rate):.3f} frames/s.")
     rate = Fraction(options.fps) if options.fps else info.frame_rate
     total = round(info.duration * rate) if options.fps else info.frame_count
+    frames_per_segment = segment_length(options.segment_frames, rate)
+    if frames_per_segment != options.segment_frames:
+        say(f"Segments of {frames_per_segment} frames (whole microseconds at {rate} frames/s).")
+        options = replace(options, segment_frames=frames_per_segment)
 
     target.parent.mkdir(parents=True, exist_ok=True)
     work = WorkFolder(target)
@@ -548,7 +567,7 @@ def upscale_video(source: Path, target: Path, options: VideoOptions = VideoOptio
             raise EngineError(Kind.BAD_INPUT, f"ffmpeg decoded no frames from {source.name}.", _tail(work.log))
         if out_extent is None:   # every segment came from an earlier run
             out_extent = _segment_extent(work.segment(0))
-        _mux(work, source, target, info, container, rate, notes)
+        _mux(work, source, target, info, container, rate, options.segment_frames, notes)
     except BaseException:
         processes.kill_all()
         writer.abandon()
@@ -565,12 +584,21 @@ def _segment_extent(segment: Path) -> Extent:
     return Extent(int(match.group(3)), int(match.group(4)))
 
 
-def _mux(work: WorkFolder, source: Path, target: Path, info: VideoInfo, container: Container, rate: Fraction,
-         notes: List[str]) -> None:
-    """Concatenate the segments and copy the input's audio and subtitles into a temp file; rename it at the end."""
-    segments = [work.segment(n) for n in range(work.finished_segments())]
+def _concat_listing(work: WorkFolder, segment_frames: int, rate: Fraction) -> Path:
+    """An ffconcat file naming every segment with its exact length (the files' own lengths are rounded)."""
+    micro = segment_microseconds(segment_frames, rate)
+    lines = ["ffconcat version 1.0"]
+    for number in range(work.finished_segments()):
+        lines += [f"file '{work.segment(number).name}'", f"duration {micro // 10 ** 6}.{micro % 10 ** 6:06d}"]
     listing = work.path / "segments.ffconcat"
-    listing.write_text("ffconcat version 1.0\n" + "".join(f"file '{s.name}'\n" for s in segments), encoding="utf-8")
+    listing.write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")   # the last segment ends where it ends
+    return listing
+
+
+def _mux(work: WorkFolder, source: Path, target: Path, info: VideoInfo, container: Container, rate: Fraction,
+         segment_frames: int, notes: List[str]) -> None:
+    """Concatenate the segments and copy the input's audio and subtitles into a temp file; rename it at the end."""
+    listing = _concat_listing(work, segment_frames, rate)
     args = ["-loglevel", "error", "-f", "concat", "-safe", "0", "-i", str(listing), "-i", str(source),
             "-map", "0:v", "-map", "1:a?", "-map_metadata", "1", "-map_chapters", "1", "-c", "copy"]
     if container.audio_codecs is not None and any(a not in container.audio_codecs for a in info.audio):

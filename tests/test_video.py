@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 CLIP_EXTENT = Extent(96, 64)
 CLIP_FRAMES = 24
 CLIP_RATE = 12
-SEGMENT = 8
+SEGMENT = 9   # a multiple of 3: whole microseconds at 12 frames/s
 SUBTITLES = "1\n00:00:00,100 --> 00:00:00,900\nHello\n\n2\n00:00:01,000 --> 00:00:01,500\nWorld\n"
 
 
@@ -53,6 +53,13 @@ def stream_seconds(path: Path, selector: str) -> Fraction:
         elif line and not line.startswith("#"):
             total += int(line.split(",")[3])
     return total * time_base
+
+
+def packet_hashes(path: Path, selector: str):
+    """Size and CRC of every packet of one stream: equal lists mean the stream was copied unchanged."""
+    listing = ffmpeg("-i", str(path), "-map", selector, "-c", "copy", "-f", "framecrc", "-").stdout.decode()
+    return [tuple(field.strip() for field in line.split(",")[4:6]) for line in listing.splitlines()
+            if line and not line.startswith("#")]
 
 
 def decoded_frames(path: Path) -> np.ndarray:
@@ -148,7 +155,9 @@ def test_output_keeps_frames_rate_time_base_audio_and_subtitles(clip, single_run
     assert stream_seconds(target, "0:v:0") == stream_seconds(clip, "0:v:0") == Fraction(CLIP_FRAMES, CLIP_RATE)
     assert result.audio == ("aac",)
     assert stream_seconds(target, "0:a:0") == stream_seconds(clip, "0:a:0")
+    assert packet_hashes(target, "0:a:0") == packet_hashes(clip, "0:a:0")
     assert result.subtitles == ("mov_text",)
+    assert packet_hashes(target, "0:s:0") == packet_hashes(clip, "0:s:0")
     assert not (target.parent / f".{target.name}.work").exists()
 
 
@@ -204,23 +213,25 @@ def test_ctrl_c_leaves_no_output_and_resume_gives_the_same_video(clip, single_ru
 
 def test_cancel_hook_stops_cleanly_and_resume_skips_finished_segments(clip, tmp_path):
     target = tmp_path / "out.mkv"
-    options = video.VideoOptions(segment_frames=5)
-    engine = NearestX2(cancel_after=12)
+    options = video.VideoOptions(segment_frames=6)
+    engine = NearestX2(cancel_after=14)
     with pytest.raises(Cancelled):
         video.upscale_video(clip, target, options, upscaler=engine, cancel=engine.cancel)
     assert not target.exists() and work_leftovers(tmp_path) == []
     work = video.WorkFolder(target)
-    assert work.finished_segments() == 2                       # frames 0-9 are safe; 10-11 are redone
+    assert work.finished_segments() == 2                       # frames 0-11 are safe; 12-13 are redone
 
     engine = NearestX2()
     seen = []
     report = video.upscale_video(clip, target, options, upscaler=engine, resume=True,
                                  progress=lambda done, total: seen.append((done, total)))
-    assert engine.calls == CLIP_FRAMES - 10 and report.resumed_frames == 10
-    assert seen[0] == (10, CLIP_FRAMES) and seen[-1] == (CLIP_FRAMES, CLIP_FRAMES)
+    assert engine.calls == CLIP_FRAMES - 12 and report.resumed_frames == 12
+    assert seen[0] == (12, CLIP_FRAMES) and seen[-1] == (CLIP_FRAMES, CLIP_FRAMES)
     result = video.probe(target)
     assert result.frame_count == CLIP_FRAMES and result.extent == Extent(192, 128)
     assert result.subtitles == ("subrip",)                     # mp4 timed text becomes SubRip in Matroska
+    assert packet_hashes(target, "0:a:0") == packet_hashes(clip, "0:a:0")   # copied, not re-encoded
+    assert stream_seconds(target, "0:a:0") == pytest.approx(stream_seconds(clip, "0:a:0"), abs=0.05)  # 1 ms ticks
 
 
 def test_resume_with_other_settings_starts_over(clip, tmp_path):
@@ -276,3 +287,12 @@ def test_cli_reports_bad_input_without_a_traceback(tmp_path):
     assert result.returncode == 1
     assert "broken.mp4" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "out.mp4").exists()
+
+
+def test_segment_lengths_are_whole_microseconds():
+    assert video.segment_length(8, Fraction(12)) == 9
+    assert video.segment_length(240, Fraction(30000, 1001)) == 240
+    assert video.segment_length(100, Fraction(25)) == 100
+    for rate in (Fraction(12), Fraction(24000, 1001), Fraction(30000, 1001), Fraction(60), Fraction(12345, 1000)):
+        frames = video.segment_length(10, rate)
+        assert frames * 10 ** 6 / rate == video.segment_microseconds(frames, rate)
