@@ -1,0 +1,84 @@
+"""Run GIMP 3 from the Debian trixie root (tests/gimp/build_root.sh) with this machine's engine visible inside.
+
+The root has GIMP's Python (python3-gi) but no torch; the plug-in's client starts the engine worker with the
+host's venv python, which the root sees at the same paths through bind mounts (the repository with its venv,
+the interpreter's installation, the shared test data). /proc and /dev are mounted for the run only, and every
+mount is undone when the ``mounted`` context ends, also on errors.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Iterable, Iterator, List, Mapping, Optional
+
+REPO = Path(__file__).resolve().parents[2]
+ROOT_ENV = "GIMP_ROOT"
+DEFAULT_ROOT = REPO / ".cache" / "gimp-root"
+STAMP = ".built-for"
+GIMP_CONSOLE = "gimp-console-3.0"
+
+
+def root_path() -> Path:
+    return Path(os.environ.get(ROOT_ENV) or DEFAULT_ROOT)
+
+
+def why_unusable(root: Path) -> Optional[str]:
+    """None when GIMP can be run from ``root``, else the reason (for a pytest skip)."""
+    if not (root / STAMP).is_file():
+        return f"no GIMP 3 root at {root} (build it with tests/gimp/build_root.sh; {ROOT_ENV} overrides the path)"
+    if not (root / "usr" / "bin" / GIMP_CONSOLE).exists():
+        return f"{root} has no {GIMP_CONSOLE}"
+    if os.geteuid() != 0:
+        return "running GIMP in the trixie root needs root privileges (chroot, mount)"
+    return None
+
+
+def host_folders(extra: Iterable[Path] = ()) -> List[Path]:
+    """Folders the root must see at their own paths: the repo, the engine python's installation, test data."""
+    engine = Path(sys.executable)
+    folders = [REPO, Path(sys.prefix), Path(sys.base_prefix), engine.resolve().parent.parent, *extra]
+    chosen: List[Path] = []
+    for folder in sorted({f.resolve() for f in folders}, key=lambda f: len(f.parts)):
+        if folder.is_dir() and not any(folder == c or c in folder.parents for c in chosen):
+            chosen.append(folder)
+    return chosen
+
+
+def _mount(args: List[str]) -> None:
+    subprocess.run(["mount", *args], check=True, capture_output=True)
+
+
+def _unmount(target: Path) -> None:
+    if subprocess.run(["umount", str(target)], capture_output=True).returncode != 0:
+        subprocess.run(["umount", "-l", str(target)], capture_output=True)
+
+
+@contextlib.contextmanager
+def mounted(root: Path, extra: Iterable[Path] = ()) -> Iterator[Path]:
+    """/proc, /dev and the host folders mounted inside ``root`` for the duration of the block."""
+    done: List[Path] = []
+    try:
+        targets = [("proc", ["-t", "proc", "proc"]), ("dev", ["--bind", "/dev"])]
+        targets += [(str(f).lstrip("/"), ["--bind", str(f)]) for f in host_folders(extra)]
+        for relative, args in targets:
+            target = root / relative
+            target.mkdir(parents=True, exist_ok=True)
+            _mount(args + [str(target)])
+            done.append(target)
+        yield root
+    finally:
+        for target in reversed(done):
+            _unmount(target)
+
+
+def run_gimp(root: Path, script_in_root: str, env: Mapping[str, str], timeout: float = 300.0):
+    """``gimp-console-3.0`` in batch mode running a Python file (a path inside the root); returns the
+    CompletedProcess (stdout and stderr as text)."""
+    command = ["chroot", str(root), "env", "-i", "PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8",
+               *[f"{k}={v}" for k, v in env.items()],
+               GIMP_CONSOLE, "-i", "--batch-interpreter", "python-fu-eval",
+               "-b", f"exec(open({script_in_root!r}).read())", "--quit"]
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout)

@@ -1,0 +1,251 @@
+"""The GIMP 3 plug-in in a real GIMP 3.0 (Debian trixie root, tests/gimp/build_root.sh), with the real engine.
+
+The plug-in is installed by installer.py into a temporary GIMP profile inside the root; one gimp-console batch
+session (tests/gimp/batch.py) runs every case through the PDB, as a script would, and dumps what came out. The
+tests here compare that with the engine's own output (krita_realesrgan.engine.Upscaler in this venv) for the same
+input pixels, within 1 level, and check that failures leave the image exactly as it was.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import ANIMEVIDEO_PTH, IMAGES, SHARED, WEIGHTS, require
+from gimp import chroot
+
+pytestmark = [pytest.mark.gimp, pytest.mark.slow]
+
+REPO = Path(__file__).resolve().parents[1]
+PLUGIN_DIR_NAME = "realesrgan-upscale"
+MODEL = "realesr-animevideov3"
+MISSING_MODEL = "RealESRGAN_x4plus"
+PROC = {"image": "plug-in-realesrgan-upscale-image", "enhance": "plug-in-realesrgan-enhance-layer",
+        "selection": "plug-in-realesrgan-upscale-selection"}
+
+CASES = [
+    dict(name="upscale_rgba8", image="children-alpha.png", crop=[200, 100, 64, 48], procedure=PROC["image"],
+         args={"model": MODEL, "scale": 2.0}, read_format="R'G'B'A u8"),
+    dict(name="enhance_selection_rgba16", image="tree_alpha_16bit.png", crop=[100, 80, 64, 48],
+         selection=[10, 8, 30, 20], procedure=PROC["enhance"], args={"model": MODEL}, read_format="R'G'B'A u16"),
+    dict(name="selection_grey8", image="wolf_gray.jpg", crop=[80, 80, 48, 48], selection=[8, 8, 24, 20],
+         procedure=PROC["selection"], args={"model": MODEL, "scale": 2.0}, read_format="Y' u8"),
+    dict(name="enhance_float_linear", image="children-alpha.png", crop=[200, 100, 40, 32], precision="float-linear",
+         procedure=PROC["enhance"], args={"model": MODEL}, read_format="RGBA float"),
+    dict(name="upscale_half_perceptual_grey", image="wolf_gray.jpg", crop=[60, 60, 32, 32],
+         precision="half-perceptual", procedure=PROC["image"], args={"model": MODEL, "scale": 2.0},
+         read_format="Y~ half"),
+    dict(name="indexed", image="children-alpha.png", crop=[200, 100, 32, 32], indexed=True,
+         procedure=PROC["enhance"], args={"model": MODEL}, read_format="R'G'B'A u8"),
+    dict(name="missing_weights", image="children-alpha.png", crop=[200, 100, 32, 32], procedure=PROC["image"],
+         args={"model": MISSING_MODEL, "scale": 2.0}, read_format="R'G'B'A u8"),
+]
+NUMPY_TYPES = {"u8": np.uint8, "u16": np.uint16, "half": np.float16, "float": np.float32}
+ENGINE_DTYPES = {"u8": "uint8", "u16": "uint16", "half": "float16", "float": "float32"}
+LEVEL = {"u8": 1, "u16": 257, "half": 1 / 255, "float": 1 / 255}   # one 8-bit level in each type's units
+
+
+@pytest.fixture(scope="module")
+def root():
+    reason = chroot.why_unusable(chroot.root_path())
+    if reason:
+        pytest.skip(reason)
+    require(ANIMEVIDEO_PTH)
+    require(IMAGES)
+    return chroot.root_path()
+
+
+def install_plugin(plugins: Path, config: Path, data: Path) -> None:
+    """As a user would: installer.py with this venv's python as the engine, no models downloaded."""
+    env = dict(os.environ, KRITA_REALESRGAN_CONFIG=str(config), KRITA_REALESRGAN_DATA=str(data))
+    subprocess.run([sys.executable, str(REPO / "installer.py"), "--engine-python", sys.executable,
+                    "--weights-dir", str(WEIGHTS), "--models", "none", "--no-krita", "--gimp-plugins", str(plugins)],
+                   check=True, capture_output=True, text=True, env=env, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def gimp_results(root):
+    """Install the plug-in, run all cases in one GIMP session; the parsed results and the work folder."""
+    inside = Path("/tmp") / f"gimp-test-{uuid.uuid4().hex[:8]}"
+    work = root / inside.relative_to("/")
+    home = work / "home"
+    plugins = home / ".config" / "GIMP" / "3.0" / "plug-ins"
+    started = time.monotonic()
+    install_plugin(plugins, work / "config.json", work / "data")
+    assert os.access(plugins / PLUGIN_DIR_NAME / f"{PLUGIN_DIR_NAME}.py", os.X_OK)
+    cases = [dict(case, image=str(IMAGES / case["image"]), out=str(inside / case["name"])) for case in CASES]
+    spec = {"cases": cases, "results": str(inside / "results.json")}
+    (work / "spec.json").write_text(json.dumps(spec))
+    shutil.copy(REPO / "tests" / "gimp" / "batch.py", work / "batch.py")
+    env = {"HOME": str(inside / "home"), "GIMP_TEST_SPEC": str(inside / "spec.json"),
+           "KRITA_REALESRGAN_CONFIG": str(inside / "config.json"), "KRITA_REALESRGAN_DATA": str(inside / "data")}
+    try:
+        with chroot.mounted(root, extra=[SHARED]):
+            finished = chroot.run_gimp(root, str(inside / "batch.py"), env)
+        seconds = time.monotonic() - started
+        results_file = work / "results.json"
+        assert results_file.exists(), f"GIMP wrote no results:\n{finished.stdout[-3000:]}\n{finished.stderr[-3000:]}"
+        results = json.loads(results_file.read_text())
+        print(f"\nGIMP session with {len(CASES)} cases: {seconds:.1f} s")
+        yield results, work, inside
+    finally:
+        if os.environ.get("GIMP_TEST_KEEP"):
+            print(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+# ---- helpers -------------------------------------------------------------------------------------------------
+
+
+def format_parts(babl: str):
+    components, sample = babl.split(" ")
+    return components.count("A") + (1 if components.startswith("Y") else 3), sample
+
+
+def load_raw(path: str, width: int, height: int, babl: str, root_dir: Path) -> np.ndarray:
+    channels, sample = format_parts(babl)
+    data = np.fromfile(root_dir / path.lstrip("/"), dtype=NUMPY_TYPES[sample])
+    return data.reshape(height, width, channels)
+
+
+def layer_pixels(results, case_name, which, index, root_dir):
+    case = next(c for c in CASES if c["name"] == case_name)
+    layer = results[case_name][which]["layers"][index]
+    return layer, load_raw(layer["raw"], layer["width"], layer["height"], case["read_format"], root_dir)
+
+
+@pytest.fixture(scope="module")
+def upscaler():
+    from krita_realesrgan.engine import Upscaler
+    return Upscaler(weights_dir=WEIGHTS)
+
+
+def engine_output(upscaler, pixels: np.ndarray, babl: str, target) -> np.ndarray:
+    from krita_realesrgan.formats import PixelFormat, UpscaleOptions
+    from krita_realesrgan.geometry import Extent
+    channels, sample = format_parts(babl)
+    fmt = PixelFormat(ENGINE_DTYPES[sample], channels)
+    image = pixels[:, :, 0] if channels == 1 else pixels
+    result = upscaler.upscale(np.ascontiguousarray(image), fmt, UpscaleOptions(model=MODEL, target=Extent(*target)))
+    out = result.image
+    return out.reshape(out.shape[0], out.shape[1], -1)
+
+
+def assert_close(actual: np.ndarray, expected: np.ndarray, babl: str):
+    assert actual.shape == expected.shape
+    difference = np.abs(actual.astype(np.float64) - expected.astype(np.float64))
+    level = LEVEL[format_parts(babl)[1]]
+    assert difference.max() <= level + 1e-6, f"max difference {difference.max()} > {level}"
+
+
+def succeeded(results, name):
+    case = results[name]
+    assert case["status"] == "success", case.get("message")
+    return case
+
+
+# ---- the tests -----------------------------------------------------------------------------------------------
+
+
+def test_gimp_knows_exactly_the_precisions_the_plugin_maps(gimp_results):
+    from test_gimp_units import PRECISION_NICKS
+    results, _, _ = gimp_results
+    assert results["precision_nicks"] == sorted(PRECISION_NICKS)
+
+
+def test_upscale_image_rgba8(gimp_results, upscaler):
+    results, _, _ = gimp_results
+    case = succeeded(results, "upscale_rgba8")
+    assert case["before"]["size"] == [64, 48] and case["after"]["size"] == [128, 96]
+    names = [layer["name"] for layer in case["after"]["layers"]]
+    assert len(names) == 2 and names[0] == f"Real-ESRGAN ×2 ({MODEL}) — {names[1]}"
+    new, got = layer_pixels(results, "upscale_rgba8", "after", 0, gimp_results[1].parents[1])
+    assert (new["x"], new["y"], new["width"], new["height"]) == (0, 0, 128, 96)
+    original = case["after"]["layers"][1]
+    assert (original["width"], original["height"]) == (128, 96)      # scaled by GIMP
+    _, source = layer_pixels(results, "upscale_rgba8", "before", 0, gimp_results[1].parents[1])
+    assert_close(got, engine_output(upscaler, source, "R'G'B'A u8", (128, 96)), "R'G'B'A u8")
+    assert case["undo_dirty_after"]
+
+
+def test_enhance_selection_rgba16_is_masked_by_the_selection(gimp_results, upscaler):
+    results, work, _ = gimp_results
+    root_dir = work.parents[1]
+    case = succeeded(results, "enhance_selection_rgba16")
+    assert case["after"]["size"] == [64, 48] and len(case["after"]["layers"]) == 2
+    new, got = layer_pixels(results, "enhance_selection_rgba16", "after", 0, root_dir)
+    assert (new["x"], new["y"], new["width"], new["height"]) == (10, 8, 30, 20)
+    assert new["has_mask"] and new["name"].startswith(f"Real-ESRGAN enhanced ({MODEL})")
+    mask = np.fromfile(root_dir / new["raw"].lstrip("/").replace(".raw", "-mask.raw"), dtype=np.uint8)
+    assert mask.min() == 255                       # a rectangular selection: fully selected inside
+    _, source = layer_pixels(results, "enhance_selection_rgba16", "before", 0, root_dir)
+    # the plug-in sends the selection plus 16 px of context, clamped to the image
+    region = source[0:44, 0:56]
+    expected = engine_output(upscaler, region, "R'G'B'A u16", (56, 44))[8:28, 10:40]
+    assert_close(got, expected, "R'G'B'A u16")
+    assert not np.array_equal(got, source[8:28, 10:40])   # the network did change the pixels
+
+
+def test_selection_to_new_grey_image(gimp_results, upscaler):
+    results, work, _ = gimp_results
+    root_dir = work.parents[1]
+    case = succeeded(results, "selection_grey8")
+    assert case["fingerprint_after"] == case["fingerprint_before"]     # the source image is untouched
+    new_image = case["new_image"]
+    assert new_image["size"] == [48, 40] and new_image["base_type"] == "gray"
+    layer = new_image["layers"][0]
+    got = load_raw(layer["raw"], layer["width"], layer["height"], "Y' u8", root_dir)
+    _, source = layer_pixels(results, "selection_grey8", "before", 0, root_dir)
+    region = source[0:44, 0:48]                     # selection 24x20+8+8 plus 16 px context, clamped
+    expected = engine_output(upscaler, region, "Y' u8", (96, 88))[16:56, 16:64]
+    assert_close(got, expected, "Y' u8")
+
+
+def test_enhance_float_linear_keeps_linear_light(gimp_results, upscaler):
+    results, work, _ = gimp_results
+    root_dir = work.parents[1]
+    case = succeeded(results, "enhance_float_linear")
+    assert case["after"]["precision"] == "float-linear"
+    new, got = layer_pixels(results, "enhance_float_linear", "after", 0, root_dir)
+    _, source = layer_pixels(results, "enhance_float_linear", "before", 0, root_dir)
+    assert (new["width"], new["height"]) == (40, 32)
+    assert_close(got, engine_output(upscaler, source, "RGBA float", (40, 32)), "RGBA float")
+
+
+def test_upscale_half_perceptual_grey_without_alpha(gimp_results, upscaler):
+    results, work, _ = gimp_results
+    root_dir = work.parents[1]
+    case = succeeded(results, "upscale_half_perceptual_grey")
+    assert case["after"]["size"] == [64, 64] and case["after"]["precision"] == "half-perceptual"
+    new, got = layer_pixels(results, "upscale_half_perceptual_grey", "after", 0, root_dir)
+    assert not new["has_alpha"]
+    _, source = layer_pixels(results, "upscale_half_perceptual_grey", "before", 0, root_dir)
+    assert_close(got, engine_output(upscaler, source, "Y~ half", (64, 64)), "Y~ half")
+
+
+def test_indexed_image_gets_a_clear_message_and_stays_unchanged(gimp_results):
+    results, _, _ = gimp_results
+    case = results["indexed"]
+    assert case["status"] == "execution-error"
+    assert "Indexed images cannot be upscaled" in case["message"] and "Image ▸ Mode ▸ RGB" in case["message"]
+    assert "Traceback" not in case["message"]
+    assert case["fingerprint_after"] == case["fingerprint_before"]
+
+
+def test_failure_leaves_the_image_unchanged(gimp_results):
+    results, _, _ = gimp_results
+    case = results["missing_weights"]
+    assert case["status"] == "execution-error"
+    assert MISSING_MODEL in case["message"] and "installer.py" in case["message"]
+    assert "Traceback" not in case["message"]
+    assert case["fingerprint_after"] == case["fingerprint_before"]
+    assert not case["undo_dirty_after"]
