@@ -20,6 +20,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from functools import lru_cache
@@ -475,13 +476,77 @@ def preview_folder(target: Path) -> Path:
     return target.parent / f"{target.stem}_frames"
 
 
+def _prepare_work(work: WorkFolder, wanted: dict, resume: bool, notes: List[str]) -> int:
+    """Keep the work folder of the same interrupted job (``resume``) or start a fresh one; returns the tile edge
+    to use (a resumed job keeps the one it chose, so its frames are computed exactly as before)."""
+    stored = work.read_job()
+    if resume and _same_job(stored, wanted):
+        return int(stored["upscale"]["tile"])
+    if resume and stored is not None:
+        notes.append("The unfinished job in the work folder had other settings; starting over.")
+    work.reset()
+    work.write_job(wanted)
+    return int(wanted["upscale"]["tile"])
+
+
+class _FrameLoop:
+    """Decoded frames -> engine -> even crop -> segment encoder (+ preview PNGs), counting frames."""
+
+    def __init__(self, upscaler, fmt: PixelFormat, upscale: UpscaleOptions, options: VideoOptions,
+                 writer: _SegmentWriter, work: WorkFolder, wanted: dict, target: Path, notes: List[str]):
+        self.upscaler, self.fmt, self.upscale, self.options = upscaler, fmt, upscale, options
+        self.writer, self.work, self.wanted, self.target, self.notes = writer, work, wanted, target, notes
+        self.extent: Optional[Extent] = None
+        self.seconds = 0.0
+
+    def run(self, frames: Iterator[np.ndarray], index: int, total: int, progress: Optional[Progress],
+            cancel: Optional[Cancel]) -> int:
+        """Process ``frames`` (the first is number ``index``); returns the number after the last."""
+        first = index
+        for frame in frames:
+            if cancel is not None and cancel():
+                raise Cancelled()
+            image = self._upscale(frame, cancel, note=index == first)
+            if not self.writer.is_open:
+                self.writer.open(index // self.options.segment_frames, self.extent, raw_pix_fmt(self.fmt))
+            self.writer.write(image)
+            if self.options.extract_every and index % self.options.extract_every == 0:
+                from .imagefile import write_image
+                write_image(preview_folder(self.target) / f"frame_{index:06d}.png", image)
+            index += 1
+            if self.writer.frames_in_segment == self.options.segment_frames:
+                self.writer.close()
+            if progress:
+                progress(index, max(total, index))
+        if self.writer.is_open:
+            self.writer.close()
+        return index
+
+    def _upscale(self, frame: np.ndarray, cancel: Optional[Cancel], note: bool) -> np.ndarray:
+        started = time.perf_counter()
+        result = self.upscaler.upscale(frame, self.fmt, self.upscale, cancel=cancel)
+        self.seconds += time.perf_counter() - started
+        if self.upscale.tile == AUTO_TILE:   # fix the tile plan for the whole job: identical frames on resume
+            self.upscale = self.upscale.with_(tile=result.tile or NO_TILING)
+            self.work.write_job({**self.wanted, "upscale": {**self.wanted["upscale"], "tile": self.upscale.tile}})
+        image = result.image
+        full = Extent(image.shape[1], image.shape[0])
+        self.extent = even_extent(full, self.options.pix_fmt)
+        if note and self.extent != full:
+            self.notes.append(f"{self.options.pix_fmt} needs even sizes: frames are cropped from {full} to "
+                              f"{self.extent}.")
+        return image[:self.extent.height, :self.extent.width]
+
+
+def raw_pix_fmt(fmt: PixelFormat) -> str:
+    """ffmpeg's name for the RGB frames on the pipes."""
+    return "rgb48le" if fmt.dtype == "uint16" else "rgb24"
+
+
 def upscale_video(source: Path, target: Path, options: VideoOptions = VideoOptions(), *, upscaler=None,
                   weights_dir: Optional[Path] = None, resume: bool = False, progress: Optional[Progress] = None,
                   cancel: Optional[Cancel] = None, log: Optional[Log] = None) -> VideoReport:
     """Upscale ``source`` into ``target`` (see the module text). Raises EngineError (``Cancelled`` on cancel)."""
-    import time
-
-    from .imagefile import write_image
     source, target = Path(source).absolute(), Path(target).absolute()
     say = log or (lambda message: None)
     container = container_for(target)
@@ -505,76 +570,35 @@ def upscale_video(source: Path, target: Path, options: VideoOptions = VideoOptio
     target.parent.mkdir(parents=True, exist_ok=True)
     work = WorkFolder(target)
     wanted = _job_record(source, info, options, options.upscale.tile)
-    stored = work.read_job()
-    tile = options.upscale.tile
-    if resume and _same_job(stored, wanted):
-        tile = stored["upscale"]["tile"]
-    else:
-        if resume and stored is not None:
-            notes.append("The unfinished job in the work folder had other settings; starting over.")
-        work.reset()
-        work.write_job(wanted)
-    done_segments = work.finished_segments()
-    skip = done_segments * options.segment_frames
+    tile = _prepare_work(work, wanted, resume, notes)
+    skip = work.finished_segments() * options.segment_frames
     if skip:
         say(f"Resuming after {skip} frames already upscaled.")
-    upscale_options = options.upscale if tile == AUTO_TILE else options.upscale.with_(tile=tile)
-
     if upscaler is None:
         from .engine import Upscaler
         upscaler = Upscaler(weights_dir)
     fmt = PixelFormat("uint16" if info.high_bit_depth else "uint8", 3)
-    raw_pix_fmt = "rgb48le" if info.high_bit_depth else "rgb24"
     processes = _Processes(work.log)
     writer = _SegmentWriter(processes, work, options, rate, info.sar, _colour_args(info))
-    index = skip
-    out_extent = None
-    seconds = 0.0
+    loop = _FrameLoop(upscaler, fmt, options.upscale.with_(tile=tile), options, writer, work, wanted, target, notes)
     try:
-        decoder = processes.start(_decode_command(source, info, options.fps, skip, raw_pix_fmt),
+        decoder = processes.start(_decode_command(source, info, options.fps, skip, raw_pix_fmt(fmt)),
                                   stdout=subprocess.PIPE)
         if progress:
             progress(min(skip, total), total)
-        for frame in _frames(decoder.stdout, info.extent, fmt):
-            if cancel is not None and cancel():
-                raise Cancelled()
-            started = time.perf_counter()
-            result = upscaler.upscale(frame, fmt, upscale_options, cancel=cancel)
-            seconds += time.perf_counter() - started
-            if upscale_options.tile == AUTO_TILE:   # fix the tile plan for the whole job: identical frames on resume
-                upscale_options = upscale_options.with_(tile=result.tile or NO_TILING)
-                work.write_job({**wanted, "upscale": {**wanted["upscale"], "tile": upscale_options.tile}})
-            image = result.image
-            full = Extent(image.shape[1], image.shape[0])
-            out_extent = even_extent(full, options.pix_fmt)
-            if out_extent != full and index == skip:
-                notes.append(f"{options.pix_fmt} needs even sizes: frames are cropped from {full} to {out_extent}.")
-            image = image[:out_extent.height, :out_extent.width]
-            if not writer.is_open:
-                writer.open(index // options.segment_frames, out_extent, raw_pix_fmt)
-            writer.write(image)
-            if options.extract_every and index % options.extract_every == 0:
-                write_image(preview_folder(target) / f"frame_{index:06d}.png", image)
-            index += 1
-            if writer.frames_in_segment == options.segment_frames:
-                writer.close()
-            if progress:
-                progress(index, max(total, index))
+        end = loop.run(_frames(decoder.stdout, info.extent, fmt), skip, total, progress, cancel)
         processes.finish(decoder, "decode")
-        if writer.is_open:
-            writer.close()
-        if index == 0:
+        if end == 0:
             raise EngineError(Kind.BAD_INPUT, f"ffmpeg decoded no frames from {source.name}.", _tail(work.log))
-        if out_extent is None:   # every segment came from an earlier run
-            out_extent = _segment_extent(work.segment(0))
+        extent = loop.extent or _segment_extent(work.segment(0))   # None: every segment is from an earlier run
         _mux(work, source, target, info, container, rate, options.segment_frames, notes)
     except BaseException:
         processes.kill_all()
         writer.abandon()
         raise
     work.remove()
-    frames = index if index > skip else min(skip, total)   # (resumed after the last segment: nothing decoded)
-    return VideoReport(target, frames, out_extent, rate, min(skip, frames), seconds, notes)
+    frames = end if end > skip else min(skip, total)   # (resumed after the last segment: nothing decoded)
+    return VideoReport(target, frames, extent, rate, min(skip, frames), loop.seconds, notes)
 
 
 def _segment_extent(segment: Path) -> Extent:

@@ -72,10 +72,11 @@ class NearestX2:
     """A stand-in engine for tests about the plumbing, not the pictures: pixel doubling."""
 
     def __init__(self, cancel_after: int = -1):
-        self.calls, self.cancel_after = 0, cancel_after
+        self.calls, self.cancel_after, self.formats = 0, cancel_after, set()
 
     def upscale(self, image, fmt, options, progress=None, cancel=None):
         self.calls += 1
+        self.formats.add((fmt, image.dtype.name))
         return UpscaleResult(np.repeat(np.repeat(image, 2, 0), 2, 1), "cpu", "fp32", 0, 0.0)
 
     def cancel(self) -> bool:
@@ -296,3 +297,29 @@ def test_segment_lengths_are_whole_microseconds():
     for rate in (Fraction(12), Fraction(24000, 1001), Fraction(30000, 1001), Fraction(60), Fraction(12345, 1000)):
         frames = video.segment_length(10, rate)
         assert frames * 10 ** 6 / rate == video.segment_microseconds(frames, rate)
+
+
+def test_memory_stays_flat_over_the_clip(tmp_path):
+    """200 frames of 640x360 output would take 138 MB if any stage kept them; the process must not grow."""
+    clip = make_clip(tmp_path / "long.mp4", size="320x180", rate="25", seconds=8)
+    process = psutil.Process()
+    rss = {}
+
+    def sample(done, total):
+        if done in (25, 200):
+            rss[done] = process.memory_info().rss
+    report = video.upscale_video(clip, tmp_path / "out.mp4", video.VideoOptions(preset="ultrafast"),
+                                 upscaler=NearestX2(), progress=sample)
+    assert report.frames == 200
+    assert rss[200] - rss[25] < 20 * 1024 ** 2, rss
+
+
+def test_high_bit_depth_sources_go_through_as_16_bit(tmp_path):
+    clip = make_clip(tmp_path / "deep.mkv", size="64x48", seconds=0.5, extra=("-pix_fmt", "yuv420p10le"))
+    assert video.probe(clip).high_bit_depth
+    engine = NearestX2()
+    report = video.upscale_video(clip, tmp_path / "out.mkv", video.VideoOptions(pix_fmt="yuv420p10le"),
+                                 upscaler=engine)
+    assert {dtype for _, dtype in engine.formats} == {"uint16"}
+    result = video.probe(tmp_path / "out.mkv")
+    assert result.pix_fmt == "yuv420p10le" and result.extent == Extent(128, 96) and report.frames == 6
