@@ -71,36 +71,69 @@ def install_plugin(plugins: Path, config: Path, data: Path) -> None:
                    check=True, capture_output=True, text=True, env=env, timeout=300)
 
 
+class Profile:
+    """A temporary GIMP profile inside the root with the plug-in installed; paths on the host and inside."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.inside = Path("/tmp") / f"gimp-test-{uuid.uuid4().hex[:8]}"
+        self.work = root / self.inside.relative_to("/")
+        self.plugins = self.work / "home" / ".config" / "GIMP" / "3.0" / "plug-ins"
+
+    def host(self, path_inside: str) -> Path:
+        return self.root / str(path_inside).lstrip("/")
+
+    def env(self, spec: str) -> dict:
+        return {"HOME": str(self.inside / "home"), "GIMP_TEST_SPEC": str(self.inside / spec),
+                "KRITA_REALESRGAN_CONFIG": str(self.inside / "config.json"),
+                "KRITA_REALESRGAN_DATA": str(self.inside / "data")}
+
+    def write_spec(self, name: str, cases) -> str:
+        """The batch spec for ``cases``; returns the results path inside the root."""
+        cases = [dict(case, image=str(IMAGES / case["image"]), out=str(self.inside / case["name"]))
+                 for case in cases]
+        results = str(self.inside / f"{name}-results.json")
+        (self.work / f"{name}.json").write_text(json.dumps({"cases": cases, "results": results}))
+        return results
+
+    def script(self) -> str:
+        return str(self.inside / "batch.py")
+
+
 @pytest.fixture(scope="module")
-def gimp_results(root):
-    """Install the plug-in, run all cases in one GIMP session; the parsed results and the work folder."""
-    inside = Path("/tmp") / f"gimp-test-{uuid.uuid4().hex[:8]}"
-    work = root / inside.relative_to("/")
-    home = work / "home"
-    plugins = home / ".config" / "GIMP" / "3.0" / "plug-ins"
+def profile(root):
+    made = Profile(root)
     started = time.monotonic()
-    install_plugin(plugins, work / "config.json", work / "data")
-    assert os.access(plugins / PLUGIN_DIR_NAME / f"{PLUGIN_DIR_NAME}.py", os.X_OK)
-    cases = [dict(case, image=str(IMAGES / case["image"]), out=str(inside / case["name"])) for case in CASES]
-    spec = {"cases": cases, "results": str(inside / "results.json")}
-    (work / "spec.json").write_text(json.dumps(spec))
-    shutil.copy(REPO / "tests" / "gimp" / "batch.py", work / "batch.py")
-    env = {"HOME": str(inside / "home"), "GIMP_TEST_SPEC": str(inside / "spec.json"),
-           "KRITA_REALESRGAN_CONFIG": str(inside / "config.json"), "KRITA_REALESRGAN_DATA": str(inside / "data")}
     try:
-        with chroot.mounted(root, extra=[SHARED]):
-            finished = chroot.run_gimp(root, str(inside / "batch.py"), env)
-        seconds = time.monotonic() - started
-        results_file = work / "results.json"
-        assert results_file.exists(), f"GIMP wrote no results:\n{finished.stdout[-3000:]}\n{finished.stderr[-3000:]}"
-        results = json.loads(results_file.read_text())
-        print(f"\nGIMP session with {len(CASES)} cases: {seconds:.1f} s")
-        yield results, work, inside
+        install_plugin(made.plugins, made.work / "config.json", made.work / "data")
+        shutil.copy(REPO / "tests" / "gimp" / "batch.py", made.work / "batch.py")
+        print(f"\nplug-in installed in {time.monotonic() - started:.1f} s")
+        yield made
     finally:
         if os.environ.get("GIMP_TEST_KEEP"):
-            print(f"kept {work}")
+            print(f"kept {made.work}")
         else:
-            shutil.rmtree(work, ignore_errors=True)
+            shutil.rmtree(made.work, ignore_errors=True)
+
+
+def test_installer_puts_an_executable_plugin_with_its_engine_client(profile):
+    folder = profile.plugins / PLUGIN_DIR_NAME
+    assert os.access(folder / f"{PLUGIN_DIR_NAME}.py", os.X_OK)
+    assert (folder / "krita_realesrgan" / "client.py").is_file()
+    assert (folder / "realesrgan_gimp" / "actions.py").is_file()
+
+
+@pytest.fixture(scope="module")
+def gimp_results(profile):
+    """All CASES in one GIMP session: the parsed results (the raw pixels stay in the profile)."""
+    results_path = profile.write_spec("cases", CASES)
+    started = time.monotonic()
+    with chroot.mounted(profile.root, extra=[SHARED]):
+        finished = chroot.run_gimp(profile.root, profile.script(), profile.env("cases.json"))
+    results_file = profile.host(results_path)
+    assert results_file.exists(), f"GIMP wrote no results:\n{finished.stdout[-3000:]}\n{finished.stderr[-3000:]}"
+    print(f"\nGIMP session with {len(CASES)} cases: {time.monotonic() - started:.1f} s")
+    return json.loads(results_file.read_text()), profile
 
 
 # ---- helpers -------------------------------------------------------------------------------------------------
@@ -158,28 +191,28 @@ def succeeded(results, name):
 
 def test_gimp_knows_exactly_the_precisions_the_plugin_maps(gimp_results):
     from test_gimp_units import PRECISION_NICKS
-    results, _, _ = gimp_results
+    results, profile = gimp_results
     assert results["precision_nicks"] == sorted(PRECISION_NICKS)
 
 
 def test_upscale_image_rgba8(gimp_results, upscaler):
-    results, _, _ = gimp_results
+    results, profile = gimp_results
     case = succeeded(results, "upscale_rgba8")
     assert case["before"]["size"] == [64, 48] and case["after"]["size"] == [128, 96]
     names = [layer["name"] for layer in case["after"]["layers"]]
     assert len(names) == 2 and names[0] == f"Real-ESRGAN ×2 ({MODEL}) — {names[1]}"
-    new, got = layer_pixels(results, "upscale_rgba8", "after", 0, gimp_results[1].parents[1])
+    new, got = layer_pixels(results, "upscale_rgba8", "after", 0, profile.root)
     assert (new["x"], new["y"], new["width"], new["height"]) == (0, 0, 128, 96)
     original = case["after"]["layers"][1]
     assert (original["width"], original["height"]) == (128, 96)      # scaled by GIMP
-    _, source = layer_pixels(results, "upscale_rgba8", "before", 0, gimp_results[1].parents[1])
+    _, source = layer_pixels(results, "upscale_rgba8", "before", 0, profile.root)
     assert_close(got, engine_output(upscaler, source, "R'G'B'A u8", (128, 96)), "R'G'B'A u8")
     assert case["undo_dirty_after"]
 
 
 def test_enhance_selection_rgba16_is_masked_by_the_selection(gimp_results, upscaler):
-    results, work, _ = gimp_results
-    root_dir = work.parents[1]
+    results, profile = gimp_results
+    root_dir = profile.root
     case = succeeded(results, "enhance_selection_rgba16")
     assert case["after"]["size"] == [64, 48] and len(case["after"]["layers"]) == 2
     new, got = layer_pixels(results, "enhance_selection_rgba16", "after", 0, root_dir)
@@ -196,8 +229,8 @@ def test_enhance_selection_rgba16_is_masked_by_the_selection(gimp_results, upsca
 
 
 def test_selection_to_new_grey_image(gimp_results, upscaler):
-    results, work, _ = gimp_results
-    root_dir = work.parents[1]
+    results, profile = gimp_results
+    root_dir = profile.root
     case = succeeded(results, "selection_grey8")
     assert case["fingerprint_after"] == case["fingerprint_before"]     # the source image is untouched
     new_image = case["new_image"]
@@ -211,8 +244,8 @@ def test_selection_to_new_grey_image(gimp_results, upscaler):
 
 
 def test_enhance_float_linear_keeps_linear_light(gimp_results, upscaler):
-    results, work, _ = gimp_results
-    root_dir = work.parents[1]
+    results, profile = gimp_results
+    root_dir = profile.root
     case = succeeded(results, "enhance_float_linear")
     assert case["after"]["precision"] == "float-linear"
     new, got = layer_pixels(results, "enhance_float_linear", "after", 0, root_dir)
@@ -222,8 +255,8 @@ def test_enhance_float_linear_keeps_linear_light(gimp_results, upscaler):
 
 
 def test_upscale_half_perceptual_grey_without_alpha(gimp_results, upscaler):
-    results, work, _ = gimp_results
-    root_dir = work.parents[1]
+    results, profile = gimp_results
+    root_dir = profile.root
     case = succeeded(results, "upscale_half_perceptual_grey")
     assert case["after"]["size"] == [64, 64] and case["after"]["precision"] == "half-perceptual"
     new, got = layer_pixels(results, "upscale_half_perceptual_grey", "after", 0, root_dir)
@@ -233,7 +266,7 @@ def test_upscale_half_perceptual_grey_without_alpha(gimp_results, upscaler):
 
 
 def test_indexed_image_gets_a_clear_message_and_stays_unchanged(gimp_results):
-    results, _, _ = gimp_results
+    results, profile = gimp_results
     case = results["indexed"]
     assert case["status"] == "execution-error"
     assert "Indexed images cannot be upscaled" in case["message"] and "Image ▸ Mode ▸ RGB" in case["message"]
@@ -242,10 +275,53 @@ def test_indexed_image_gets_a_clear_message_and_stays_unchanged(gimp_results):
 
 
 def test_failure_leaves_the_image_unchanged(gimp_results):
-    results, _, _ = gimp_results
+    results, profile = gimp_results
     case = results["missing_weights"]
     assert case["status"] == "execution-error"
     assert MISSING_MODEL in case["message"] and "installer.py" in case["message"]
     assert "Traceback" not in case["message"]
     assert case["fingerprint_after"] == case["fingerprint_before"]
     assert not case["undo_dirty_after"]
+
+
+CANCEL_CASE = dict(name="cancel", image="children-alpha.png", procedure=PROC["image"],
+                   args={"model": MODEL, "scale": 4.0}, read_format="R'G'B'A u8")
+
+
+def wait_for(condition, timeout: float, interval: float = 0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    return None
+
+
+def test_cancel_ends_the_plugin_and_leaves_the_image_unchanged(profile):
+    """GIMP's Cancel on a plug-in's progress ends the plug-in process (gimp_plug_in_close with kill). Do exactly
+    that while the engine works on the image: the image must be unchanged and the worker must stop too."""
+    results_path = profile.write_spec("cancel", [CANCEL_CASE])
+    with chroot.mounted(profile.root, extra=[SHARED]):
+        gimp = subprocess.Popen(chroot.gimp_command(profile.root, profile.script(), profile.env("cancel.json")),
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            submitted = wait_for(lambda: list((profile.root / "tmp").glob("krita-realesrgan-*/job*-in.raw")), 300)
+            assert submitted, "the plug-in never submitted a job"
+            workers = chroot.processes_in(profile.root, "krita_realesrgan.worker")
+            assert workers, "no engine worker is running"
+            plugins = {chroot.parent_of(pid) for pid in workers}
+            for pid in plugins:
+                os.kill(pid, 9)                  # what GIMP does when the user presses Cancel
+            output, _ = gimp.communicate(timeout=300)
+        finally:
+            if gimp.poll() is None:
+                gimp.kill()
+                gimp.wait()
+        stopped = wait_for(lambda: not any(chroot.running(pid) for pid in workers), 30)
+    results = json.loads(profile.host(results_path).read_text())
+    case = results["cancel"]
+    assert case["status"] != "success", output[-2000:]
+    assert case["fingerprint_after"] == case["fingerprint_before"]
+    assert not case["undo_dirty_after"]
+    assert stopped, "the engine worker kept running after its plug-in ended"

@@ -58,10 +58,10 @@ def _unmount(target: Path) -> None:
 
 @contextlib.contextmanager
 def mounted(root: Path, extra: Iterable[Path] = ()) -> Iterator[Path]:
-    """/proc, /dev and the host folders mounted inside ``root`` for the duration of the block."""
+    """/proc, /dev, /sys (torch reads the CPU count there) and the host folders mounted inside ``root`` for the duration of the block."""
     done: List[Path] = []
     try:
-        targets = [("proc", ["-t", "proc", "proc"]), ("dev", ["--bind", "/dev"])]
+        targets = [("proc", ["-t", "proc", "proc"]), ("dev", ["--bind", "/dev"]), ("sys", ["--bind", "/sys"])]
         targets += [(str(f).lstrip("/"), ["--bind", str(f)]) for f in host_folders(extra)]
         for relative, args in targets:
             target = root / relative
@@ -74,11 +74,48 @@ def mounted(root: Path, extra: Iterable[Path] = ()) -> Iterator[Path]:
             _unmount(target)
 
 
-def run_gimp(root: Path, script_in_root: str, env: Mapping[str, str], timeout: float = 300.0):
-    """``gimp-console-3.0`` in batch mode running a Python file (a path inside the root); returns the
-    CompletedProcess (stdout and stderr as text)."""
-    command = ["chroot", str(root), "env", "-i", "PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8",
-               *[f"{k}={v}" for k, v in env.items()],
-               GIMP_CONSOLE, "-i", "--batch-interpreter", "python-fu-eval",
-               "-b", f"exec(open({script_in_root!r}).read())", "--quit"]
-    return subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+def gimp_command(root: Path, script_in_root: str, env: Mapping[str, str]) -> List[str]:
+    """``gimp-console-3.0`` in batch mode running a Python file (a path inside the root), with only ``env``."""
+    return ["chroot", str(root), "env", "-i", "PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8",
+            *[f"{k}={v}" for k, v in env.items()],
+            GIMP_CONSOLE, "-i", "--batch-interpreter", "python-fu-eval",
+            "-b", f"exec(open({script_in_root!r}).read())", "--quit"]
+
+
+def run_gimp(root: Path, script_in_root: str, env: Mapping[str, str], timeout: float = 600.0):
+    """Run GIMP to the end; the CompletedProcess (stdout and stderr as text)."""
+    return subprocess.run(gimp_command(root, script_in_root, env), capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def processes_in(root: Path, marker: str) -> List[int]:
+    """Pids of processes running inside ``root`` whose command line contains ``marker``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
+            inside = os.readlink(entry / "root") == str(root)
+        except OSError:
+            continue
+        if inside and marker in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+def _stat_fields(pid: int) -> List[str]:
+    """/proc/PID/stat after the command name: state, ppid, ..."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def parent_of(pid: int) -> int:
+    return int(_stat_fields(pid)[1])
+
+
+def running(pid: int) -> bool:
+    """True while ``pid`` exists and is not a zombie."""
+    try:
+        return _stat_fields(pid)[0] != "Z"
+    except OSError:
+        return False
