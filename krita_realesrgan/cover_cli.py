@@ -13,7 +13,7 @@ from typing import Optional
 
 from . import cover, cover_export, cover_presets
 from .errors import Cancelled, EngineError, Kind
-from .formats import AUTO_TILE, UpscaleOptions
+from .formats import ALPHA_MODES, AUTO_TILE, UpscaleOptions
 from .imagefile import read_image
 
 DEFAULT_PRESET = "video-16x9"
@@ -40,6 +40,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="model name or weights file; 'auto' (default) picks a photo or an illustration model "
                              "from the picture's content")
     parser.add_argument("--denoise", type=float, default=None, help="denoise strength 0..1 (general-x4v3 only)")
+    parser.add_argument("--alpha", choices=ALPHA_MODES, default="resize",
+                        help="how transparency is enlarged: resize (default; half the time, covers are mostly "
+                             "flattened anyway) or network (like the reference)")
     parser.add_argument("-t", "--tile", type=int, default=AUTO_TILE, help="tile size, 0 = automatic (default)")
     parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:N or mps")
     parser.add_argument("--weights", type=Path, default=None, help="folder with the model weights")
@@ -90,7 +93,8 @@ def make(args: argparse.Namespace) -> int:
                           f"not {export_format}.")
     background = cover.Background.parse(args.background)
     image, fmt = read_image(args.input)
-    options = UpscaleOptions(model=args.model, tile=args.tile, device=args.device, denoise=args.denoise)
+    options = UpscaleOptions(model=args.model, tile=args.tile, device=args.device, denoise=args.denoise,
+                             alpha=args.alpha)
     from .engine import Upscaler  # torch: imported only when there is work to do
     result = cover.make_cover(Upscaler(args.weights), image, fmt, target, args.fit, background, options,
                               progress=_progress)

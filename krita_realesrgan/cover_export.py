@@ -15,6 +15,7 @@ from .paths import atomic_write_bytes
 
 LOSSY_QUALITIES = tuple(range(95, 29, -5))  # 95, 90, ... 30: below that covers look visibly blocky
 EXPORT_FORMATS = ("jpg", "png", "webp")
+PNG_POSTERISE_BITS = (7, 6, 5)
 WHITE = (1.0, 1.0, 1.0)
 
 
@@ -22,15 +23,19 @@ WHITE = (1.0, 1.0, 1.0)
 class Encoded:
     data: bytes
     format: str               # "jpg" | "png" | "webp"
-    quality: Optional[int]    # None for PNG (lossless)
+    quality: Optional[int]    # JPEG/WebP quality; None for PNG
+    bits: int = 8             # PNG: bits kept per channel (below 8 = posterised to fit the limit)
 
     @property
     def size(self) -> int:
         return len(self.data)
 
     def describe(self) -> str:
-        quality = f" quality {self.quality}" if self.quality is not None else " (lossless)"
-        return f"{self.format.upper()}{quality}, {self.size:,} bytes"
+        if self.quality is not None:
+            how = f" quality {self.quality}"
+        else:
+            how = " (lossless)" if self.bits == 8 else f" posterised to {self.bits} bits a channel"
+        return f"{self.format.upper()}{how}, {self.size:,} bytes"
 
 
 def format_for(path: Path, requested: Optional[str] = None) -> str:
@@ -56,16 +61,31 @@ def to_8bit(image: np.ndarray, fmt: PixelFormat, export_format: str,
     return pixels.merge(colour, alpha, PixelFormat("uint8", colour.shape[2] + (alpha is not None)))
 
 
+def posterised(image: np.ndarray, bits: int) -> np.ndarray:
+    """8-bit samples kept to their ``bits`` high bits (rounded), so PNG finds more repeats to compress."""
+    step = 1 << (8 - bits)
+    return np.minimum((image.astype(np.int16) + step // 2) // step * step, 255).astype(np.uint8)
+
+
+def _encode_png(image: np.ndarray, max_bytes: Optional[int]) -> Encoded:
+    encoded = None
+    for bits in (8,) + PNG_POSTERISE_BITS:
+        encoded = Encoded(encode_image(image if bits == 8 else posterised(image, bits), ".png"), "png", None, bits)
+        if max_bytes is None or encoded.size <= max_bytes:
+            return encoded
+    raise EngineError(Kind.BAD_INPUT, f"As PNG this cover is {encoded.size:,} bytes even with "
+                      f"{encoded.bits} bits a channel, over the limit of {max_bytes:,} bytes. Save it as JPEG or "
+                      "WebP (e.g. cover.jpg), which are much smaller at the same size.")
+
+
 def encode_within(image: np.ndarray, fmt: str, max_bytes: Optional[int]) -> Encoded:
-    """Encode an 8-bit cover, at the highest quality whose file is at most ``max_bytes`` (None = no limit)."""
-    extension = WRITE_EXTENSIONS[fmt]
+    """Encode an 8-bit cover at the best quality whose file is at most ``max_bytes`` (None = no limit).
+
+    JPEG/WebP: quality 95, 90, ... 30. PNG: lossless, then posterised to 7, 6, 5 bits a channel.
+    """
     if fmt == "png":
-        encoded = Encoded(encode_image(image, extension), fmt, None)
-        if max_bytes is not None and encoded.size > max_bytes:
-            raise EngineError(Kind.BAD_INPUT, f"As PNG this cover is {encoded.size:,} bytes, over the limit of "
-                              f"{max_bytes:,} bytes. Save it as JPEG or WebP (e.g. cover.jpg), which are "
-                              "smaller at the same size.")
-        return encoded
+        return _encode_png(image, max_bytes)
+    extension = WRITE_EXTENSIONS[fmt]
     encoded = None
     for quality in LOSSY_QUALITIES:
         encoded = Encoded(encode_image(image, extension, quality), fmt, quality)

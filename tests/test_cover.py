@@ -7,6 +7,7 @@ import io
 import re
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -232,9 +233,14 @@ def test_lossy_export_lowers_quality_until_it_fits(fmt):
         cover_export.encode_within(image, fmt, 1000)
 
 
-def test_png_over_the_limit_suggests_jpeg_or_webp():
+def test_png_over_the_limit_is_posterised_then_refused_with_a_suggestion():
     image = _noise(Extent(300, 200))
-    assert cover_export.encode_within(image, "png", None).quality is None
+    lossless = cover_export.encode_within(image, "png", None)
+    assert lossless.quality is None and lossless.bits == 8 and "lossless" in lossless.describe()
+    smaller = cover_export.encode_within(image, "png", lossless.size - 1)
+    assert smaller.bits < 8 and smaller.size < lossless.size and "posterised" in smaller.describe()
+    decoded = cv2.imdecode(np.frombuffer(smaller.data, np.uint8), cv2.IMREAD_UNCHANGED)
+    assert len(np.unique(decoded)) <= 2 ** smaller.bits + 1
     with pytest.raises(EngineError) as error:
         cover_export.encode_within(image, "png", 10_000)
     assert "JPEG or WebP" in error.value.message
@@ -338,7 +344,8 @@ def test_worker_cover_op(tmp_path, children):
 def test_children_every_preset_real_engine(real_upscaler, children, preset_id, tmp_path):
     """One real network pass (cached) for all presets: exact size, within the file limit, faces inside the crop."""
     target = cover_presets.preset(preset_id)
-    result = cover.make_cover(real_upscaler, *children, target)
+    cheap_alpha = UpscaleOptions(model=cover.AUTO_MODEL, alpha="resize")  # half the time; colour is what matters
+    result = cover.make_cover(real_upscaler, *children, target, options=cheap_alpha)
     assert real_upscaler.runs == 1
     assert result.model == "realesr-animevideov3"
     assert any("no photo model is installed" in r and "falling back to realesr-animevideov3" in r
@@ -356,6 +363,12 @@ def test_children_every_preset_real_engine(real_upscaler, children, preset_id, t
     assert written.shape == (target.size.height, target.size.width, 3)
     assert cover_file.stat().st_size <= target.max_bytes
     assert [p.name for p in tmp_path.iterdir()] == [cover_file.name]  # no temporary file left behind
+    if preset_id == "square":  # lossless PNG of this cover is about 2.1 MB: posterised to fit
+        png = cover_export.encode_within(cover_export.to_8bit(result.compose(), children[1], "png"), "png",
+                                         target.max_bytes)
+        lossless = cover_export.encode_within(cover_export.to_8bit(result.compose(), children[1], "png"), "png",
+                                              None)
+        assert png.size <= target.max_bytes and (png.bits < 8) == (lossless.size > target.max_bytes)
 
 
 def test_cli_cover_of_the_cartoon(shared_weights, images, tmp_path, capsys):
