@@ -17,7 +17,7 @@ from krita_realesrgan.errors import EngineError, Kind  # noqa: E402
 from krita_realesrgan.geometry import Bounds, Extent  # noqa: E402
 
 from .choices import Choices, enhanced_name, upscaled_name  # noqa: E402
-from .formats import LayerTransfer, layer_transfer  # noqa: E402
+from .formats import INDEXED_MESSAGE, LayerTransfer, layer_transfer  # noqa: E402
 from .regions import plan_region, scaled_bounds  # noqa: E402
 
 # ---- reading the image ---------------------------------------------------------------------------------------
@@ -45,12 +45,12 @@ def transfer_for(image, layer) -> LayerTransfer:
 def the_layer(image, drawables) -> "Gimp.Layer":
     """The one layer to work on: the selected layer (a selected layer mask means its layer)."""
     if image.get_base_type() == Gimp.ImageBaseType.INDEXED:
-        transfer_for(image, drawables[0] if drawables else image.get_layers()[0])  # raises the indexed message
+        raise EngineError(Kind.UNSUPPORTED_FORMAT, INDEXED_MESSAGE)
     if len(drawables) != 1:
         raise EngineError(Kind.BAD_INPUT, f"Select exactly one layer ({len(drawables)} are selected).")
     drawable = drawables[0]
     if isinstance(drawable, Gimp.LayerMask):
-        drawable = drawable.get_layer() if hasattr(drawable, "get_layer") else Gimp.Layer.from_mask(drawable)
+        drawable = Gimp.Layer.from_mask(drawable)
     if not isinstance(drawable, Gimp.Layer):
         raise EngineError(Kind.BAD_INPUT, "Select a layer: channels and paths cannot be upscaled.")
     return drawable
