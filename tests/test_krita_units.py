@@ -235,6 +235,8 @@ def test_error_report_names_the_log_and_what_to_do(plugin, tmp_path):
     assert "looked in /somewhere" in log.read_text()
     text = r.user_text(error, log, "RealESRGAN_x4plus")
     assert "missing" in text and "installer.py --models RealESRGAN_x4plus" in text and str(log) in text
+    told = e.EngineError(e.Kind.WEIGHTS_MISSING, "Missing. Get them with: python3 installer.py --models x")
+    assert r.user_text(told, log, "x").count("installer.py") == 1
     try:
         raise RuntimeError("boom")
     except RuntimeError as bug:

@@ -37,6 +37,7 @@ class Context:
     def open(self, name):
         doc = self.krita.openDocument(str(self.images / name))
         doc.setBatchmode(True)
+        doc.waitForDone()
         return doc
 
     def layer(self, doc, index=0):
@@ -45,9 +46,11 @@ class Context:
     def dump(self, doc, folder, tag):
         """Save ``doc`` as ``tag``.kra, re-open the saved file, and dump what it holds."""
         path = folder / f"{tag}.kra"
+        doc.waitForDone()  # saving while Krita still processes the image can hang kritarunner
         assert doc.saveAs(str(path)), f"saving {path} failed"
         saved = self.krita.openDocument(str(path))
         saved.setBatchmode(True)
+        saved.waitForDone()
         try:
             self._dump_open(saved, folder, tag)
         finally:
@@ -195,7 +198,7 @@ def cancel_leaves_document_unchanged(ctx, folder):
     timer = press_cancel_after_first_tile(state)
     started = time.monotonic()
     try:
-        ctx.actions.upscale_image(doc, ctx.layer(doc), ctx.settings.Choices(scale=4, tile=32), ctx.session)
+        ctx.actions.upscale_image(doc, ctx.layer(doc), ctx.settings.Choices(scale=4, tile=64), ctx.session)
         outcome = "finished"
     except ctx.errors.Cancelled:
         outcome = "cancelled"

@@ -84,6 +84,7 @@ def enhanced_layer_name(choices: Choices, source_name: str) -> str:
 def upscale_image(doc, node, choices: Choices, runner):
     """Scale the whole document by ``choices.scale`` (other layers with Krita's filter) and add the AI-upscaled
     active layer (or merged image) above the active layer. Returns the new layer."""
+    doc.waitForDone()  # a document still loading or filtering would give incomplete pixels
     canvas = canvas_extent(doc)
     if choices.use_merged:
         source, layout, profile, name = doc, layout_for(doc.colorModel(), doc.colorDepth()), doc.colorProfile(), \
@@ -103,6 +104,7 @@ def upscale_image(doc, node, choices: Choices, runner):
 def enhance_layer(doc, node, choices: Choices, runner):
     """Upscale and resample back to the same size, as a new layer above ``node``; with a selection only its
     bounds (plus context) are processed and the layer is limited to the selection, feathered by its softness."""
+    doc.waitForDone()
     layout = node_layout(node)
     selection = selection_bounds(doc)
     region = plan_region(canvas_extent(doc), node_bounds(node), selection)
@@ -127,6 +129,7 @@ def selection_output(region: Region, scale: float) -> Tuple[Extent, Bounds]:
 
 def selection_to_document(krita, doc, node, choices: Choices, runner):
     """The selection's bounds (the whole layer without one), upscaled, as a new document. Returns it."""
+    doc.waitForDone()
     layout = node_layout(node)
     region = plan_region(canvas_extent(doc), node_bounds(node), selection_bounds(doc))
     pixels = read_pixels(node, region.source, layout)

@@ -44,7 +44,7 @@ def user_text(error: BaseException, log_path: Path, model: str = "") -> str:
     if isinstance(error, EngineError):
         lines = [error.message]
         hint = HINTS.get(error.kind)
-        if hint:
+        if hint and not ("installer.py" in hint and "installer.py" in error.message):  # said already
             lines.append(tr(hint).format(model=model or "all"))
     else:
         lines = [tr("Something went wrong inside the plugin: {error}").format(error=error)]
