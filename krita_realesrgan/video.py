@@ -47,10 +47,13 @@ JOB_VERSION = 1
 
 # --- the ffmpeg binary --------------------------------------------------------------------------------------------
 
+ENV_FFMPEG = "KRITA_REALESRGAN_FFMPEG"   # an ffmpeg to use instead of the one found on PATH
+
+
 @lru_cache(maxsize=1)
 def ffmpeg_binary() -> str:
-    """The ffmpeg to run: the system's when on PATH, else the one bundled by imageio-ffmpeg."""
-    system = shutil.which("ffmpeg")
+    """The ffmpeg to run: $KRITA_REALESRGAN_FFMPEG, else the system's when on PATH, else imageio-ffmpeg's."""
+    system = os.environ.get(ENV_FFMPEG) or shutil.which("ffmpeg")
     if system:
         return system
     try:
@@ -90,10 +93,19 @@ class VideoInfo:
     subtitles: Tuple[str, ...]   # codec name per subtitle stream
 
     @property
+    def matrix(self) -> Optional[str]:
+        """The YUV matrix the stream is tagged with (bt709, smpte170m, ...), or None when untagged."""
+        for tag in self.colour:
+            if tag.split("/")[0] in _MATRICES:
+                return tag.split("/")[0]
+        return None
+
+    @property
     def high_bit_depth(self) -> bool:
         return bool(re.search(r"(p0\d\d|48|64|\D(9|10|12|14|16))(le|be)?$", self.pix_fmt))
 
 
+_MATRICES = ("bt709", "bt470bg", "smpte170m", "bt2020nc", "bt2020c", "fcc", "smpte240m")
 _STREAM = re.compile(r"Stream #0:(\d+)\S*: (Video|Audio|Subtitle|Data|Attachment): ([\w-]+)(.*)")
 _VIDEO_FORMAT = re.compile(r", ([a-z][a-z0-9_]*)(?:\(([^)]*)\))?, (\d+)x(\d+)")
 _RATE = re.compile(r", ([\d.]+k?) (fps|tbr)")
@@ -403,10 +415,10 @@ def _frames(pipe, extent: Extent, fmt: PixelFormat) -> Iterator[np.ndarray]:
 class _SegmentWriter:
     """Feeds upscaled frames to one ffmpeg encoder per segment; a segment appears under its name only when done."""
 
-    def __init__(self, processes: _Processes, work: WorkFolder, options: VideoOptions, rate: Fraction, sar: Fraction,
-                 colour_args: List[str]):
+    def __init__(self, processes: _Processes, work: WorkFolder, options: VideoOptions, rate: Fraction,
+                 info: VideoInfo):
         self.processes, self.work, self.options, self.rate = processes, work, options, rate
-        self.sar, self.colour_args = sar, colour_args
+        self.sar, self.colour_args, self.to_yuv = info.sar, _colour_args(info), _to_yuv_filter(info)
         self.encoder: Optional[subprocess.Popen] = None
         self.number = 0
         self.frames_in_segment = 0
@@ -415,7 +427,8 @@ class _SegmentWriter:
     def open(self, number: int, extent: Extent, raw_pix_fmt: str) -> None:
         self.number, self.frames_in_segment = number, 0
         self.part = self.work.segment(number).with_suffix(".part")
-        filters = [f"setsar={self.sar.numerator}/{self.sar.denominator}"]
+        filters = self.to_yuv + [f"format={self.options.pix_fmt}",
+                                 f"setsar={self.sar.numerator}/{self.sar.denominator}"]
         self.encoder = self.processes.start(
             _ffmpeg("-loglevel", "error", "-f", "rawvideo", "-pix_fmt", raw_pix_fmt, "-s", f"{extent.width}x"
                     f"{extent.height}", "-framerate", str(self.rate), "-i", "pipe:0", "-vf", ",".join(filters),
@@ -448,14 +461,33 @@ class _SegmentWriter:
                 pass
 
 
+_SCALE_MATRIX = {"bt709": "bt709", "bt470bg": "bt470", "smpte170m": "smpte170m", "bt2020nc": "bt2020",
+                 "bt2020c": "bt2020", "fcc": "fcc", "smpte240m": "smpte240m"}
+
+
+def _to_yuv_filter(info: VideoInfo) -> List[str]:
+    """Convert RGB to YUV with the input's matrix explicitly (older ffmpeg ignores the output tags here)."""
+    if info.matrix is None:
+        return []   # untagged: ffmpeg's default matrix both ways (decoding honours a tagged matrix everywhere)
+    ranges = [tag for tag in info.colour if tag in ("tv", "pc")]
+    return [f"scale=out_color_matrix={_SCALE_MATRIX[info.matrix]}:out_range={ranges[0] if ranges else 'tv'}"]
+
+
 def _colour_args(info: VideoInfo) -> List[str]:
-    """Keep the input's colour tags (range, matrix) so the RGB round trip uses the same conversion both ways."""
+    """Tag the output with the input's colour range and description (ffmpeg prints "bt709" when matrix, primaries
+    and transfer agree, else "matrix/primaries/transfer"): the RGB round trip then uses one matrix both ways."""
     args = []
     for tag in info.colour:
         if tag in ("tv", "pc"):
             args += ["-color_range", tag]
-        elif re.fullmatch(r"bt709|bt470bg|smpte170m|bt2020nc|bt2020c", tag):
-            args += ["-colorspace", tag]
+            continue
+        parts = tag.split("/")
+        if parts[0] not in _MATRICES:
+            continue
+        matrix, primaries, transfer = parts if len(parts) == 3 else (parts[0],) * 3
+        for option, value in (("-colorspace", matrix), ("-color_primaries", primaries), ("-color_trc", transfer)):
+            if value != "unknown":
+                args += [option, value]
     return args
 
 
@@ -579,7 +611,7 @@ def upscale_video(source: Path, target: Path, options: VideoOptions = VideoOptio
         upscaler = Upscaler(weights_dir)
     fmt = PixelFormat("uint16" if info.high_bit_depth else "uint8", 3)
     processes = _Processes(work.log)
-    writer = _SegmentWriter(processes, work, options, rate, info.sar, _colour_args(info))
+    writer = _SegmentWriter(processes, work, options, rate, info)
     loop = _FrameLoop(upscaler, fmt, options.upscale.with_(tile=tile), options, writer, work, wanted, target, notes)
     try:
         decoder = processes.start(_decode_command(source, info, options.fps, skip, raw_pix_fmt(fmt)),

@@ -323,3 +323,18 @@ def test_high_bit_depth_sources_go_through_as_16_bit(tmp_path):
     assert {dtype for _, dtype in engine.formats} == {"uint16"}
     result = video.probe(tmp_path / "out.mkv")
     assert result.pix_fmt == "yuv420p10le" and result.extent == Extent(128, 96) and report.frames == 6
+
+
+def test_colour_description_is_kept_and_colours_round_trip(tmp_path):
+    """A BT.709 clip decoded to RGB and encoded back must use BT.709 both ways (BT.601 would shift colours)."""
+    clip = tmp_path / "bt709.mkv"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=64x48:rate=12:duration=0.5",
+           "-vf", "scale=out_color_matrix=bt709:out_range=tv,format=yuv444p", "-colorspace", "bt709",
+           "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv", "-c:v", "libx264", "-qp", "0",
+           str(clip))
+    assert video.probe(clip).matrix == "bt709"
+    target = tmp_path / "out.mkv"
+    video.upscale_video(clip, target, video.VideoOptions(crf=0, pix_fmt="yuv444p"), upscaler=NearestX2())
+    assert video.probe(target).matrix == "bt709"
+    out = decoded_frames(target)[:, ::2, ::2].astype(int)
+    assert np.abs(out - decoded_frames(clip)).mean() < 0.2
