@@ -1,6 +1,6 @@
 """Cover images: from a small picture to a platform cover of an exact size in one step.
 
-    choose the model by content -> upscale by exactly the factor needed -> place the crop (faces, else detail)
+    choose the model by content -> upscale by exactly the factor needed -> place the crop (faces, else saliency)
     [or, fit "pad": upscale to fit inside and lay it on a blurred or solid background]
 
 ``make_cover`` returns the whole upscaled picture plus where the cover lies in it, so an editor can keep the
@@ -195,16 +195,16 @@ def make_cover(upscaler, image: np.ndarray, fmt: PixelFormat, target: Union[Cove
 
     grey, alpha = cover_crop.grey_view(image, fmt)
     faces = tuple(cover_crop.map_bounds(face, source, scaled) for face in cover_crop.detect_faces(grey))
-    detail = None
+    salient = None
     if fit == "cover" and not faces:
         window = Extent(round(size.width * source.width / scaled.width),
                         round(size.height * source.height / scaled.height))
-        cx, cy = cover_crop.detail_centre(cover_crop.detail_energy(grey, alpha), window)
-        detail = (cx * scaled.width / source.width, cy * scaled.height / source.height)
+        cx, cy = cover_crop.salient_centre(cover_crop.saliency(grey, alpha), window)
+        salient = (cx * scaled.width / source.width, cy * scaled.height / source.height)
 
     enlarged, model, reasons = _enlarge(upscaler, image, fmt, scaled, options, progress, cancel)
     if fit == "cover":
-        choice = cover_crop.place_crop(scaled, size, faces, detail)
+        choice = cover_crop.place_crop(scaled, size, faces, salient)
         canvas, extra = choice.bounds, [choice.reason]
         result_background = None
     else:

@@ -30,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-bytes", type=int, default=None,
                         help="largest file allowed in bytes (default: the preset's limit; none for --size)")
     parser.add_argument("--fit", choices=cover.FITS, default="cover",
-                        help="cover: fill the size and crop (around faces, else the most detailed area); "
+                        help="cover: fill the size and crop (around faces, else the most salient area); "
                              "pad: show the whole picture on a background (default cover)")
     parser.add_argument("--background", default=cover.BLUR, metavar="blur|#rrggbb",
                         help="background for --fit pad: a blurred copy of the picture or a colour (default blur)")

@@ -1,4 +1,4 @@
-"""Where to crop a cover: around the faces when there are any, else around the most detailed area.
+"""Where to crop a cover: around the faces when there are any, else around the most salient area.
 
 Everything is measured on the small input picture (fast) and mapped to the upscaled picture's coordinates.
 Faces come from OpenCV's bundled Haar cascade (``cv2.data``, shipped inside the opencv-python-headless 4.x wheel,
@@ -23,6 +23,8 @@ FACE_MIN_FRACTION = 0.05     # faces smaller than this share of the short side a
 FACE_MIN_NEIGHBOURS = 5
 FACE_HEADROOM = 0.35         # room kept above/around a face (hair, chin) when it fits, in face heights
 CENTRE_PRIOR = 0.6           # saliency: sigma of the centre weighting, as a share of the image size
+SALIENCY_EDGE = 64           # spectral residual works on a copy this large (long side), as in the paper
+SALIENCY_BLUR = 2.5          # at SALIENCY_EDGE
 
 _cascade: Optional[cv2.CascadeClassifier] = None
 
@@ -72,17 +74,30 @@ def detect_faces(grey: np.ndarray) -> List[Bounds]:
     return sorted(faces, key=lambda b: b.width * b.height, reverse=True)
 
 
-def detail_energy(grey: np.ndarray, alpha: Optional[np.ndarray]) -> np.ndarray:
-    """Edge energy per pixel (gradient magnitude of the slightly smoothed picture), zero where transparent."""
-    smooth = cv2.GaussianBlur(grey.astype(np.float32), (0, 0), 1.0)
-    energy = np.hypot(cv2.Sobel(smooth, cv2.CV_32F, 1, 0), cv2.Sobel(smooth, cv2.CV_32F, 0, 1))
+def saliency(grey: np.ndarray, alpha: Optional[np.ndarray]) -> np.ndarray:
+    """Spectral-residual saliency (Hou & Zhang, 2007) per pixel, zero where transparent.
+
+    The log amplitude spectrum of a small copy minus its local average is what stands out from the picture's
+    usual texture; back in the image domain (with the original phase) it lights up the parts that draw the
+    eye (windows and shutters rather than the brick wall around them).
+    """
+    height, width = grey.shape
+    reduce = SALIENCY_EDGE / max(height, width)
+    small_size = (max(1, round(width * reduce)), max(1, round(height * reduce)))
+    small = cv2.resize(grey.astype(np.float32), small_size, interpolation=cv2.INTER_AREA)
+    spectrum = np.fft.fft2(small)
+    log_amplitude = np.log(np.abs(spectrum) + 1e-6)
+    residual = log_amplitude - cv2.blur(log_amplitude, (3, 3))
+    salient = np.abs(np.fft.ifft2(np.exp(residual + 1j * np.angle(spectrum)))) ** 2
+    salient = cv2.GaussianBlur(salient.astype(np.float32), (0, 0), SALIENCY_BLUR)
+    salient = cv2.resize(salient, (width, height), interpolation=cv2.INTER_LINEAR)
     if alpha is not None:
-        energy *= alpha
-    return energy
+        salient *= alpha
+    return salient
 
 
-def detail_centre(energy: np.ndarray, window: Extent) -> Tuple[float, float]:
-    """Centre (x, y) of the ``window``-sized area with the most (centre-weighted) edge energy."""
+def salient_centre(energy: np.ndarray, window: Extent) -> Tuple[float, float]:
+    """Centre (x, y) of the ``window``-sized area with the most (centre-weighted) saliency."""
     height, width = energy.shape
     window = Extent(min(max(1, window.width), width), min(max(1, window.height), height))
     ys = (np.arange(height) - (height - 1) / 2) / (CENTRE_PRIOR * height)
@@ -139,10 +154,10 @@ def with_headroom(box: Bounds, face_height: int) -> Bounds:
 
 
 def place_crop(picture: Extent, crop: Extent, faces: Sequence[Bounds],
-               detail: Optional[Tuple[float, float]]) -> CropChoice:
+               salient: Optional[Tuple[float, float]]) -> CropChoice:
     """Where to put a ``crop``-sized window in the upscaled ``picture``.
 
-    ``faces`` and ``detail`` (the centre of the most detailed area) are in the picture's coordinates.
+    ``faces`` and ``salient`` (the centre of the most salient area) are in the picture's coordinates.
     """
     faces = tuple(faces)
     if faces:
@@ -157,8 +172,8 @@ def place_crop(picture: Extent, crop: Extent, faces: Sequence[Bounds],
             reason = (f"{len(faces)} faces found but they do not all fit; crop placed around the "
                       f"{len(kept)} largest")
         return CropChoice(bounds, faces, tuple(kept), reason)
-    if detail is None:
+    if salient is None:
         return CropChoice(centred(picture, crop, picture.width / 2, picture.height / 2), (), (),
                           "crop centred")
-    bounds = centred(picture, crop, *detail)
-    return CropChoice(bounds, (), (), "no faces found; crop placed on the most detailed area")
+    bounds = centred(picture, crop, *salient)
+    return CropChoice(bounds, (), (), "no faces found; crop placed on the most salient area")

@@ -1,4 +1,4 @@
-"""Cover images: presets, crop placement (faces / detail), model choice by content, pad fit, size-limited export,
+"""Cover images: presets, crop placement (faces / saliency), model choice by content, pad fit, size-limited export,
 the CLI and the worker op — on the real test pictures and, where the network matters, the real weights."""
 from __future__ import annotations
 
@@ -151,14 +151,21 @@ def test_crop_contains_all_faces_when_they_fit_else_the_largest():
     assert edge.bounds.x == 0 and edge.bounds.contains(Bounds(0, 0, 50, 50))
 
 
-def test_detail_centre_finds_the_textured_part():
+def test_salient_centre_finds_the_odd_part():
     rng = np.random.default_rng(1)
-    grey = np.full((100, 300), 128, np.uint8)
-    grey[20:80, 220:280] = rng.integers(0, 255, (60, 60), dtype=np.uint8)
-    cx, cy = cover_crop.detail_centre(cover_crop.detail_energy(grey, None), Extent(100, 100))
+    grey = rng.integers(100, 140, (100, 300), dtype=np.uint8)  # a plain, slightly grainy backdrop
+    grey[30:70, 230:270] = 250                                 # and one bright thing on it
+    cx, cy = cover_crop.salient_centre(cover_crop.saliency(grey, None), Extent(100, 100))
     assert 220 <= cx <= 280
     choice = cover_crop.place_crop(Extent(300, 100), Extent(100, 100), [], (cx, cy))
-    assert choice.bounds.contains(Bounds(220, 20, 60, 60)) and "detailed" in choice.reason
+    assert choice.bounds.contains(Bounds(230, 30, 40, 40)) and "salient" in choice.reason
+
+
+def test_saliency_prefers_the_windows_to_the_brick_wall(building):
+    """The 16:9 crop of the tall building photo shows the shuttered windows (upper half), not the bare wall."""
+    grey, alpha = cover_crop.grey_view(*building)
+    cx, cy = cover_crop.salient_centre(cover_crop.saliency(grey, alpha), Extent(448, 252))
+    assert 150 <= cy <= 320  # shutters at y 140..280 of 640
 
 
 def test_map_bounds_covers_the_scaled_box():
