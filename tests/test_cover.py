@@ -391,6 +391,17 @@ def test_cli_cover_of_the_cartoon(shared_weights, images, tmp_path, capsys):
     assert "no faces found" in out
 
 
+def test_cli_lowers_jpeg_quality_to_meet_a_tight_limit(shared_weights, images, tmp_path, capsys):
+    output = tmp_path / "small.jpg"
+    code = cli.main(["cover", "-i", str(images / "0014.jpg"), "--preset", "video-16x9", "--max-bytes", "60000",
+                     "-o", str(output), "--weights", str(shared_weights)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    quality = int(re.search(r"JPG quality (\d+)", out).group(1))
+    assert 30 <= quality < 95  # 95 makes about 170 kB here
+    assert output.stat().st_size <= 60000 and read_image(output)[0].shape == (720, 1280, 3)
+
+
 @pytest.mark.slow
 def test_cli_pad_and_custom_size_png(shared_weights, images, tmp_path, capsys):
     output = tmp_path / "pad.png"
