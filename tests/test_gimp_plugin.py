@@ -317,11 +317,16 @@ def test_cancel_ends_the_plugin_and_leaves_the_image_unchanged(profile):
     """GIMP's Cancel on a plug-in's progress ends the plug-in process (gimp_plug_in_close with kill). Do exactly
     that while the engine works on the image: the image must be unchanged and the worker must stop too."""
     results_path = profile.write_spec("cancel", [CANCEL_CASE])
+
+    def payloads():
+        return set((profile.root / "tmp").glob("krita-realesrgan-*/job*-in.raw"))
+
+    earlier = payloads()
     with chroot.mounted(profile.root, extra=[SHARED]):
         gimp = subprocess.Popen(chroot.gimp_command(profile.root, profile.script(), profile.env("cancel.json")),
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         try:
-            submitted = wait_for(lambda: list((profile.root / "tmp").glob("krita-realesrgan-*/job*-in.raw")), 300)
+            submitted = wait_for(lambda: sorted(payloads() - earlier), 300)
             assert submitted, "the plug-in never submitted a job"
             workers = chroot.processes_in(profile.root, "krita_realesrgan.worker")
             assert workers, "no engine worker is running"

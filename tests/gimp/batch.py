@@ -76,12 +76,12 @@ def prepare(case):
     return image
 
 
-def run_procedure(name, image, layer, args):
+def run_procedure(name, image, layer, args, run_mode="noninteractive"):
     procedure = Gimp.get_pdb().lookup_procedure(name)
     if procedure is None:
         return {"status": "missing", "message": f"no procedure {name}"}, None
     config = procedure.create_config()
-    config.set_property("run-mode", Gimp.RunMode.NONINTERACTIVE)
+    config.set_property("run-mode", getattr(Gimp.RunMode, run_mode.upper()))
     config.set_property("image", image)
     config.set_core_object_array("drawables", [layer])
     for key, value in args.items():
@@ -103,7 +103,8 @@ def run_case(case):
     babl = case["read_format"]
     report = {"before": dump_image(image, out, "before", babl) if not case.get("indexed") else None,
               "fingerprint_before": fingerprint(image), "undo_dirty_before": image.is_dirty()}
-    outcome, new_image = run_procedure(case["procedure"], image, image.get_layers()[0], case.get("args", {}))
+    outcome, new_image = run_procedure(case["procedure"], image, image.get_layers()[0], case.get("args", {}),
+                                       case.get("run_mode", "noninteractive"))
     report.update(outcome)
     report["fingerprint_after"] = fingerprint(image)
     report["undo_dirty_after"] = image.is_dirty()
