@@ -200,3 +200,29 @@ def test_append_log_writes_and_never_raises(tmp_path):
     engine_run.append_log(blocker / "cannot" / "be.log", "ignored")   # a file in the way: no exception
     assert blocker.read_text() == ""
     engine_run.append_log(None, "ignored")
+
+
+def _imports(path: Path):
+    import ast
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            yield node.module
+
+
+def test_plugin_imports_only_what_gimps_python_has():
+    """GIMP's Python has the standard library and gi, not numpy; engine modules must be the vendored ones."""
+    from krita_realesrgan.portable import STDLIB_MODULES
+    plugin = Path(__file__).resolve().parents[1] / "plugin" / "gimp"
+    vendored = {f"krita_realesrgan.{name[:-3]}" for name in STDLIB_MODULES} | {"krita_realesrgan"}
+    files = [plugin / "realesrgan-upscale.py", *sorted((plugin / "realesrgan_gimp").glob("*.py"))]
+    for path in files:
+        for module in _imports(path):
+            top = module.split(".")[0]
+            if top == "krita_realesrgan":
+                assert module in vendored, f"{path.name} imports {module}, which is not vendored into plug-ins"
+            else:
+                assert top in sys.stdlib_module_names or top in ("gi", "realesrgan_gimp"), \
+                    f"{path.name} imports {module}, which GIMP's Python may not have"
