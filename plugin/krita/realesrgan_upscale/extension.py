@@ -26,7 +26,8 @@ class RealEsrganExtension(Extension):
         self.session = EngineSession()
 
     def setup(self):
-        pass
+        # the worker ends with Krita (it would also notice its stdin closing)
+        Krita.instance().notifier().applicationClosing.connect(self.session.close)
 
     def createActions(self, window):
         for mode, action_id in ACTION_IDS.items():
