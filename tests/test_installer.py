@@ -12,6 +12,7 @@ import io
 import importlib.util
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -450,6 +451,8 @@ def test_readme_states_the_two_commands_and_its_images_exist():
     assert "python3 installer.py --dev && .venv/bin/python -m pytest" in readme
     assert (REPO / "samples" / "0014.jpg").is_file()
     assert (REPO / "docs" / "before-after.png").is_file()
+    for image in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", readme):
+        assert (REPO / image).is_file(), f"README shows {image}, which is missing"
     assert "docs/krita-dialog.png" in readme
     ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
     assert "python3 installer.py --dev && .venv/bin/python -m pytest" in ci
