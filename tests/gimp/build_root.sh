@@ -49,8 +49,15 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-# minbase has no D-Bus session bus, so some packages stay unconfigured; `apt-get -f install` finishes them.
-debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$partial" "$mirror" >&2 || true
+# minbase has no D-Bus session bus, so some packages stay unconfigured (debootstrap then exits non-zero after
+# "Failure while configuring base packages"); `apt-get -f install` with /proc mounted finishes them.
+if ! debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$partial" "$mirror" >&2; then
+    echo "debootstrap left packages unconfigured (expected for minbase + gimp); finishing with apt-get -f install" >&2
+fi
+if [ ! -x "$partial/usr/bin/apt-get" ] || [ ! -e "$partial/var/lib/dpkg/status" ]; then
+    echo "debootstrap did not produce a usable root in $partial (network? mirror $mirror)" >&2
+    exit 1
+fi
 mount -t proc proc "$partial/proc"
 chroot "$partial" env DEBIAN_FRONTEND=noninteractive apt-get -f install -y >&2
 chroot "$partial" apt-get clean >&2
