@@ -11,7 +11,7 @@ from typing import Optional, Tuple
 from .i18n import tr
 from .krita_realesrgan.geometry import Bounds, Extent
 from .model_list import display_name
-from .pixels_krita import KritaPixelLayout, from_engine, layout_for, to_engine
+from .pixels_krita import DEPTH_DTYPES, KritaPixelLayout, from_engine, layout_for, to_engine
 from .selection_math import Region, apply_mask, crop, plan_region, scaled_bounds
 from .settings import Choices
 
@@ -86,13 +86,14 @@ def upscale_image(doc, node, choices: Choices, runner):
     active layer (or merged image) above the active layer. Returns the new layer."""
     doc.waitForDone()  # a document still loading or filtering would give incomplete pixels
     canvas = canvas_extent(doc)
-    if choices.use_merged:
-        source, layout, profile, name = doc, layout_for(doc.colorModel(), doc.colorDepth()), doc.colorProfile(), \
-            tr("merged image")
+    if choices.use_merged:   # the document's projection, in the document's colour space
+        source, profile, name = doc, doc.colorProfile(), tr("merged image")
+        layout = layout_for(doc.colorModel(), doc.colorDepth())
         plan_region(canvas, Bounds.of(canvas), None)
     else:
-        source, layout, profile, name = node, node_layout(node), node.colorProfile(), node.name()
-        plan_region(canvas, node_bounds(node), None)
+        source, profile, name = node, node.colorProfile(), node.name()
+        layout = node_layout(node)
+        plan_region(canvas, node_bounds(node), None)   # refuses an empty layer
     target = canvas.scaled(choices.scale)
     pixels = read_pixels(source, Bounds.of(canvas), layout)
     result, extent = runner.upscale(pixels, layout.fmt, canvas, choices.options(target), tr("Upscale image"))
@@ -156,7 +157,7 @@ def converted_copy(doc, node):
         path.insert(0, _index_in_parent(current))
         current = current.parentNode()
     copy = doc.clone()
-    depth = doc.colorDepth() if doc.colorDepth() in ("U8", "U16", "F16", "F32") else "U16"
+    depth = doc.colorDepth() if doc.colorDepth() in DEPTH_DTYPES else "U16"
     copy.setColorSpace("RGBA", depth, "")
     copy.waitForDone()
     copied = copy.rootNode()
