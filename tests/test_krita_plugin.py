@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.krita, pytest.mark.slow]
 KRITA_TESTS = Path(__file__).resolve().parent / "krita"
 SCENARIOS = ("upscale_image_rgba8", "upscale_image_merged", "enhance_selection_u16", "enhance_gray",
              "enhance_float32", "selection_to_document_rgba8", "cancel_leaves_document_unchanged",
-             "failure_leaves_document_unchanged", "cmyk_offers_converted_copy")
+             "failure_leaves_document_unchanged", "cmyk_offers_converted_copy", "extension_messages")
 MODEL = "realesr-animevideov3"
 KRITA_TIMEOUT_S = 480
 DTYPES = {"uint8": np.uint8, "uint16": np.uint16, "float16": np.float16, "float32": np.float32}
@@ -272,6 +272,20 @@ def test_cmyk_is_refused_and_a_converted_copy_works(krita_run):
     assert converted[..., :3].reshape(-1, 3).std(axis=0).max() == 0        # the converted copy is flat
     colour = np.abs(enhanced[..., :3] - converted[..., :3])                # and so is its enhanced layer
     assert colour.mean() < 4 and colour.max() <= 8                        # (the network shifts it a little)
+
+
+def test_extension_reports_errors_and_offers_a_converted_copy(krita_run):
+    notes = krita_run.scenario("extension_messages")
+    missing = notes["engine_missing"]
+    assert len(missing["boxes"]) == 1, missing
+    assert "engine" in missing["boxes"][0] and "installer.py" in missing["boxes"][0]
+    assert "krita-realesrgan.log" in missing["boxes"][0]
+    assert missing["layers"] == ["Background"]
+    cmyk = notes["cmyk"]
+    assert len(cmyk["boxes"]) == 1 and "CMYKA" in cmyk["boxes"][0] and "converted" in cmyk["boxes"][0]
+    assert cmyk["original_layers"] == ["Background"]
+    assert cmyk["copies"] == [{"model": "RGBA",
+                               "layers": ["Background", f"Real-ESRGAN enhanced ({MODEL}) — Background"]}]
 
 
 # ---- the menu path in the full Krita under Xvfb ----

@@ -249,10 +249,68 @@ def cmyk_offers_converted_copy(ctx, folder):
     return notes
 
 
+def answer_message_boxes(state, answer):
+    """Records every message box the plugin shows and answers it (Yes/OK) as a user would."""
+    from PyQt5.QtWidgets import QMessageBox
+    timer = QTimer()
+    timer.setInterval(50)
+
+    def check():
+        for widget in QApplication.topLevelWidgets():
+            if isinstance(widget, QMessageBox) and widget.isVisible():
+                state.setdefault("boxes", []).append(widget.text())
+                button = widget.button(answer) or widget.button(QMessageBox.Ok)
+                button.click()
+
+    timer.timeout.connect(check)
+    timer.start()
+    return timer
+
+
+def extension_messages(ctx, folder):
+    """The extension's own error handling: an engine that is not installed gives a message box naming the log
+    and leaves the document alone; a CMYK image gets the offer of a converted copy, and Yes works on one."""
+    from PyQt5.QtWidgets import QMessageBox
+    from realesrgan_upscale import engine_session, extension
+    from realesrgan_upscale.krita_realesrgan.client import EngineClient
+    notes = {}
+    ext = extension.RealEsrganExtension(ctx.krita)
+    ext.session = engine_session.EngineSession(lambda: EngineClient(python=str(folder / "no-such-python")))
+    doc = ctx.open("wolf_gray.jpg")
+    state = {}
+    timer = answer_message_boxes(state, QMessageBox.Ok)
+    ext.run("enhance", doc, ctx.layer(doc), ctx.settings.Choices())
+    timer.stop()
+    notes["engine_missing"] = {"boxes": state.get("boxes", []),
+                               "layers": [n.name() for n in doc.rootNode().childNodes()]}
+    doc.close()
+
+    ext.session = ctx.session   # a working engine again
+    cmyk = ctx.krita.createDocument(40, 24, "cmyk", "CMYKA", "U8", "", 72.0)
+    cmyk.setBatchmode(True)
+    node = ctx.layer(cmyk)
+    node.setPixelData(bytes([20, 120, 200, 10, 255]) * (40 * 24), 0, 0, 40, 24)
+    shown = []
+    ext._show = shown.append   # kritarunner has no window to open the copy in; keep it instead
+    state = {}
+    timer = answer_message_boxes(state, QMessageBox.Yes)
+    ext.run("enhance", cmyk, node, ctx.settings.Choices())
+    timer.stop()
+    copies = shown
+    notes["cmyk"] = {"boxes": state.get("boxes", []), "original_layers": [n.name() for n in cmyk.rootNode().childNodes()],
+                     "copies": [{"model": c.colorModel(), "layers": [n.name() for n in c.rootNode().childNodes()]}
+                                for c in copies]}
+    for copy in copies:
+        copy.setBatchmode(True)
+        copy.close()
+    cmyk.close()
+    return notes
+
+
 SCENARIOS = {f.__name__: f for f in (
     upscale_image_rgba8, upscale_image_merged, enhance_selection_u16, enhance_gray, enhance_float32,
     selection_to_document_rgba8, cancel_leaves_document_unchanged, failure_leaves_document_unchanged,
-    cmyk_offers_converted_copy)}
+    cmyk_offers_converted_copy, extension_messages)}
 
 
 def main(args=None):

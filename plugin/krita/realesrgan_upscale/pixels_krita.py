@@ -8,6 +8,7 @@ from __future__ import annotations
 from array import array
 from dataclasses import dataclass
 
+from .i18n import tr
 from .krita_realesrgan.errors import EngineError, Kind
 from .krita_realesrgan.formats import PixelFormat
 
@@ -28,9 +29,9 @@ class UnsupportedColourModel(EngineError):
         self.color_model, self.color_depth = color_model, color_depth
         self.convertible = color_model in CONVERTIBLE_MODELS or (
             color_model in MODEL_CHANNELS and color_depth not in DEPTH_DTYPES)
-        super().__init__(Kind.UNSUPPORTED_FORMAT,
-                         f"The colour model {color_model} {color_depth} is not supported "
-                         "(RGBA or greyscale+alpha, 8/16-bit integer or 16/32-bit float).")
+        super().__init__(Kind.UNSUPPORTED_FORMAT, tr(
+            "The colour model {model} {depth} is not supported (RGBA or greyscale+alpha, 8/16-bit integer or "
+            "16/32-bit float).").format(model=color_model, depth=color_depth))
 
 
 @dataclass(frozen=True)

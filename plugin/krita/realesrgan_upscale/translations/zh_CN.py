@@ -50,6 +50,8 @@ STRINGS = {
     "Real-ESRGAN enhanced ({model}) — {layer}": "Real-ESRGAN 增强（{model}）— {layer}",
     "merged image": "合并图像",
     # messages
+    "The colour model {model} {depth} is not supported (RGBA or greyscale+alpha, 8/16-bit integer or "
+    "16/32-bit float).": "不支持色彩模型 {model} {depth}（支持 RGBA 或灰度+透明，8/16 位整数或 16/32 位浮点）。",
     "Open an image first.": "请先打开一张图像。",
     "Select a layer first.": "请先选择一个图层。",
     "Work on a converted RGBA copy of the image instead? The original stays unchanged.":
