@@ -289,3 +289,38 @@ def test_tr_uses_the_chosen_language(plugin):
     finally:
         i18n.set_language(None)
     assert i18n.tr("Scale:") == "Scale:"
+
+
+# ---- the dialog, with Krita's own Python and PyQt5 (no Krita needed) ----
+
+SYSTEM_PYTHON = "/usr/bin/python3"
+
+
+def test_dialog_state(tmp_path):
+    import json
+    import os
+    import subprocess
+    probe = subprocess.run([SYSTEM_PYTHON, "-c", "import PyQt5.QtWidgets"], capture_output=True) \
+        if os.path.exists(SYSTEM_PYTHON) else None
+    if probe is None or probe.returncode != 0:
+        pytest.skip("no system python3 with PyQt5 (Krita's Python; apt-get install -y krita or python3-pyqt5)")
+    assemble(tmp_path)
+    script = Path(__file__).resolve().parent / "krita" / "dialog_check.py"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", KRITA_REALESRGAN_LANG="en", HOME=str(tmp_path))
+    done = subprocess.run([SYSTEM_PYTHON, str(script), str(tmp_path)], capture_output=True, text=True, env=env,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    start = report["start"]
+    # the remembered model is not installed: the first installed one is chosen, the missing one is greyed
+    assert start["model"] == "realesr-animevideov3" and start["ok"]
+    assert not start["missing_enabled"] and "not installed" in start["missing_text"]
+    assert start["size"] == "1415 × 875 px (from 566 × 350 px)" and not start["denoise_visible"]
+    general = report["general"]
+    assert general["denoise_visible"] and general["size"].startswith("1698 × 1050 px")
+    assert (general["model"], general["scale"], general["denoise"], general["tile"], general["device"]) == \
+        ("realesr-general-x4v3", 3.0, 0.3, 256, "cpu")
+    assert not report["missing_selected"]["ok"] and "Get it with" in report["missing_selected"]["hint"]
+    enhance = report["enhance"]
+    assert not enhance["scale_enabled"] and enhance["scale_shown"] == 1.0 and enhance["kept_scale"] == 2.5
+    assert enhance["size"] == "236 × 236 px (from 236 × 236 px)" and not enhance["merged_visible"]
