@@ -163,11 +163,11 @@ class Upscaler:
                 return sink.planes, (edge if plan.count > 1 else 0)
             except TileOutOfMemory:
                 counter.done = done_before
-                current = plan.tile_extent
-                edge = max(current) // 2 // _TILE_STEP * _TILE_STEP
-                if edge < MIN_TILE or tile == NO_TILING:
+                current = max(plan.tile_extent)
+                edge = current // 2 // _TILE_STEP * _TILE_STEP
+                if tile == NO_TILING or edge < max(MIN_TILE, TilePlan.smallest_edge(model.margin)):
                     raise EngineError(
                         Kind.OUT_OF_MEMORY,
                         "Not enough memory to upscale this image, even in small tiles. Close other programs, "
                         "use a smaller model, or choose the CPU (more memory) instead of the GPU.",
-                        f"out of memory at tile {max(current)} on {model.placement.name}") from None
+                        f"out of memory at tile {current} on {model.placement.name}") from None

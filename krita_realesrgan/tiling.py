@@ -21,6 +21,7 @@ import numpy as np
 from .geometry import Bounds, Extent
 
 DEFAULT_RAMP = 8
+MIN_STEP = 16  # a tile always advances at least this far past its neighbour (else tiny tiles mean countless tiles)
 
 
 @dataclass(frozen=True)
@@ -98,10 +99,13 @@ class TilePlan:
     def make(extent: Extent, scale: int, tile: int, margin: int, ramp: int = DEFAULT_RAMP) -> "TilePlan":
         """A plan for ``extent``; ``tile`` <= 0 or >= the image size means one tile."""
         overlap = 2 * margin + ramp
-        edge = tile if tile > 0 else max(extent)
-        edge = max(edge, overlap + 1)
+        edge = max(tile if tile > 0 else max(extent), TilePlan.smallest_edge(margin, ramp))
         return TilePlan(extent, scale, tile, even_spans(extent.width, edge, overlap),
                         even_spans(extent.height, edge, overlap), margin, ramp)
+
+    @staticmethod
+    def smallest_edge(margin: int, ramp: int = DEFAULT_RAMP) -> int:
+        return 2 * margin + ramp + MIN_STEP
 
     @property
     def count(self) -> int:

@@ -74,3 +74,10 @@ def test_bounds_helpers():
     assert b.intersection(Bounds(100, 100, 5, 5)).is_empty
     assert Bounds(0, 0, 100, 100).contains(b) and not b.contains(Bounds(0, 0, 100, 100))
     assert Extent(179, 100).scaled(0.5) == Extent(89, 50)
+
+
+def test_tiny_tiles_still_advance():
+    """A tile smaller than twice the margin is raised to the smallest useful edge, not cut into countless tiles."""
+    plan = TilePlan.make(Extent(342, 256), scale=4, tile=32, margin=18)
+    assert max(plan.tile_extent) >= TilePlan.smallest_edge(18)
+    assert plan.count < 400
