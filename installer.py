@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import glob
 import hashlib
+import http.client
 import json
 import os
 import shutil
@@ -628,6 +629,9 @@ def download(url: str, part: Path, expected: Optional[int], console: Console) ->
                         out.write(block)
                         bar.update(len(block))
                 bar.close()
+            got = part.stat().st_size
+            if total is not None and got < total:  # the server closed the connection early
+                raise ConnectionError(f"connection closed after {human_size(got)} of {human_size(total)}")
             return
         except urllib.error.HTTPError as exc:
             if exc.code == 416 and part.exists():  # range past the end: start over
@@ -644,7 +648,7 @@ def download(url: str, part: Path, expected: Optional[int], console: Console) ->
             if isinstance(reason, (str, FileNotFoundError)):
                 raise DownloadFailed(str(reason)) from None
             last_error = exc
-        except (OSError, ValueError) as exc:  # timeouts, resets, truncated reads
+        except (OSError, ValueError, http.client.HTTPException) as exc:  # timeouts, resets, truncated reads
             last_error = exc
         if attempt < DOWNLOAD_ATTEMPTS:
             console.info(f"   attempt {attempt} failed ({last_error}); retrying in {attempt * 2} s")

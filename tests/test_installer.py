@@ -314,9 +314,10 @@ PAYLOAD = bytes(range(256)) * 4000  # 1,024,000 bytes
 class RangeServer:
     """Serves ``files`` on 127.0.0.1 with HTTP Range support and records each request's Range header."""
 
-    def __init__(self, files: dict):
+    def __init__(self, files: dict, cut_first_response_at: int = 0):
         self.files = files
         self.requests = []
+        self.cut = cut_first_response_at  # >0: the first response stops after this many bytes (a dropped line)
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -336,6 +337,10 @@ class RangeServer:
                     self.send_response(200)
                 self.send_header("Content-Length", str(len(data) - start))
                 self.end_headers()
+                if server.cut and len(server.requests) == 1:
+                    self.wfile.write(data[start:server.cut])
+                    self.close_connection = True
+                    return
                 self.wfile.write(data[start:])
 
             def log_message(self, *args):
@@ -489,3 +494,13 @@ def test_the_real_plugins_install_with_the_layout_the_editors_expect(home):
         assert os.access(script, os.X_OK)
     run_installer(home, "--uninstall")
     assert list(home.iterdir()) == []
+
+
+def test_a_dropped_connection_is_retried_and_resumed(tmp_path):
+    with RangeServer({"tiny.pth": PAYLOAD}, cut_first_response_at=400_000) as server:
+        fetch, weights, console, _ = fetcher(tmp_path)
+        fetch.install_one(fake_model(server.url))
+    assert server.requests == [("tiny.pth", None), ("tiny.pth", "bytes=400000-")]
+    assert (weights / "tiny.pth").read_bytes() == PAYLOAD
+    assert "attempt 1 failed" in console.stream.getvalue() and "resuming at" in console.stream.getvalue()
+    assert not console.failures
