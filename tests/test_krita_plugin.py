@@ -38,7 +38,7 @@ def krita_env(home: Path) -> dict:
 def install_plugin(home: Path, weights: Path) -> Path:
     """Install the way a user does: installer.py with the venv's python as engine and local weights."""
     command = [sys.executable, str(REPO / "installer.py"), "--engine-python", sys.executable,
-               "--weights-from", str(weights), "--models", MODEL, "--no-gimp"]
+               "--weights-from", str(weights), "--models", MODEL, "--no-gimp", "--offline"]
     done = subprocess.run(command, env=krita_env(home), capture_output=True, text=True, timeout=300)
     pykrita = home / ".local" / "share" / "krita" / "pykrita"
     assert done.returncode == 0, done.stdout + done.stderr
