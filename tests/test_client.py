@@ -1,0 +1,188 @@
+"""EngineClient against the real worker subprocess and the real weights: results equal the in-process engine,
+progress, cancel, a killed worker, a missing engine, structured errors, temporary files."""
+from __future__ import annotations
+
+import os
+import signal
+import stat
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from krita_realesrgan.client import EngineClient
+from krita_realesrgan.errors import Cancelled, EngineError, Kind
+from krita_realesrgan.formats import PixelFormat, UpscaleOptions
+from krita_realesrgan.geometry import Extent
+
+REPO = Path(__file__).resolve().parents[1]
+
+pytestmark = pytest.mark.slow
+
+
+def worker_env(tmp_path: Path, weights: Path) -> dict:
+    return dict(os.environ, PYTHONPATH=str(REPO), KRITA_REALESRGAN_WEIGHTS=str(weights),
+                KRITA_REALESRGAN_DATA=str(tmp_path / "data"), KRITA_REALESRGAN_CONFIG=str(tmp_path / "none.json"))
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory, shared_weights):
+    tmp = tmp_path_factory.mktemp("client")
+    engine = EngineClient(python=sys.executable, env=worker_env(tmp, shared_weights))
+    yield engine
+    engine.close()
+
+
+def read_rgb(path: Path, flags=cv2.IMREAD_UNCHANGED) -> np.ndarray:
+    image = cv2.imread(str(path), flags)
+    code = cv2.COLOR_BGRA2RGBA if image.ndim == 3 and image.shape[2] == 4 else cv2.COLOR_BGR2RGB
+    return np.ascontiguousarray(cv2.cvtColor(image, code))
+
+
+def in_process(weights: Path, image: np.ndarray, fmt: PixelFormat, options: UpscaleOptions) -> np.ndarray:
+    from krita_realesrgan.engine import Upscaler
+    return Upscaler(weights).upscale(image, fmt, options).image
+
+
+def run_job(client: EngineClient, image: np.ndarray, fmt: PixelFormat, options: UpscaleOptions):
+    extent = Extent(image.shape[1], image.shape[0])
+    job = client.submit(image.tobytes(), fmt, extent, options)
+    seen = []
+    data, out_extent = job.wait(on_progress=lambda done, total: seen.append((done, total)))
+    shape = (out_extent.height, out_extent.width) + ((fmt.channels,) if fmt.channels > 1 else ())
+    return np.frombuffer(data, fmt.dtype).reshape(shape), seen, job
+
+
+def test_start_reports_ready_and_models(client):
+    ready = client.start()
+    assert ready["event"] == "ready" and ready["pid"] > 0 and "cpu" in ready["devices"]
+    assert client.start() is ready  # already running: no second worker
+    models = {m["name"]: m for m in client.models()}
+    assert models["realesr-animevideov3"]["available"] is True
+    assert models["RealESRGAN_x4plus"]["available"] is False
+
+
+def test_rgba_uint8_equals_the_in_process_engine(client, shared_weights, images):
+    image = read_rgb(images / "children-alpha.png")[100:164, 200:280]
+    fmt = PixelFormat("uint8", 4)
+    options = UpscaleOptions(tile=32, scale=2)
+    got, progress, job = run_job(client, image, fmt, options)
+    want = in_process(shared_weights, image, fmt, options)
+    assert got.shape == want.shape == (128, 160, 4)
+    assert np.abs(got.astype(int) - want.astype(int)).max() <= 1
+    assert progress and progress[-1][0] == progress[-1][1] > 1
+    assert job.info["tile"] == 32 and job.info["device"] == "cpu"
+
+
+def test_uint16_equals_the_in_process_engine(client, shared_weights, images):
+    image = read_rgb(images / "tree_alpha_16bit.png")[60:108, 100:164]
+    assert image.dtype == np.uint16
+    fmt = PixelFormat("uint16", 4)
+    options = UpscaleOptions()
+    got, _, _ = run_job(client, image, fmt, options)
+    want = in_process(shared_weights, image, fmt, options)
+    assert got.shape == want.shape == (192, 256, 4)
+    assert np.abs(got.astype(int) - want.astype(int)).max() <= 257
+
+
+def test_cancel_mid_job_then_the_worker_still_works(client, images):
+    image = read_rgb(images / "OST_009.png")
+    fmt = PixelFormat("uint8", 3)
+    job = client.submit(image.tobytes(), fmt, Extent(image.shape[1], image.shape[0]), UpscaleOptions(tile=64))
+    deadline = time.monotonic() + 120
+    while job.progress[0] == 0 and not job.done and time.monotonic() < deadline:
+        job.poll(0.05)
+    started = time.monotonic()
+    job.cancel()
+    with pytest.raises(Cancelled):
+        job.result(timeout=60)
+    assert time.monotonic() - started < 20
+    done, total = job.progress
+    assert 0 < done < total
+    small = image[:24, :32]
+    got, _, _ = run_job(client, np.ascontiguousarray(small), fmt, UpscaleOptions())
+    assert got.shape == (96, 128, 3)
+
+
+def test_structured_errors_come_back_and_the_worker_lives_on(client):
+    fmt = PixelFormat("uint8", 3)
+    pixels = bytes(12 * 3)
+    job = client.submit(pixels, fmt, Extent(4, 3), UpscaleOptions(model="no-such-model"))
+    with pytest.raises(EngineError) as caught:
+        job.result(timeout=60)
+    assert caught.value.kind == Kind.UNKNOWN_MODEL and "no-such-model" in caught.value.message
+    job = client.submit_payload("upscale", pixels, fmt, Extent(4, 3), options={"sharpness": 3})
+    with pytest.raises(EngineError) as caught:
+        job.result(timeout=60)
+    assert caught.value.kind == Kind.BAD_INPUT and "sharpness" in caught.value.message
+    with pytest.raises(EngineError) as caught:
+        client.submit(pixels[:-1], fmt, Extent(4, 3), UpscaleOptions())
+    assert caught.value.kind == Kind.BAD_INPUT
+    assert client.submit(pixels, fmt, Extent(4, 3), UpscaleOptions()).result(timeout=60)[1] == Extent(16, 12)
+
+
+def test_temporary_files_are_private_and_cleaned_up(tmp_path, shared_weights):
+    engine = EngineClient(python=sys.executable, env=worker_env(tmp_path, shared_weights))
+    engine.submit(bytes(16 * 3), PixelFormat("uint8", 3), Extent(4, 4), UpscaleOptions()).result(timeout=120)
+    folder = engine._tempdir
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert sorted(p.name for p in folder.iterdir()) == ["worker-stderr.log"]
+    engine.close()
+    assert not folder.exists()
+    assert "job 2 upscale -> result" in (tmp_path / "data" / "logs" / "krita-realesrgan.log").read_text()
+
+
+@pytest.mark.skipif(os.name != "posix", reason="uses SIGKILL")
+def test_killed_worker_is_reported_and_restarted(client, images):
+    first_pid = client.start()["pid"]
+    image = read_rgb(images / "OST_009.png")
+    fmt = PixelFormat("uint8", 3)
+    job = client.submit(image.tobytes(), fmt, Extent(image.shape[1], image.shape[0]), UpscaleOptions(tile=64))
+    while job.progress[0] == 0 and not job.done:
+        job.poll(0.05)
+    os.kill(first_pid, signal.SIGKILL)
+    with pytest.raises(EngineError) as caught:
+        job.result(timeout=60)
+    assert caught.value.kind == Kind.WORKER_DIED and "signal 9" in caught.value.message
+    assert "last lines" in caught.value.detail
+    got, _, _ = run_job(client, np.ascontiguousarray(image[:16, :16]), fmt, UpscaleOptions())
+    assert got.shape == (64, 64, 3)
+    assert client.start()["pid"] != first_pid
+
+
+def test_missing_python_is_engine_missing(tmp_path):
+    engine = EngineClient(python=str(tmp_path / "no" / "python"), env={"HOME": str(tmp_path)})
+    with pytest.raises(EngineError) as caught:
+        engine.start()
+    assert caught.value.kind == Kind.ENGINE_MISSING and "python3 installer.py" in caught.value.message
+    unconfigured = EngineClient(env={"HOME": str(tmp_path), "KRITA_REALESRGAN_CONFIG": str(tmp_path / "c.json")})
+    with pytest.raises(EngineError) as caught:
+        unconfigured.submit(b"\0\0\0", PixelFormat("uint8", 3), Extent(1, 1), UpscaleOptions())
+    assert caught.value.kind == Kind.ENGINE_MISSING
+
+
+def test_python_without_the_engine_is_engine_missing(tmp_path):
+    """A python that has the package but not torch/numpy (like an editor's own Python)."""
+    blocker = tmp_path / "hooks"
+    blocker.mkdir()
+    (blocker / "sitecustomize.py").write_text(
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('numpy', 'torch'):\n"
+        "            raise ImportError('No module named ' + repr(name))\n"
+        "sys.meta_path.insert(0, Block())\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(blocker), str(REPO)]),
+               KRITA_REALESRGAN_DATA=str(tmp_path / "data"))
+    engine = EngineClient(python=sys.executable, env=env)
+    try:
+        with pytest.raises(EngineError) as caught:
+            engine.start()
+    finally:
+        engine.close()
+    assert caught.value.kind == Kind.ENGINE_MISSING
+    assert "python3 installer.py" in caught.value.message
+    assert "numpy" in caught.value.detail or "torch" in caught.value.detail

@@ -1,0 +1,118 @@
+"""The modules in portable.STDLIB_MODULES run in an editor's bare Python: no numpy, torch or OpenCV, Python 3.8+,
+and vendored as a subpackage of a plugin (the layout the installer makes)."""
+from __future__ import annotations
+
+import ast
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from krita_realesrgan.portable import STDLIB_MODULES
+
+REPO = Path(__file__).resolve().parents[1]
+PACKAGE = REPO / "krita_realesrgan"
+BLOCKED = ("numpy", "torch", "cv2", "spandrel", "safetensors", "tqdm", "psutil", "PIL")
+
+# Prepended to every -c program: make the third-party packages unimportable, whatever is installed.
+BLOCKER = f"""
+import sys
+class _Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split('.')[0] in {BLOCKED!r}:
+            raise ImportError('blocked for this test: ' + name)
+sys.meta_path.insert(0, _Block())
+"""
+
+
+def run_isolated(program: str, path: Path, timeout: float = 60, env=None) -> subprocess.CompletedProcess:
+    code = BLOCKER + f"sys.path.insert(0, {str(path)!r})\n" + program
+    return subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, timeout=timeout,
+                          env=env)
+
+
+def module_names():
+    return [name[:-3] for name in STDLIB_MODULES]
+
+
+def test_the_blocker_blocks():
+    result = run_isolated("import numpy", REPO)
+    assert result.returncode != 0 and "blocked for this test: numpy" in result.stderr
+
+
+@pytest.mark.parametrize("module", module_names())
+def test_module_imports_without_third_party_packages(module):
+    name = "krita_realesrgan" if module == "__init__" else f"krita_realesrgan.{module}"
+    result = run_isolated(f"import {name}\nprint('ok')", REPO)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
+
+
+@pytest.mark.parametrize("module", module_names())
+def test_module_is_python_38_syntax(module):
+    source = (PACKAGE / f"{module}.py").read_text(encoding="utf-8")
+    ast.parse(source, filename=f"{module}.py", feature_version=(3, 8))
+
+
+def test_portable_modules_only_import_each_other():
+    portable = set(module_names())
+    for module in portable:
+        tree = ast.parse((PACKAGE / f"{module}.py").read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                targets = [node.module] if node.module else [alias.name for alias in node.names]
+                for target in targets:
+                    assert target.split(".")[0] in portable, f"{module}.py imports .{target}, which is not vendored"
+
+
+def vendor(folder: Path) -> Path:
+    """The plugin layout: <folder>/realesrgan_upscale/krita_realesrgan/<the portable modules>."""
+    plugin = folder / "realesrgan_upscale"
+    target = plugin / "krita_realesrgan"
+    target.mkdir(parents=True)
+    (plugin / "__init__.py").write_text("")
+    for name in STDLIB_MODULES:
+        shutil.copy2(PACKAGE / name, target / name)
+    return plugin
+
+
+def test_vendored_copy_imports_as_a_subpackage(tmp_path):
+    vendor(tmp_path)
+    imports = "\n".join(f"import realesrgan_upscale.krita_realesrgan.{m}" for m in module_names() if m != "__init__")
+    result = run_isolated(imports + "\nfrom realesrgan_upscale.krita_realesrgan.client import EngineClient, Job\n"
+                          "import realesrgan_upscale.krita_realesrgan.client as c\nprint(c.__file__)", tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().startswith(str(tmp_path))
+
+
+VENDORED_JOB = """
+from realesrgan_upscale.krita_realesrgan.client import EngineClient
+from realesrgan_upscale.krita_realesrgan.formats import PixelFormat, UpscaleOptions
+from realesrgan_upscale.krita_realesrgan.geometry import Extent
+import json
+client = EngineClient()
+try:
+    ready = client.start()
+    pixels = bytes(range(0, 240, 10)) * 2            # 4x4 grey+alpha uint8
+    data, extent = client.submit(pixels, PixelFormat("uint8", 2), Extent(4, 4), UpscaleOptions(scale=2)).wait()
+    print(json.dumps({"pid": ready["pid"], "bytes": len(data), "extent": list(extent)}))
+finally:
+    client.close()
+"""
+
+
+@pytest.mark.slow
+def test_vendored_client_runs_a_real_job_without_numpy(tmp_path, shared_weights):
+    vendor(tmp_path)
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"version": 1, "python": sys.executable, "weights": str(shared_weights)}))
+    env = dict(os.environ, KRITA_REALESRGAN_CONFIG=str(config), KRITA_REALESRGAN_DATA=str(tmp_path / "data"),
+               PYTHONPATH=str(REPO))  # for the worker (the engine venv); the -I client ignores it
+    result = run_isolated(VENDORED_JOB, tmp_path, timeout=300, env=env)
+    assert result.returncode == 0, result.stderr
+    outcome = json.loads(result.stdout.strip().splitlines()[-1])
+    assert outcome["extent"] == [8, 8] and outcome["bytes"] == 8 * 8 * 2
