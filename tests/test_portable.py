@@ -97,7 +97,7 @@ import json
 client = EngineClient()
 try:
     ready = client.start()
-    pixels = bytes(range(0, 240, 10)) * 2            # 4x4 grey+alpha uint8
+    pixels = bytes(range(0, 256, 8))                  # 4x4 grey+alpha uint8: 32 bytes
     data, extent = client.submit(pixels, PixelFormat("uint8", 2), Extent(4, 4), UpscaleOptions(scale=2)).wait()
     print(json.dumps({"pid": ready["pid"], "bytes": len(data), "extent": list(extent)}))
 finally:
