@@ -236,7 +236,7 @@ def test_real_worker_protocol_session(tmp_path, shared_weights, images):
         models = {m["name"]: m for m in raw.until_final(2)[-1]["models"]}
         assert models["realesr-animevideov3"]["available"] is True
 
-        picture = cv2.cvtColor(cv2.imread(str(images / "0014.jpg")), cv2.COLOR_BGR2RGB)[40:72, 50:98]
+        picture = cv2.cvtColor(cv2.imread(str(images / "0014.jpg")), cv2.COLOR_BGR2RGB)[40:104, 50:146]
         good = payload(tmp_path, "good.raw", np.ascontiguousarray(picture), PixelFormat("uint8", 3))
         truncated = tmp_path / "truncated.raw"
         truncated.write_bytes(good.read_bytes()[:-10])
@@ -247,13 +247,13 @@ def test_real_worker_protocol_session(tmp_path, shared_weights, images):
 
         raw.send(b"this is not json\n")
         raw.send({"id": 4, "op": "upscale", "input": str(good), "output": str(tmp_path / "out.raw"),
-                  "options": {"tile": 16}})
+                  "options": {"tile": 32}})
         events = raw.until_final(4)
         assert events[0] == {"id": None, "event": "error", "error": events[0]["error"]}  # the garbage line
-        assert events[-1]["event"] == "result" and (events[-1]["width"], events[-1]["height"]) == (192, 128)
+        assert events[-1]["event"] == "result" and (events[-1]["width"], events[-1]["height"]) == (384, 256)
         last = [e for e in events if e["event"] == "progress"][-1]
-        assert last["done"] == last["total"] > 1 and events[-1]["tile"] == 16
-        assert rawimage.read_header(tmp_path / "out.raw")[1] == Extent(192, 128)
+        assert last["done"] == last["total"] > 1 and events[-1]["tile"] == 32
+        assert rawimage.read_header(tmp_path / "out.raw")[1] == Extent(384, 256)
     finally:
         assert raw.close() == 0
     assert "job 4 upscale -> result" in raw.log.read_text()
