@@ -180,6 +180,11 @@ def handle_upscale(job: JobContext) -> Event:
                      device=result.device, precision=result.precision, tile=result.tile)
 
 
+def handle_cover(job: JobContext) -> Event:
+    from .cover_op import handle  # imported on first use: OpenCV's face finder is not needed to start
+    return handle(job)
+
+
 def handle_shutdown(job: JobContext) -> Event:
     job.worker.running = False
     return job.reply("bye")
@@ -189,6 +194,7 @@ HANDLERS: Dict[str, Callable[[JobContext], Event]] = {
     "hello": handle_hello,
     "models": handle_models,
     "upscale": handle_upscale,
+    "cover": handle_cover,
     "shutdown": handle_shutdown,
 }
 # "cancel" is not a handler: the reader thread acts on it at once, even while a job runs.

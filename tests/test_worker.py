@@ -146,6 +146,10 @@ def test_unknown_op_bad_options_and_missing_fields_are_errors(tmp_path):
     assert reply["error"]["kind"] == Kind.BAD_INPUT and "output" in reply["error"]["message"]
 
 
+def test_every_protocol_op_has_a_handler_or_is_cancel():
+    assert set(worker.HANDLERS) | {"cancel"} == set(protocol.OPS)
+
+
 def test_a_new_op_is_one_registry_entry():
     handlers = dict(worker.HANDLERS, cover=lambda job: job.reply("result", made="cover", of=job.request["what"]))
     serving = worker.Worker(FakeUpscaler(), RecordingEvents(), handlers)
