@@ -444,3 +444,14 @@ def test_cancel_reaches_the_engine(shared_weights, cartoon):
     with pytest.raises(Cancelled):
         cover.make_cover(Upscaler(shared_weights), *cartoon, cover_presets.preset("square"),
                          options=UpscaleOptions(model="auto", tile=64), cancel=lambda: True)
+
+
+def test_the_worker_registry_runs_the_cover_op(tmp_path, cartoon):
+    image, fmt = cartoon
+    payload = tmp_path / "in.raw"
+    rawimage.write(payload, fmt, Extent(179, 179), image)
+    work = worker.Worker(NearestUpscaler(), worker.EventWriter(io.BytesIO()))  # the default HANDLERS
+    reply = work.run_job({"id": 1, "op": "cover", "input": str(payload), "output": str(tmp_path / "out.raw"),
+                          "preset": "article-2.35x1"})
+    assert reply["event"] == "result" and reply["preset"] == "article-2.35x1"
+    assert Bounds(*reply["canvas"]).extent == Extent(900, 383) and reply["faces"] == []
