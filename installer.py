@@ -806,7 +806,7 @@ class PluginInstaller:
     def vendored_files(self, target: Path) -> Dict[Path, Tuple[Path, Optional[int]]]:
         """The engine's stdlib-only modules, as a ``krita_realesrgan`` package inside a plugin folder."""
         files = {}
-        for name in portable.STDLIB_MODULES:
+        for name in portable.VENDORED_FILES:
             source = REPO / "krita_realesrgan" / name
             if source.exists():
                 files[target / VENDORED_PACKAGE / name] = (source, None)

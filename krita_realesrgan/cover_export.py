@@ -8,13 +8,13 @@ from typing import Optional, Tuple
 import numpy as np
 
 from . import pixels
+from .cover_presets import EXPORT_FORMATS
 from .errors import EngineError, Kind
 from .formats import PixelFormat
 from .imagefile import WRITE_EXTENSIONS, encode_image
 from .paths import atomic_write_bytes
 
 LOSSY_QUALITIES = tuple(range(95, 29, -5))  # 95, 90, ... 30: below that covers look visibly blocky
-EXPORT_FORMATS = ("jpg", "png", "webp")
 PNG_POSTERISE_BITS = (7, 6, 5)
 WHITE = (1.0, 1.0, 1.0)
 

@@ -1,4 +1,7 @@
-"""Cover targets: the platform presets (data in ``data/cover_presets.json``) and custom sizes."""
+"""Cover targets: the platform presets (data in ``data/cover_presets.json``) and custom sizes.
+
+Standard library only: the editor plugins vendor this module and the JSON file to fill their preset lists.
+"""
 from __future__ import annotations
 
 import json
@@ -7,12 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Tuple
 
-from .cover_export import EXPORT_FORMATS
 from .errors import EngineError, Kind
 from .geometry import Extent
 
 PRESETS_FILE = Path(__file__).resolve().parent / "data" / "cover_presets.json"
 CUSTOM_ID = "custom"
+EXPORT_FORMATS = ("jpg", "png", "webp")  # what covers are saved as (first = default)
 MAX_EDGE = 16384  # larger covers are surely a typo (and would need gigabytes)
 
 

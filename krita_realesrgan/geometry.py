@@ -60,8 +60,13 @@ class Bounds(NamedTuple):
     def is_empty(self) -> bool:
         return self.width <= 0 or self.height <= 0
 
-    def scaled(self, factor: int) -> "Bounds":
-        return Bounds(self.x * factor, self.y * factor, self.width * factor, self.height * factor)
+    def scaled(self, factor: float) -> "Bounds":
+        """These bounds scaled by any factor, edges rounded to whole pixels (so adjacent bounds stay adjacent);
+        non-empty bounds keep at least one pixel a side."""
+        x0, y0 = round(self.x * factor), round(self.y * factor)
+        x1, y1 = round(self.right * factor), round(self.bottom * factor)
+        least = 0 if self.is_empty else 1
+        return Bounds(x0, y0, max(least, x1 - x0), max(least, y1 - y0))
 
     def offset(self, dx: int, dy: int) -> "Bounds":
         return Bounds(self.x + dx, self.y + dy, self.width, self.height)

@@ -15,4 +15,10 @@ STDLIB_MODULES = (
     "rawimage.py",
     "client.py",
     "portable.py",
+    "cover_presets.py",
 )
+# Data files the portable modules read, vendored beside them (paths relative to the package).
+STDLIB_DATA = (
+    "data/cover_presets.json",
+)
+VENDORED_FILES = STDLIB_MODULES + STDLIB_DATA

@@ -10,7 +10,7 @@ PACKAGE = "realesrgan_upscale"
 
 
 def assemble(pykrita: Path) -> Path:
-    """Copy ``plugin/krita`` into ``pykrita`` and vendor ``portable.STDLIB_MODULES`` (those that exist yet)."""
+    """Copy ``plugin/krita`` into ``pykrita`` and vendor ``portable.VENDORED_FILES``."""
     import sys
     sys.path.insert(0, str(REPO))
     from krita_realesrgan import portable
@@ -23,8 +23,9 @@ def assemble(pykrita: Path) -> Path:
     shutil.copytree(PLUGIN_SOURCE / PACKAGE, target, ignore=shutil.ignore_patterns("__pycache__"))
     vendored = target / "krita_realesrgan"
     vendored.mkdir(exist_ok=True)
-    for name in portable.STDLIB_MODULES:
+    for name in portable.VENDORED_FILES:
         source = REPO / "krita_realesrgan" / name
         if source.exists():
+            (vendored / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, vendored / name)
     return target

@@ -92,15 +92,6 @@ def test_selection_outside_the_layer_and_layer_outside_canvas_are_refused():
     assert caught.value.kind == Kind.BAD_INPUT and "outside the canvas" in caught.value.message
 
 
-def test_scaled_bounds_keep_neighbours_adjacent():
-    left, right = Bounds(0, 0, 33, 10), Bounds(33, 0, 34, 10)
-    for factor in (1.5, 2.0, 2.7, 4.0):
-        a, b = regions.scaled_bounds(left, factor), regions.scaled_bounds(right, factor)
-        assert a.right == b.x
-        assert b.right == round(67 * factor)
-    assert regions.scaled_bounds(Bounds(3, 4, 10, 20), 2) == Bounds(6, 8, 20, 40)
-
-
 def test_choices_defaults_and_options():
     default = choices.Choices()
     assert default.model == choices.model_names()[0]

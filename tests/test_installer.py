@@ -112,7 +112,7 @@ def install_with_shared_weights(home: Path, plugin_source: Path, *extra: str):
 
 
 def vendored_modules():
-    return [name for name in portable.STDLIB_MODULES if (REPO / "krita_realesrgan" / name).exists()]
+    return [name for name in portable.VENDORED_FILES if (REPO / "krita_realesrgan" / name).exists()]
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -137,7 +137,8 @@ def test_fresh_install_puts_everything_where_krita_gimp_and_the_engine_look(home
     script = gimp / "realesrgan-upscale.py"
     assert stat.S_IMODE(script.stat().st_mode) == 0o755
     assert (gimp / "gimp_adapter.py").exists()
-    assert sorted(p.name for p in (gimp / "krita_realesrgan").iterdir()) == sorted(vendored_modules())
+    assert sorted(p.relative_to(gimp / "krita_realesrgan").as_posix()
+                  for p in (gimp / "krita_realesrgan").rglob("*") if p.is_file()) == sorted(vendored_modules())
 
     weights = home / ".local/share/krita-realesrgan/weights"
     assert (weights / "realesr-animevideov3.pth").read_bytes() == ANIMEVIDEO_PTH.read_bytes()

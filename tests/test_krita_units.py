@@ -118,15 +118,6 @@ def test_bad_regions_are_user_errors(plugin, layer, selection, words):
     assert words in caught.value.message
 
 
-def test_scaled_bounds_keep_neighbours_adjacent(plugin):
-    g, sm = plugin.geometry, plugin.selection_math
-    left, right = g.Bounds(0, 0, 7, 5), g.Bounds(7, 0, 6, 5)
-    for factor in (1.5, 2.5, 3.3, 4):
-        a, b = sm.scaled_bounds(left, factor), sm.scaled_bounds(right, factor)
-        assert a.right == b.x
-        assert sm.scaled_bounds(g.Bounds(0, 0, 13, 5), factor).width == a.width + b.width
-
-
 def test_crop_matches_numpy_slicing(plugin):
     g, sm, f = plugin.geometry, plugin.selection_math, plugin.formats
     image = _random("U16", (9, 11, 4))

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from krita_realesrgan.portable import STDLIB_MODULES
+from krita_realesrgan.portable import STDLIB_MODULES, VENDORED_FILES
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = REPO / "krita_realesrgan"
@@ -75,7 +75,8 @@ def vendor(folder: Path) -> Path:
     target = plugin / "krita_realesrgan"
     target.mkdir(parents=True)
     (plugin / "__init__.py").write_text("")
-    for name in STDLIB_MODULES:
+    for name in VENDORED_FILES:
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(PACKAGE / name, target / name)
     return plugin
 
@@ -87,6 +88,17 @@ def test_vendored_copy_imports_as_a_subpackage(tmp_path):
                           "import realesrgan_upscale.krita_realesrgan.client as c\nprint(c.__file__)", tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().startswith(str(tmp_path))
+
+
+def test_vendored_cover_presets_read_their_data_without_numpy(tmp_path):
+    vendor(tmp_path)
+    result = run_isolated("from realesrgan_upscale.krita_realesrgan import cover_presets as p\n"
+                          "print(p.PRESETS_FILE)\n"
+                          "print('|'.join(f'{t.id}={t.size}={t.name_zh}' for t in p.presets()))", tmp_path)
+    assert result.returncode == 0, result.stderr
+    where, listing = result.stdout.strip().splitlines()
+    assert where.startswith(str(tmp_path))
+    assert "video-16x9=1280x720=视频封面" in listing and "short-9x16=1080x1920" in listing
 
 
 VENDORED_JOB = """

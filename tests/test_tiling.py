@@ -76,6 +76,17 @@ def test_bounds_helpers():
     assert Extent(179, 100).scaled(0.5) == Extent(89, 50)
 
 
+def test_bounds_scaled_by_any_factor_keeps_neighbours_adjacent():
+    left, right = Bounds(0, 0, 33, 10), Bounds(33, 0, 34, 10)
+    for factor in (1.5, 2.0, 2.5, 2.7, 3.3, 4.0):
+        a, b = left.scaled(factor), right.scaled(factor)
+        assert a.right == b.x and b.right == round(67 * factor)
+        assert Bounds(0, 0, 67, 10).scaled(factor).width == a.width + b.width
+    assert Bounds(3, 4, 10, 20).scaled(2) == Bounds(6, 8, 20, 40)
+    assert Bounds(5, 5, 1, 1).scaled(0.1).extent == Extent(1, 1)   # a pixel never vanishes
+    assert Bounds(5, 5, 0, 3).scaled(2).is_empty                   # nor does an empty one grow
+
+
 def test_tiny_tiles_still_advance():
     """A tile smaller than twice the margin is raised to the smallest useful edge, not cut into countless tiles."""
     plan = TilePlan.make(Extent(342, 256), scale=4, tile=32, margin=18)

@@ -18,7 +18,7 @@ from krita_realesrgan.geometry import Bounds, Extent  # noqa: E402
 
 from .choices import Choices, enhanced_name, upscaled_name  # noqa: E402
 from .formats import INDEXED_MESSAGE, LayerTransfer, layer_transfer  # noqa: E402
-from .regions import plan_region, scaled_bounds  # noqa: E402
+from .regions import plan_region  # noqa: E402
 
 # ---- reading the image ---------------------------------------------------------------------------------------
 
@@ -115,7 +115,7 @@ def upscale_image(image, layer, choices: Choices, runner):
     transfer = transfer_for(image, layer)
     region = plan_region(canvas, layer_bounds(layer), None)
     new_canvas = canvas.scaled(choices.scale)
-    target = scaled_bounds(region.source, choices.scale).clamped(new_canvas)
+    target = region.source.scaled(choices.scale).clamped(new_canvas)
     pixels = read_pixels(layer, region.source, transfer)
     result, extent = runner.upscale(pixels, transfer.fmt, region.source.extent, choices.options(target.extent),
                                     "Upscale image")
@@ -151,8 +151,8 @@ def selection_to_image(image, layer, choices: Choices, runner):
     """The selection's bounds (the whole visible layer without one), upscaled, as a new image. Returns it."""
     transfer = transfer_for(image, layer)
     region = plan_region(canvas_extent(image), layer_bounds(layer), selection_bounds(image))
-    whole = scaled_bounds(Bounds.of(region.source.extent), choices.scale)
-    inner = scaled_bounds(region.inner, choices.scale).clamped(whole.extent)
+    whole = Bounds.of(region.source.extent).scaled(choices.scale)
+    inner = region.inner.scaled(choices.scale).clamped(whole.extent)
     pixels = read_pixels(layer, region.source, transfer)
     result, extent = runner.upscale(pixels, transfer.fmt, region.source.extent, choices.options(whole.extent),
                                     "Upscale selection")

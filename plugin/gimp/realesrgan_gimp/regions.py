@@ -43,9 +43,3 @@ def plan_region(canvas: Extent, layer: Bounds, selection: Optional[Bounds],
                           f"selection {selection}, layer {layer}, canvas {canvas}")
     return Region(target.padded(margin).intersection(visible), target)
 
-
-def scaled_bounds(bounds: Bounds, factor: float) -> Bounds:
-    """``bounds`` scaled by any factor, edges rounded to whole pixels (so adjacent bounds stay adjacent)."""
-    x0, y0 = round(bounds.x * factor), round(bounds.y * factor)
-    x1, y1 = round(bounds.right * factor), round(bounds.bottom * factor)
-    return Bounds(x0, y0, max(1, x1 - x0), max(1, y1 - y0))

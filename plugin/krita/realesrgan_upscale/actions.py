@@ -12,7 +12,7 @@ from .i18n import tr
 from .krita_realesrgan.geometry import Bounds, Extent
 from .model_list import display_name
 from .pixels_krita import DEPTH_DTYPES, KritaPixelLayout, from_engine, layout_for, to_engine
-from .selection_math import Region, apply_mask, crop, plan_region, scaled_bounds
+from .selection_math import Region, apply_mask, crop, plan_region
 from .settings import Choices
 
 SCALE_FILTER = "Bicubic"  # Krita's own filter for the other layers (Image ▸ Scale Image's default)
@@ -124,8 +124,8 @@ def enhance_layer(doc, node, choices: Choices, runner):
 def selection_output(region: Region, scale: float) -> Tuple[Extent, Bounds]:
     """For a selection upscaled to a new document: the engine's output size for the whole source region, and
     the part of it that is the selection."""
-    whole = scaled_bounds(Bounds.of(region.source.extent), scale)
-    return whole.extent, scaled_bounds(region.inner, scale).clamped(whole.extent)
+    whole = Bounds.of(region.source.extent).scaled(scale)
+    return whole.extent, region.inner.scaled(scale).clamped(whole.extent)
 
 
 def selection_to_document(krita, doc, node, choices: Choices, runner):
