@@ -4,6 +4,7 @@
     client.start()                               # spawns ``<python> -m krita_realesrgan.worker``, waits for ready
     job = client.submit(pixels, PixelFormat("uint8", 4), Extent(w, h), UpscaleOptions(scale=2))
     data, extent = job.wait(on_progress=lambda done, total: ...)   # or poll() from a UI timer
+    cover = CoverOutcome.of(client.submit_cover(pixels, fmt, extent, "video-16x9", options=UpscaleOptions()))
     client.close()
 
 One worker process per client, started on first use and restarted on the next job after it died. Pixels go
@@ -21,12 +22,13 @@ import threading
 import time
 import weakref
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
 
 from . import paths, protocol, rawimage
 from .errors import INSTALLER_COMMAND, Cancelled, EngineError, Kind
 from .formats import PixelFormat, UpscaleOptions
-from .geometry import Extent
+from .geometry import Bounds, Extent
 
 WORKER_MODULE = "krita_realesrgan.worker"
 START_TIMEOUT = 180.0      # seconds for the worker to import torch and answer hello (slow disks, first run)
@@ -59,10 +61,13 @@ def _exit_description(code: Optional[int]) -> str:
 class Job:
     """One request to the worker. Events arrive from the client's reader thread; ``poll`` hands them out."""
 
-    def __init__(self, client: "EngineClient", job_id: int, op: str, files: Tuple[Path, ...] = ()):
+    def __init__(self, client: "EngineClient", job_id: int, op: str, files: Tuple[Path, ...] = (),
+                 extra_outputs: Tuple[str, ...] = ()):
         self.id, self.op = job_id, op
         self._client = client
         self._files = files                 # payload files to remove when the job ends
+        self._extra_outputs = extra_outputs  # result fields naming further payloads the worker wrote
+        self.extra_payloads: Dict[str, Tuple[bytes, Extent]] = {}   # filled by result()
         self._events: "queue.Queue[Event]" = queue.Queue()
         self._finished = threading.Event()
         self._final: Optional[Event] = None
@@ -131,6 +136,10 @@ class Job:
         if name != "result":
             raise EngineError(Kind.INTERNAL, f"The {self.op} job ended with {name!r}, not a result.")
         _, extent, samples = rawimage.read(Path(final["output"]))
+        for name in self._extra_outputs:
+            if final.get(name):
+                _, extra_extent, extra = rawimage.read(Path(final[name]))
+                self.extra_payloads[name] = (extra, extra_extent)
         return samples, extent
 
     def wait(self, on_progress: Optional[Callable[[int, int], None]] = None,
@@ -151,6 +160,32 @@ class Job:
                     candidate.unlink()
                 except OSError:
                     pass
+
+
+@dataclass(frozen=True)
+class CoverOutcome:
+    """A finished ``cover`` job: the whole upscaled picture and where the cover lies in it."""
+
+    pixels: bytes                  # the whole upscaled picture, in the request's format
+    extent: Extent
+    canvas: Bounds                 # the cover in the picture's coordinates (pad: around it, negative x/y)
+    background: Optional[bytes]    # pad: the canvas-size opaque background, same format; else None
+    model: str                     # "" when the picture only had to be reduced
+    faces: Tuple[Bounds, ...]      # in the picture's coordinates
+    reasons: Tuple[str, ...]       # why this model, this crop (for the user)
+    fit: str
+    preset: str
+
+    @staticmethod
+    def of(job: Job, timeout: Optional[float] = None) -> "CoverOutcome":
+        """Wait for a ``submit_cover`` job; raises EngineError (Cancelled when cancelled)."""
+        pixels, extent = job.result(timeout)
+        final = job.final_event(0)
+        background = job.extra_payloads.get("background_output")
+        return CoverOutcome(pixels, extent, Bounds(*final["canvas"]), background[0] if background else None,
+                            str(final.get("model") or ""), tuple(Bounds(*face) for face in final.get("faces") or ()),
+                            tuple(str(r) for r in final.get("reasons") or ()), str(final.get("fit") or ""),
+                            str(final.get("preset") or ""))
 
 
 class _Process:
@@ -244,16 +279,30 @@ class EngineClient:
         """Start an upscale of ``pixels`` (bytes in ``fmt``, ``extent``); returns at once with its Job."""
         return self.submit_payload("upscale", pixels, fmt, extent, options=options.to_json())
 
-    def submit_payload(self, op: str, pixels, fmt: PixelFormat, extent: Extent, **fields: Any) -> Job:
-        """Any op that takes an input payload and writes an output payload (``upscale``, ``cover``)."""
+    def submit_payload(self, op: str, pixels, fmt: PixelFormat, extent: Extent, extra_outputs: Tuple[str, ...] = (),
+                       **fields: Any) -> Job:
+        """Any op that takes an input payload and writes an output payload (``upscale``, ``cover``).
+        ``extra_outputs``: request fields that name further payloads the worker writes (given a path here, read
+        into ``job.extra_payloads`` by ``job.result()``)."""
         self.start()
         with self._lock:
             job_id = self._take_id()
             folder = self._ensure_tempdir()
             source, target = folder / f"job{job_id}-in.raw", folder / f"job{job_id}-out.raw"
+            extras = {name: str(folder / f"job{job_id}-{name}.raw") for name in extra_outputs}
             rawimage.write(source, fmt, Extent(*extent), pixels)
-            return self._request(op, job_id=job_id, files=(source, target), input=str(source), output=str(target),
-                                 **fields)
+            files = (source, target, *(Path(path) for path in extras.values()))
+            job = Job(self, job_id, op, files, tuple(extra_outputs))
+            return self._send(job, input=str(source), output=str(target), **extras, **fields)
+
+    def submit_cover(self, pixels, fmt: PixelFormat, extent: Extent, target: Union[str, Extent],
+                     options: UpscaleOptions, fit: str = "cover", background: str = "blur") -> Job:
+        """Start a cover (see ``cover_op``): ``target`` is a preset id or an exact size; ``fit`` "cover" crops,
+        "pad" fits inside on a ``background`` ("blur" or "#rrggbb"). Read the outcome with ``CoverOutcome.of``."""
+        where = {"preset": target} if isinstance(target, str) else {"target": list(target)}
+        extra = ("background_output",) if fit == "pad" else ()
+        return self.submit_payload("cover", pixels, fmt, extent, extra_outputs=extra, fit=fit,
+                                   background=background, options=options.to_json(), **where)
 
     def close(self) -> None:
         """Stop the worker (politely, then firmly) and remove the temporary folder."""
@@ -396,12 +445,14 @@ class EngineClient:
             self._next_id += 1
             return self._next_id
 
-    def _request(self, op: str, job_id: Optional[int] = None, files: Tuple[Path, ...] = (), **fields: Any) -> Job:
+    def _request(self, op: str, **fields: Any) -> Job:
+        return self._send(Job(self, self._take_id(), op), **fields)
+
+    def _send(self, job: Job, **fields: Any) -> Job:
         with self._lock:
-            job = Job(self, self._take_id() if job_id is None else job_id, op, files)
             process = self._process
             self._jobs[job.id] = job
-        if process is None or not process.send(protocol.request(job.id, op, **fields)):
+        if process is None or not process.send(protocol.request(job.id, job.op, **fields)):
             # the reader thread may already have reported the death to the jobs it knew of
             job._deliver(protocol.event(job.id, "error", error=EngineError(
                 Kind.WORKER_DIED, "The upscaling engine is not running. It will be restarted for the next run.",

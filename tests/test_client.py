@@ -13,10 +13,10 @@ import cv2
 import numpy as np
 import pytest
 
-from krita_realesrgan.client import EngineClient
+from krita_realesrgan.client import CoverOutcome, EngineClient
 from krita_realesrgan.errors import Cancelled, EngineError, Kind
 from krita_realesrgan.formats import PixelFormat, UpscaleOptions
-from krita_realesrgan.geometry import Extent
+from krita_realesrgan.geometry import Bounds, Extent
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -133,6 +133,36 @@ def test_temporary_files_are_private_and_cleaned_up(tmp_path, shared_weights):
     engine.close()
     assert not folder.exists()
     assert "job 2 upscale -> result" in (tmp_path / "data" / "logs" / "krita-realesrgan.log").read_text()
+
+
+def test_cover_in_pad_fit_brings_the_picture_and_its_background(client, images):
+    cartoon = read_rgb(images / "0014.jpg")            # 179x179 RGB
+    job = client.submit_cover(cartoon.tobytes(), PixelFormat("uint8", 3), Extent(179, 179), Extent(480, 240),
+                              UpscaleOptions(), fit="pad", background="#102030")
+    outcome = CoverOutcome.of(job, timeout=300)
+    assert outcome.extent == Extent(240, 240) and len(outcome.pixels) == 240 * 240 * 3
+    assert outcome.canvas == Bounds(-120, 0, 480, 240) and outcome.fit == "pad" and outcome.preset == "custom"
+    assert outcome.model in ("realesr-animevideov3", "RealESRGAN_x4plus_anime_6B")   # a cartoon
+    assert outcome.reasons and not outcome.faces
+    background = np.frombuffer(outcome.background, np.uint8).reshape(240, 480, 3)
+    assert (background == (16, 32, 48)).all()
+    picture = np.frombuffer(outcome.pixels, np.uint8).reshape(240, 240, 3).astype(np.float64)
+    reduced = cv2.resize(picture, (179, 179), interpolation=cv2.INTER_AREA)
+    error, flipped = np.abs(reduced - cartoon).mean(), np.abs(reduced - cartoon[::-1]).mean()
+    assert error < 16 and error < flipped / 3            # the same picture (restored, so not identical), larger
+    assert sorted(p.name for p in client._tempdir.iterdir()) == ["worker-stderr.log"]   # payloads removed
+
+
+def test_cover_preset_with_a_cancel_leaves_no_files(client, images):
+    children = read_rgb(images / "children-alpha.png")   # 566x350 RGBA
+    job = client.submit_cover(children.tobytes(), PixelFormat("uint8", 4), Extent(566, 350), "square",
+                              UpscaleOptions(model="realesr-animevideov3", tile=32))
+    while job.progress[0] < 1 and not job.done:
+        job.poll(0.1)
+    job.cancel()
+    with pytest.raises(Cancelled):
+        CoverOutcome.of(job, timeout=300)
+    assert sorted(p.name for p in client._tempdir.iterdir()) == ["worker-stderr.log"]
 
 
 @pytest.mark.skipif(os.name != "posix", reason="uses SIGKILL")
