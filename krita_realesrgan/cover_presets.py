@@ -34,6 +34,10 @@ class CoverTarget:
     def aspect(self) -> float:
         return self.size.width / self.size.height
 
+    def name(self, language: str = "en") -> str:
+        """The preset's name in ``language`` (a locale like ``zh_CN``: Simplified Chinese; anything else: English)."""
+        return self.name_zh if language.lower().startswith("zh") else self.name_en
+
     def describe(self) -> str:
         limit = f"under {self.max_bytes / 1e6:g} MB" if self.max_bytes else "no size limit"
         return f"{self.id}: {self.name_en} / {self.name_zh}, {self.size}, {limit}, {'/'.join(self.formats)}"

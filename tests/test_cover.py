@@ -96,6 +96,7 @@ def test_presets_have_the_sizes_limits_and_chinese_names():
     for target in found.values():
         assert CJK.search(target.name_zh), target.name_zh
         assert target.name_en and not CJK.search(target.name_en)
+        assert target.name("zh_CN") == target.name("zh") == target.name_zh and target.name("de_DE") == target.name_en
         assert target.max_bytes and target.max_bytes <= 5_000_000
         assert set(target.formats) <= set(cover_export.EXPORT_FORMATS) and "jpg" in target.formats
     assert found["video-16x9"].max_bytes <= 2_000_000 and found["video-16x9-fhd"].max_bytes <= 2_000_000
