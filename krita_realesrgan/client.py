@@ -34,6 +34,8 @@ WORKER_MODULE = "krita_realesrgan.worker"
 START_TIMEOUT = 180.0      # seconds for the worker to import torch and answer hello (slow disks, first run)
 CLOSE_TIMEOUT = 5.0        # seconds for a polite shutdown before the worker is terminated
 STDERR_TAIL_LINES = 20
+TEMPDIR_PREFIX = "krita-realesrgan-"   # + the client's pid + "-" + random: <tmp>/krita-realesrgan-1234-ab12cd
+STALE_AGE_S = 24 * 3600               # where a pid cannot be checked (Windows), folders older than this are stale
 
 Event = Dict[str, Any]
 
@@ -56,6 +58,43 @@ def _exit_description(code: Optional[int]) -> str:
     if code < 0:
         return f"killed by signal {-code}"
     return f"exit code {code}"
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)          # signal 0: only asks whether the process exists (POSIX)
+    except ProcessLookupError:
+        return False
+    except OSError:              # exists but belongs to someone else
+        return True
+    return True
+
+
+def sweep_stale_tempdirs(root: Optional[Path] = None) -> List[Path]:
+    """Remove payload folders left by clients that were killed (GIMP ends a plug-in process without letting it
+    clean up): ours, named with the pid of a process that no longer runs. Returns what was removed."""
+    removed = []
+    folder = Path(root or tempfile.gettempdir())
+    try:
+        candidates = list(folder.glob(TEMPDIR_PREFIX + "*-*"))
+    except OSError:
+        return removed
+    for path in candidates:
+        pid_text = path.name[len(TEMPDIR_PREFIX):].split("-", 1)[0]
+        try:
+            info = path.lstat()
+            if not pid_text.isdigit() or not path.is_dir() or path.is_symlink():
+                continue
+            if os.name == "posix":
+                stale = info.st_uid == os.getuid() and not _process_alive(int(pid_text))
+            else:
+                stale = time.time() - info.st_mtime > STALE_AGE_S
+        except OSError:
+            continue
+        if stale:
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
 
 
 class Job:
@@ -340,7 +379,8 @@ class EngineClient:
 
     def _ensure_tempdir(self) -> Path:
         if self._tempdir is None:
-            self._tempdir = Path(tempfile.mkdtemp(prefix="krita-realesrgan-"))  # mode 0700
+            sweep_stale_tempdirs()
+            self._tempdir = Path(tempfile.mkdtemp(prefix=f"{TEMPDIR_PREFIX}{os.getpid()}-"))  # mode 0700
             self._cleanup = weakref.finalize(self, shutil.rmtree, str(self._tempdir), True)
         return self._tempdir
 

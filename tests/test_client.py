@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 import pytest
 
-from krita_realesrgan.client import CoverOutcome, EngineClient
+from krita_realesrgan.client import TEMPDIR_PREFIX, CoverOutcome, EngineClient
 from krita_realesrgan.errors import Cancelled, EngineError, Kind
 from krita_realesrgan.formats import PixelFormat, UpscaleOptions
 from krita_realesrgan.geometry import Bounds, Extent
@@ -163,6 +163,28 @@ def test_cover_preset_with_a_cancel_leaves_no_files(client, images):
     with pytest.raises(Cancelled):
         CoverOutcome.of(job, timeout=300)
     assert sorted(p.name for p in client._tempdir.iterdir()) == ["worker-stderr.log"]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="pids are checked on POSIX")
+def test_payload_folders_of_killed_clients_are_swept(tmp_path, monkeypatch, shared_weights):
+    import subprocess
+    import tempfile
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(gone.stdout)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    stale = tmp_path / f"{TEMPDIR_PREFIX}{dead_pid}-abc"
+    (stale / "sub").mkdir(parents=True)
+    (stale / "sub" / "job1-in.raw").write_bytes(b"x" * 100)
+    alive = tmp_path / f"{TEMPDIR_PREFIX}{os.getppid()}-def"   # our parent runs: its folder is in use
+    alive.mkdir()
+    unrelated = tmp_path / "krita-realesrgan-notes"
+    unrelated.mkdir()
+    engine = EngineClient(python=sys.executable, env=worker_env(tmp_path, shared_weights))
+    folder = engine._ensure_tempdir()
+    assert folder.parent == tmp_path and folder.name.startswith(f"{TEMPDIR_PREFIX}{os.getpid()}-")
+    assert not stale.exists() and alive.exists() and unrelated.exists()
+    engine.close()
+    assert not folder.exists()
 
 
 @pytest.mark.skipif(os.name != "posix", reason="uses SIGKILL")
