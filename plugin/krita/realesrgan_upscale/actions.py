@@ -46,6 +46,17 @@ def read_pixels(source, bounds: Bounds, layout: KritaPixelLayout) -> bytes:
     return to_engine(bytes(raw), layout)
 
 
+def image_source(doc, node, use_merged: bool) -> Tuple[object, KritaPixelLayout, str, str]:
+    """What a whole-canvas action reads: (pixel source, its layout, colour profile, name for the new layer):
+    the active layer, or the document's projection in the document's colour space. Refuses an empty layer."""
+    canvas = canvas_extent(doc)
+    if use_merged:
+        plan_region(canvas, Bounds.of(canvas), None)
+        return doc, layout_for(doc.colorModel(), doc.colorDepth()), doc.colorProfile(), tr("merged image")
+    plan_region(canvas, node_bounds(node), None)
+    return node, node_layout(node), node.colorProfile(), node.name()
+
+
 # ---- writing the document (only after a result has arrived) ------------------------------------------------
 
 def _colour_space(owner) -> Tuple[str, str, str]:
@@ -69,9 +80,12 @@ def add_layer(doc, above, name: str, layout: KritaPixelLayout, profile: str, pix
     return layer
 
 
+def scaled_layer_name(scale: str, model: str, source_name: str) -> str:
+    return tr("Real-ESRGAN ×{scale} ({model}) — {layer}").format(scale=scale, model=model, layer=source_name)
+
+
 def upscaled_layer_name(choices: Choices, source_name: str) -> str:
-    return tr("Real-ESRGAN ×{scale} ({model}) — {layer}").format(
-        scale=f"{choices.scale:g}", model=display_name(choices.model), layer=source_name)
+    return scaled_layer_name(f"{choices.scale:g}", display_name(choices.model), source_name)
 
 
 def enhanced_layer_name(choices: Choices, source_name: str) -> str:
@@ -86,14 +100,7 @@ def upscale_image(doc, node, choices: Choices, runner):
     active layer (or merged image) above the active layer. Returns the new layer."""
     doc.waitForDone()  # a document still loading or filtering would give incomplete pixels
     canvas = canvas_extent(doc)
-    if choices.use_merged:   # the document's projection, in the document's colour space
-        source, profile, name = doc, doc.colorProfile(), tr("merged image")
-        layout = layout_for(doc.colorModel(), doc.colorDepth())
-        plan_region(canvas, Bounds.of(canvas), None)
-    else:
-        source, profile, name = node, node.colorProfile(), node.name()
-        layout = node_layout(node)
-        plan_region(canvas, node_bounds(node), None)   # refuses an empty layer
+    source, layout, profile, name = image_source(doc, node, choices.use_merged)
     target = canvas.scaled(choices.scale)
     pixels = read_pixels(source, Bounds.of(canvas), layout)
     result, extent = runner.upscale(pixels, layout.fmt, canvas, choices.options(target), tr("Upscale image"))

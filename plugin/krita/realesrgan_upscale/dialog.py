@@ -12,11 +12,22 @@ from .krita_realesrgan.geometry import Extent
 from .model_list import ModelEntry
 from .settings import DEVICES, MAX_SCALE, MIN_SCALE, Choices, result_extent
 
-MODE_IMAGE, MODE_ENHANCE, MODE_NEW_DOCUMENT = "image", "enhance", "new_document"
+MODE_IMAGE, MODE_ENHANCE, MODE_NEW_DOCUMENT, MODE_COVER = "image", "enhance", "new_document", "cover"
 TITLES = {MODE_IMAGE: "Upscale image with AI", MODE_ENHANCE: "Enhance layer / selection with AI",
-          MODE_NEW_DOCUMENT: "Upscale selection to new document"}
+          MODE_NEW_DOCUMENT: "Upscale selection to new document", MODE_COVER: "Make cover from image"}
 DEVICE_LABELS = {"auto": "Automatic (GPU when available)", "cpu": "CPU", "cuda": "NVIDIA GPU (CUDA)",
                  "mps": "Apple GPU (Metal)"}
+
+
+def add_model_items(combo: QComboBox, entries: List[ModelEntry]) -> None:
+    """One item per model (data: its ``value``), missing ones greyed with how to install them as tooltip."""
+    for entry in entries:
+        combo.addItem(entry.label if entry.available else tr("{name} (not installed)").format(name=entry.label),
+                      entry.value)
+        index = combo.count() - 1
+        combo.setItemData(index, entry.description, Qt.ToolTipRole)
+        if not entry.available:
+            combo.model().item(index).setEnabled(False)
 
 
 class UpscaleDialog(QDialog):
@@ -29,12 +40,7 @@ class UpscaleDialog(QDialog):
         form = QFormLayout()
 
         self.model = QComboBox()
-        for index, entry in enumerate(entries):
-            self.model.addItem(entry.label if entry.available else tr("{name} (not installed)").format(
-                name=entry.label), entry.value)
-            self.model.setItemData(index, entry.description, Qt.ToolTipRole)
-            if not entry.available:
-                self.model.model().item(index).setEnabled(False)
+        add_model_items(self.model, entries)
         self.model_hint = QLabel()
         self.model_hint.setWordWrap(True)
         form.addRow(tr("Model:"), self.model)

@@ -1,7 +1,7 @@
 """One engine worker for the whole Krita session: started on first use, then reused (the model stays loaded)."""
 from __future__ import annotations
 
-from typing import Callable, List, Optional, Tuple
+from typing import Callable, List, Optional, Tuple, Union
 
 from .i18n import tr
 from .jobs import run_in_background, wait_for_job
@@ -46,10 +46,21 @@ class EngineSession:
     def upscale(self, pixels: bytes, fmt: PixelFormat, extent: Extent, options: UpscaleOptions,
                 action: str) -> Tuple[bytes, Extent]:
         """Run one upscale with a progress dialog; raises EngineError / Cancelled."""
+        return self._run(lambda client: client.submit(pixels, fmt, extent, options), action)
+
+    def cover(self, pixels: bytes, fmt: PixelFormat, extent: Extent, target: Union[str, Extent],
+              options: UpscaleOptions, fit: str, background: str, action: str):
+        """Run one cover job (``EngineClient.submit_cover``) with a progress dialog; returns its ``CoverOutcome``."""
+        from .krita_realesrgan.client import CoverOutcome
+        return self._run(lambda client: client.submit_cover(pixels, fmt, extent, target, options, fit, background),
+                         action, finish=lambda job: CoverOutcome.of(job, timeout=0))
+
+    def _run(self, submit: Callable[[object], object], action: str, finish: Optional[Callable] = None):
         client = self.client()
         try:
-            job = client.submit(pixels, fmt, extent, options)
-            return wait_for_job(job, action, self.parent)
+            job = submit(client)
+            result = wait_for_job(job, action, self.parent)
+            return finish(job) if finish else result
         except EngineError as error:
             if error.kind in (Kind.WORKER_DIED, Kind.ENGINE_MISSING):
                 self.close()

@@ -1,15 +1,17 @@
-"""The Krita Extension: three actions (Tools ▸ Scripts; shortcuts assignable in Krita's settings)."""
+"""The Krita Extension: four actions (Tools ▸ Scripts; shortcuts assignable in Krita's settings)."""
 from __future__ import annotations
 
-from typing import Callable, Optional
+from typing import Optional, Union
 
 from krita import Extension, Krita
+from PyQt5.QtGui import QIcon
 from PyQt5.QtWidgets import QMessageBox
 
-from . import actions, model_list, reporting, settings
-from .dialog import MODE_ENHANCE, MODE_IMAGE, MODE_NEW_DOCUMENT, TITLES, UpscaleDialog
+from . import actions, cover_action, cover_settings, model_list, reporting, settings
+from .cover_dialog import CoverDialog
+from .dialog import MODE_COVER, MODE_ENHANCE, MODE_IMAGE, MODE_NEW_DOCUMENT, TITLES, UpscaleDialog
 from .engine_session import EngineSession
-from .i18n import tr
+from .i18n import current_language, tr
 from .krita_realesrgan import paths
 from .krita_realesrgan.errors import Cancelled, EngineError
 from .krita_realesrgan.geometry import Extent
@@ -17,7 +19,11 @@ from .pixels_krita import UnsupportedColourModel
 
 MENU = "tools/scripts"
 ACTION_IDS = {MODE_IMAGE: "realesrgan_upscale_image", MODE_ENHANCE: "realesrgan_enhance_layer",
-              MODE_NEW_DOCUMENT: "realesrgan_selection_to_document"}
+              MODE_NEW_DOCUMENT: "realesrgan_selection_to_document", MODE_COVER: "realesrgan_make_cover"}
+FLOATING_MESSAGE_MS = 12000
+FLOATING_PRIORITY_MEDIUM = 1   # KisFloatingMessage::Medium: shown, but not over Krita's own urgent messages
+
+AnyChoices = Union[settings.Choices, cover_settings.CoverChoices]
 
 
 class RealEsrganExtension(Extension):
@@ -53,22 +59,26 @@ class RealEsrganExtension(Extension):
             return
         self.run(mode, doc, node, choices)
 
-    def ask(self, mode: str, doc, node) -> Optional[settings.Choices]:
+    def ask(self, mode: str, doc, node) -> Optional[AnyChoices]:
         krita = Krita.instance()
-        remembered = settings.load(krita.readSetting)
         entries = model_list.model_entries(paths.read_config().weights, self.session.models())
         source = Extent(doc.width(), doc.height())
-        selection = actions.selection_bounds(doc)
-        if mode == MODE_NEW_DOCUMENT and selection is not None:
-            source = selection.extent
-        dialog = UpscaleDialog(mode, remembered, entries, source, self.session.parent)
+        if mode == MODE_COVER:
+            dialog = CoverDialog(cover_settings.load(krita.readSetting), entries, source, self.session.parent)
+            store = cover_settings.save
+        else:
+            selection = actions.selection_bounds(doc)
+            if mode == MODE_NEW_DOCUMENT and selection is not None:
+                source = selection.extent
+            dialog = UpscaleDialog(mode, settings.load(krita.readSetting), entries, source, self.session.parent)
+            store = settings.save
         if not dialog.exec_():
             return None
         choices = dialog.choices()
-        settings.save(choices, krita.writeSetting)
+        store(choices, krita.writeSetting)
         return choices
 
-    def run(self, mode: str, doc, node, choices: settings.Choices) -> None:
+    def run(self, mode: str, doc, node, choices: AnyChoices) -> None:
         try:
             self._perform(mode, doc, node, choices)
         except UnsupportedColourModel as error:
@@ -84,8 +94,14 @@ class RealEsrganExtension(Extension):
         except Exception as error:  # a bug: still a message box and the traceback in the log, never a crash
             self._report(error, choices)
 
-    def _perform(self, mode: str, doc, node, choices: settings.Choices) -> None:
-        if mode == MODE_IMAGE:
+    def _perform(self, mode: str, doc, node, choices: AnyChoices) -> None:
+        if mode == MODE_COVER:
+            krita = Krita.instance()
+            new_doc, outcome = cover_action.make_cover(krita, doc, node, choices, settings.load(krita.readSetting),
+                                                       self.session)
+            view = self._show(new_doc)
+            self._tell(view, cover_action.cover_summary(outcome, choices.target_info(), current_language()))
+        elif mode == MODE_IMAGE:
             actions.upscale_image(doc, node, choices, self.session)
         elif mode == MODE_ENHANCE:
             actions.enhance_layer(doc, node, choices, self.session)
@@ -93,17 +109,29 @@ class RealEsrganExtension(Extension):
             new_doc = actions.selection_to_document(Krita.instance(), doc, node, choices, self.session)
             self._show(new_doc)
 
-    def _run_on_copy(self, mode: str, doc, node, choices: settings.Choices) -> None:
+    def _run_on_copy(self, mode: str, doc, node, choices: AnyChoices) -> None:
         copy, copied_node = actions.converted_copy(doc, node)
-        self._show(copy)
-        self.run(mode, copy, copied_node, choices)
+        if mode != MODE_COVER:   # the result goes into the copy: show it
+            self._show(copy)
+            self.run(mode, copy, copied_node, choices)
+            return
+        try:                     # the cover is a new document: the copy is only read
+            self.run(mode, copy, copied_node, choices)
+        finally:
+            copy.setBatchmode(True)
+            copy.close()
 
     # ---- small UI helpers ----
 
-    def _show(self, doc) -> None:
+    def _show(self, doc):
+        """A new view of ``doc`` in the active window (None without a window)."""
         window = Krita.instance().activeWindow()
-        if window is not None:
-            window.addView(doc)
+        return window.addView(doc) if window is not None else None
+
+    def _tell(self, view, text: str) -> None:
+        """An unobtrusive message over the canvas of ``view`` that fades by itself."""
+        if view is not None:
+            view.showFloatingMessage(text, QIcon(), FLOATING_MESSAGE_MS, FLOATING_PRIORITY_MEDIUM)
 
     def _inform(self, text: str) -> None:
         QMessageBox.information(self.session.parent, tr("Real-ESRGAN"), text)
@@ -113,7 +141,7 @@ class RealEsrganExtension(Extension):
                                       QMessageBox.Yes | QMessageBox.No, QMessageBox.Yes)
         return answer == QMessageBox.Yes
 
-    def _report(self, error: BaseException, choices: settings.Choices) -> None:
+    def _report(self, error: BaseException, choices: AnyChoices) -> None:
         log = reporting.write_log(error, "action")
-        QMessageBox.warning(self.session.parent, tr("Real-ESRGAN"),
-                            reporting.user_text(error, log, choices.model))
+        model = "" if choices.model == cover_settings.AUTO_MODEL else choices.model
+        QMessageBox.warning(self.session.parent, tr("Real-ESRGAN"), reporting.user_text(error, log, model))

@@ -6,7 +6,7 @@ old value: it falls back to the default for that field.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
-from typing import Callable, Optional
+from typing import Callable, Mapping, Optional
 
 from .krita_realesrgan import catalog
 from .krita_realesrgan.formats import AUTO_TILE, UpscaleOptions
@@ -52,25 +52,36 @@ def result_extent(source: Extent, scale: float) -> Extent:
     return source.scaled(scale)
 
 
-_PARSERS = {"model": str, "scale": float, "denoise": float, "tile": int, "device": str,
-            "use_merged": lambda text: {"true": True, "false": False}[text.lower()]}
+def parse_bool(text: str) -> bool:
+    return {"true": True, "false": False}[text.lower()]
 
 
-def load(read: Reader) -> Choices:
-    defaults = Choices()
+_PARSERS = {"model": str, "scale": float, "denoise": float, "tile": int, "device": str, "use_merged": parse_bool}
+
+
+def load_fields(read: Reader, group: str, defaults, parsers: Mapping[str, Callable[[str], object]]):
+    """``defaults`` (a dataclass with ``normalised()``) with each field that ``group`` holds a good value for."""
     values = {}
-    for field in fields(Choices):
-        text = read(GROUP, field.name, "")
+    for field in fields(defaults):
+        text = read(group, field.name, "")
         if not text:
             continue
         try:
-            values[field.name] = _PARSERS[field.name](text)
+            values[field.name] = parsers[field.name](text)
         except (ValueError, KeyError):
             continue
     return replace(defaults, **values).normalised()
 
 
-def save(choices: Choices, write: Writer) -> None:
-    for field in fields(Choices):
+def save_fields(choices, write: Writer, group: str) -> None:
+    for field in fields(choices):
         value = getattr(choices, field.name)
-        write(GROUP, field.name, ("true" if value else "false") if isinstance(value, bool) else str(value))
+        write(group, field.name, ("true" if value else "false") if isinstance(value, bool) else str(value))
+
+
+def load(read: Reader) -> Choices:
+    return load_fields(read, GROUP, Choices(), _PARSERS)
+
+
+def save(choices: Choices, write: Writer) -> None:
+    save_fields(choices, write, GROUP)

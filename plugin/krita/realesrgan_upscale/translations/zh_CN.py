@@ -69,4 +69,28 @@ STRINGS = {
     "The engine process stopped unexpectedly; it will be restarted on the next run.":
         "引擎进程意外退出；下次运行时会重新启动。",
     "Choose another device in the dialog (Auto or CPU).": "请在对话框中选择其他设备（自动或 CPU）。",
+    # make cover from image
+    "Make cover from image": "用图片制作封面",
+    "Make cover": "制作封面",
+    "Cover size:": "封面尺寸：",
+    "Custom size": "自定义尺寸",
+    "Width:": "宽：",
+    "Height:": "高：",
+    "Fit:": "适配方式：",
+    "Crop to fill (the crop follows faces)": "裁剪填满（裁剪区域跟随人脸）",
+    "Fit with padding (nothing cropped)": "完整放入并留边（不裁剪）",
+    "Background:": "背景：",
+    "Blurred copy of the picture": "图片的模糊副本",
+    "Solid colour": "纯色",
+    "Background colour": "背景颜色",
+    "Background": "背景",
+    "Automatic (chosen by the picture's content)": "自动（按图片内容选择）",
+    "A new {w} × {h} px document from this {sw} × {sh} px picture; the whole upscaled picture stays a layer "
+    "you can move.": "由这张 {sw} × {sh} 像素的图片生成 {w} × {h} 像素的新文档；放大后的完整图片保留为可移动的图层。",
+    "{name}, {w} × {h} px": "{name}，{w} × {h} 像素",
+    "Cover — {preset}": "封面 — {preset}",
+    "Cover made: {preset}": "封面已生成：{preset}",
+    "Faces found: {n}": "找到人脸：{n}",
+    "resampled": "仅缩放",
 }
+

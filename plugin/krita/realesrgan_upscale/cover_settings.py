@@ -1,0 +1,85 @@
+"""The "Make cover from image" choices and how they are remembered in Krita's settings. Pure Python.
+
+The tile size and device are not asked again: they come from the upscale dialog's remembered choices.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from typing import Union
+
+from .krita_realesrgan import cover_presets
+from .krita_realesrgan.formats import UpscaleOptions
+from .krita_realesrgan.geometry import Extent
+from .settings import Choices, Reader, Writer, load_fields, parse_bool, save_fields
+
+GROUP = "realesrgan_cover"
+AUTO_MODEL = "auto"             # the engine picks the model by the picture's content
+FIT_COVER, FIT_PAD = "cover", "pad"
+FITS = (FIT_COVER, FIT_PAD)
+BLUR, SOLID = "blur", "solid"
+BACKGROUNDS = (BLUR, SOLID)
+DEFAULT_PRESET = "video-16x9"
+_COLOUR = re.compile(r"#[0-9a-f]{6}")
+
+
+def clamp_edge(value: int) -> int:
+    return min(cover_presets.MAX_EDGE, max(1, int(value)))
+
+
+@dataclass(frozen=True)
+class CoverChoices:
+    preset: str = DEFAULT_PRESET   # a preset id, or cover_presets.CUSTOM_ID for width x height
+    width: int = 1280              # the custom size
+    height: int = 720
+    fit: str = FIT_COVER           # cover: crop to fill; pad: fit inside on a background
+    background: str = BLUR         # pad: a blurred copy of the picture, or the solid colour
+    colour: str = "#202020"        # the solid background colour
+    model: str = AUTO_MODEL
+    use_merged: bool = False       # the merged visible image instead of the active layer
+
+    def normalised(self) -> "CoverChoices":
+        known = {target.id for target in cover_presets.presets()} | {cover_presets.CUSTOM_ID}
+        colour = self.colour.strip().lower()
+        return replace(self, preset=self.preset if self.preset in known else DEFAULT_PRESET,
+                       width=clamp_edge(self.width), height=clamp_edge(self.height),
+                       fit=self.fit if self.fit in FITS else FIT_COVER,
+                       background=self.background if self.background in BACKGROUNDS else BLUR,
+                       colour=colour if _COLOUR.fullmatch(colour) else CoverChoices.colour,
+                       model=self.model or AUTO_MODEL)
+
+    @property
+    def size(self) -> Extent:
+        return self.target_info().size
+
+    def target(self) -> Union[str, Extent]:
+        """What ``EngineClient.submit_cover`` takes: the preset id, or the custom size."""
+        if self.preset == cover_presets.CUSTOM_ID:
+            return Extent(self.width, self.height)
+        return self.preset
+
+    def target_info(self) -> cover_presets.CoverTarget:
+        target = self.target()
+        return cover_presets.custom(target) if isinstance(target, Extent) else cover_presets.preset(target)
+
+    def background_value(self) -> str:
+        """The engine's ``background``: "blur" or "#rrggbb"."""
+        return BLUR if self.background == BLUR else self.colour
+
+    def options(self, upscale: Choices) -> UpscaleOptions:
+        """Engine options: this model; tile and device as remembered for upscaling."""
+        model_choice = replace(upscale, model=self.model)
+        return UpscaleOptions(model=self.model, tile=upscale.tile, device=upscale.device,
+                              denoise=upscale.denoise if model_choice.uses_denoise() else None)
+
+
+_PARSERS = {"preset": str, "width": int, "height": int, "fit": str, "background": str, "colour": str,
+            "model": str, "use_merged": parse_bool}
+
+
+def load(read: Reader) -> CoverChoices:
+    return load_fields(read, GROUP, CoverChoices(), _PARSERS)
+
+
+def save(choices: CoverChoices, write: Writer) -> None:
+    save_fields(choices, write, GROUP)
