@@ -217,3 +217,124 @@ def test_plugin_imports_only_what_gimps_python_has():
             else:
                 assert top in sys.stdlib_module_names or top in ("gi", "realesrgan_gimp"), \
                     f"{path.name} imports {module}, which GIMP's Python may not have"
+
+
+# ---- the cover procedure's pure parts ------------------------------------------------------------------------
+
+from realesrgan_gimp import cover_choices  # noqa: E402
+
+
+@pytest.mark.parametrize("env, language", [
+    ({"LANGUAGE": "zh_CN:en", "LANG": "en_US.UTF-8"}, "zh_CN"),     # GIMP's own language setting wins
+    ({"LANGUAGE": "", "LC_ALL": "", "LC_MESSAGES": "zh_TW.UTF-8", "LANG": "en_GB.UTF-8"}, "zh_TW.UTF-8"),
+    ({"LANG": "zh_CN.UTF-8"}, "zh_CN.UTF-8"),
+    ({"LANG": "de_DE.UTF-8"}, "de_DE.UTF-8"),
+    ({"LANG": "C.UTF-8"}, ""),
+    ({"LANGUAGE": "zh_CN", "LANG": "C.UTF-8"}, ""),                 # gettext ignores LANGUAGE in the C locale
+    ({"LC_ALL": "POSIX", "LANG": "zh_CN.UTF-8"}, ""),               # LC_ALL overrides LANG
+    ({}, ""),
+])
+def test_ui_language_follows_gettexts_order(env, language):
+    assert cover_choices.ui_language(env) == language
+
+
+def test_preset_labels_in_english_and_chinese():
+    english = dict(cover_choices.preset_entries("en_US.UTF-8"))
+    chinese = dict(cover_choices.preset_entries("zh_CN"))
+    assert list(english) == list(chinese)
+    assert list(english)[0] == "video-16x9" and list(english)[-1] == cover_choices.CUSTOM
+    assert english["video-16x9"] == "Video thumbnail 16:9 (HD) — 1280x720"
+    assert chinese["video-16x9"] == "视频封面 16:9（高清） — 1280x720"
+    assert chinese["article-2.35x1"] == "公众号文章头图 2.35:1 — 900x383"
+    assert english["custom"].startswith("Custom size") and chinese["custom"].startswith("自定义尺寸")
+    assert dict(cover_choices.preset_entries(""))["square"] == "Square avatar / post 1:1 — 1080x1080"
+
+
+def test_cover_targets_preset_or_custom_size():
+    assert cover_choices.CoverChoices().target() == "video-16x9"
+    assert cover_choices.CoverChoices(preset="SQUARE").target() == "square"    # as the engine spells it
+    assert cover_choices.CoverChoices(preset="custom", width=640, height=360).target() == Extent(640, 360)
+
+
+@pytest.mark.parametrize("bad, kind, words", [
+    (dict(preset="custom", width=0, height=720), Kind.BAD_INPUT, "custom cover size 0x720"),
+    (dict(preset="custom", width=20000, height=720), Kind.BAD_INPUT, "from 1 to 16384"),
+    (dict(preset="poster"), Kind.BAD_INPUT, "Unknown cover preset 'poster'"),
+    (dict(fit="stretch"), Kind.BAD_INPUT, "Fit must be one of cover, pad"),
+    (dict(background="gradient"), Kind.BAD_INPUT, "Background must be blur or color"),
+    (dict(model="no-such-model"), Kind.UNKNOWN_MODEL, "choose one of auto, realesr-animevideov3"),
+])
+def test_bad_cover_choices_are_engine_errors(bad, kind, words):
+    with pytest.raises(EngineError) as caught:
+        cover_choices.CoverChoices(**bad).checked()
+    assert caught.value.kind == kind and words in caught.value.message
+
+
+def test_cover_choices_for_the_engine():
+    pad = cover_choices.CoverChoices(fit="pad", background="color", colour="#3366cc", model="auto").checked()
+    assert pad.background_spec() == "#3366cc" and pad.options().model == "auto"
+    assert cover_choices.CoverChoices(fit="pad", colour="#3366cc").background_spec() == "blur"
+    assert cover_choices.model_choices()[:2] == ("auto", "realesr-animevideov3")
+
+
+def test_hex_from_linear_inverts_srgb_decoding():
+    def decode(byte):   # sRGB byte -> linear, as GEGL stores a colour parsed from "#rrggbb"
+        value = byte / 255
+        return value / 12.92 if value <= 0.04045 else ((value + 0.055) / 1.055) ** 2.4
+    for red, green, blue in [(0x33, 0x66, 0xcc), (0, 0, 0), (255, 255, 255), (1, 2, 3), (0x20, 0x20, 0x20)]:
+        text = cover_choices.hex_from_linear(decode(red), decode(green), decode(blue))
+        assert text == f"#{red:02x}{green:02x}{blue:02x}"
+    assert cover_choices.hex_from_linear(-0.1, 1.5, 0.5) == "#00ffbc"    # out of range is clamped
+
+
+def test_installed_models_are_read_from_the_weights_folder(tmp_path):
+    assert cover_choices.is_installed("auto", None)
+    assert not cover_choices.is_installed("realesr-animevideov3", tmp_path)
+    (tmp_path / "realesr-animevideov3.pth").write_bytes(b"x")
+    assert cover_choices.is_installed("realesr-animevideov3", tmp_path)
+    (tmp_path / "realesr-general-x4v3.pth").write_bytes(b"x")
+    assert not cover_choices.is_installed("realesr-general-x4v3", tmp_path)    # needs its denoise twin too
+    (tmp_path / "realesr-general-wdn-x4v3.converted.safetensors").write_bytes(b"x")
+    assert cover_choices.is_installed("realesr-general-x4v3", tmp_path)
+    assert not cover_choices.is_installed("realesr-animevideov3", None)
+
+
+def test_cover_layer_name_and_summary():
+    assert cover_choices.cover_layer_name("realesr-animevideov3", "Kids") == \
+        "Real-ESRGAN cover (realesr-animevideov3) — Kids"
+    assert cover_choices.cover_layer_name("", "Kids") == "Cover (resized) — Kids"
+    text = cover_choices.summary(Extent(1280, 720), "video-16x9", ("looks like a photo", "crop around 5 faces"))
+    assert text == "Cover 1280x720 (video-16x9):\n• looks like a photo\n• crop around 5 faces"
+    assert cover_choices.summary(Extent(480, 270), "custom", ("x",)).startswith("Cover 480x270:")
+
+
+class FakeCoverJob(FakeJob):
+    def final_event(self, timeout=None):
+        return {"event": "result", "canvas": [0, -10, 4, 4], "model": "m", "faces": [[1, 1, 2, 2]],
+                "reasons": ["why"], "fit": "pad", "preset": ""}
+
+    def result(self, timeout=None):
+        return b"\x00" * 3 * self.extent.pixel_count, self.extent
+
+    extra_payloads = {"background_output": (b"\x07" * 48, Extent(4, 4))}
+
+
+class FakeCoverClient(FakeClient):
+    def submit_cover(self, pixels, fmt, extent, target, options, fit, background):
+        self.calls.append(("submit_cover", len(pixels), extent, target, options.model, fit, background))
+        return FakeCoverJob(Extent(4, 2))
+
+
+def test_engine_runner_cover_waits_with_progress_and_reads_the_outcome():
+    client, progress = FakeCoverClient(), Recorder()
+    runner = engine_run.EngineRunner(client, progress)
+    choice = cover_choices.CoverChoices(preset="custom", width=4, height=4, fit="pad", background="color",
+                                        colour="#070707")
+    outcome = runner.cover(b"\x01" * 12, PixelFormat("uint8", 3), Extent(2, 2), choice.target(), choice.options(),
+                           choice.fit, choice.background_spec())
+    assert client.calls == ["start", ("submit_cover", 12, Extent(2, 2), Extent(4, 4), "auto", "pad", "#070707")]
+    assert outcome.extent == Extent(4, 2) and outcome.canvas == Bounds(0, -10, 4, 4)
+    assert outcome.background == b"\x07" * 48 and outcome.faces == (Bounds(1, 1, 2, 2),)
+    assert progress.events[0] == ("started", "Make cover: starting the engine…")
+    assert progress.events[1] == ("started", "Make cover (2x2 → 4x4, pad, auto)…")
+    assert [e for e in progress.events if e[0] == "advanced"] == [("advanced", d, 3) for d in (1, 2, 3)]

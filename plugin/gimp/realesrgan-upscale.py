@@ -5,6 +5,8 @@ Three procedures, each with the model / scale / denoise / tile arguments (a dial
   plug-in-realesrgan-upscale-image      scale the image, the AI-upscaled layer as a new layer
   plug-in-realesrgan-enhance-layer      same size, restored; a selection becomes the new layer's mask
   plug-in-realesrgan-upscale-selection  the selection (or layer) upscaled into a new image
+and a fourth with preset / size / fit / background / model arguments (realesrgan_gimp.cover_procedure):
+  plug-in-realesrgan-cover              a cover of an exact size as a new image (Make Cover from Image…)
 The engine runs in its own Python (the installer's config); this script only talks to it through the vendored
 ``krita_realesrgan`` client next to it.
 """
@@ -22,7 +24,9 @@ from gi.repository import GLib, GObject, Gimp  # noqa: E402
 from krita_realesrgan.client import EngineClient  # noqa: E402
 from krita_realesrgan.errors import Cancelled, EngineError  # noqa: E402
 
-from realesrgan_gimp import actions  # noqa: E402
+from realesrgan_gimp import actions, cover_procedure  # noqa: E402
+from realesrgan_gimp.cover_action import make_cover  # noqa: E402
+from realesrgan_gimp.cover_choices import summary  # noqa: E402
 from realesrgan_gimp.choices import (DEFAULT_DENOISE, DEFAULT_SCALE, MAX_SCALE, MAX_TILE, MIN_SCALE,  # noqa: E402
                                      Choices, model_label, model_names, user_message)
 from realesrgan_gimp.engine_run import EngineRunner, append_log  # noqa: E402
@@ -61,10 +65,7 @@ class GimpProgress:
 
 
 def _model_choice():
-    choice = Gimp.Choice.new()
-    for index, name in enumerate(model_names()):
-        choice.add(name, index, name, model_label(name))
-    return choice
+    return cover_procedure.choice_of((name, name, model_label(name)) for name in model_names())
 
 
 def _error(procedure, status, message):
@@ -76,36 +77,73 @@ def _choices(config):
                    denoise=float(config.get_property("denoise")), tile=int(config.get_property("tile"))).checked()
 
 
-def _ask(procedure, config, operation):
+def _ask(procedure, config, title, fields, arrange=None):
     """The procedure dialog; False when the user cancelled it."""
     gi.require_version("GimpUi", "3.0")
     from gi.repository import GimpUi
     GimpUi.init("realesrgan-upscale")
-    dialog = GimpUi.ProcedureDialog.new(procedure, config, operation.label.replace("_", "").rstrip("…"))
-    fields = ["model"] + (["scale"] if operation.uses_scale else []) + ["denoise", "tile"]
+    dialog = GimpUi.ProcedureDialog.new(procedure, config, title.replace("_", "").rstrip("…"))
+    if arrange is not None:
+        arrange(procedure, dialog)
     dialog.fill(fields)
     accepted = dialog.run()
     dialog.destroy()
     return accepted
 
 
+def _with_engine(procedure, work):
+    """``work(runner)`` with a started-on-demand engine; (result, None) or (None, the failure's return values).
+    Messages are for people (the traceback of a bug goes to the log), and the worker is always closed."""
+    client = EngineClient()
+    try:
+        return work(EngineRunner(client, GimpProgress())), None
+    except Cancelled:
+        return None, procedure.new_return_values(Gimp.PDBStatusType.CANCEL, None)
+    except EngineError as error:
+        append_log(client.log_path, f"{procedure.get_name()}: {error.kind}: {error.message}\n{error.detail}")
+        return None, _error(procedure, Gimp.PDBStatusType.EXECUTION_ERROR, user_message(error, client.log_path))
+    except Exception:  # a bug: the message names the log, the traceback goes there
+        append_log(client.log_path, f"{procedure.get_name()} failed:\n{traceback.format_exc()}")
+        return None, _error(procedure, Gimp.PDBStatusType.EXECUTION_ERROR,
+                            f"Real-ESRGAN failed unexpectedly. Details are in {client.log_path}")
+    finally:
+        client.close()
+
+
+def _success(*values):
+    """SUCCESS and ``values`` (GObject.Value each) as a procedure's return values."""
+    status = GObject.Value(Gimp.PDBStatusType, Gimp.PDBStatusType.SUCCESS)
+    return Gimp.ValueArray.new_from_values([status, *values])
+
+
+def _show(image, run_mode):
+    Gimp.progress_end()
+    if run_mode == Gimp.RunMode.INTERACTIVE:
+        Gimp.Display.new(image)
+    Gimp.displays_flush()
+
+
 class RealEsrganUpscale(Gimp.PlugIn):
     def do_query_procedures(self):
-        return list(OPERATIONS)
+        return list(OPERATIONS) + [cover_procedure.NAME]
 
     def do_set_i18n(self, name):
         return False
 
     def do_create_procedure(self, name):
+        if name == cover_procedure.NAME:
+            procedure = self._new_procedure(name, self.run_cover, None, cover_procedure.LABEL,
+                                            cover_procedure.BLURB, cover_procedure.HELP)
+            procedure.set_sensitivity_mask(Gimp.ProcedureSensitivityMask.DRAWABLE
+                                           | Gimp.ProcedureSensitivityMask.DRAWABLES
+                                           | Gimp.ProcedureSensitivityMask.NO_DRAWABLES)
+            cover_procedure.add_arguments(procedure)
+            return procedure
         operation = OPERATIONS[name]
-        procedure = Gimp.ImageProcedure.new(self, name, Gimp.PDBProcType.PLUGIN, self.run, operation)
-        procedure.set_image_types("*")
+        procedure = self._new_procedure(name, self.run, operation, operation.label, operation.blurb,
+                                        operation.blurb + " Models, scale, denoise strength and tile size as in "
+                                        "the Krita plugin; the engine is installed by installer.py.")
         procedure.set_sensitivity_mask(Gimp.ProcedureSensitivityMask.DRAWABLE)
-        procedure.set_menu_label(operation.label)
-        procedure.add_menu_path(MENU)
-        procedure.set_documentation(operation.blurb, operation.blurb + " Models, scale, denoise strength and tile "
-                                    "size as in the Krita plugin; the engine is installed by installer.py.", name)
-        procedure.set_attribution("krita-realesrgan", "krita-realesrgan", "2025")
         flags = GObject.ParamFlags.READWRITE
         procedure.add_choice_argument("model", "_Model", "Real-ESRGAN model", _model_choice(), model_names()[0],
                                       flags)
@@ -120,33 +158,43 @@ class RealEsrganUpscale(Gimp.PlugIn):
             procedure.add_image_return_value("new-image", "New image", "The upscaled selection", False, flags)
         return procedure
 
+    def _new_procedure(self, name, run, data, label, blurb, help_text):
+        procedure = Gimp.ImageProcedure.new(self, name, Gimp.PDBProcType.PLUGIN, run, data)
+        procedure.set_image_types("*")
+        procedure.set_menu_label(label)
+        procedure.add_menu_path(MENU)
+        procedure.set_documentation(blurb, help_text, name)
+        procedure.set_attribution("krita-realesrgan", "krita-realesrgan", "2025")
+        return procedure
+
     def run(self, procedure, run_mode, image, drawables, config, operation):
-        if run_mode == Gimp.RunMode.INTERACTIVE and not _ask(procedure, config, operation):
+        fields = ["model"] + (["scale"] if operation.uses_scale else []) + ["denoise", "tile"]
+        if run_mode == Gimp.RunMode.INTERACTIVE and not _ask(procedure, config, operation.label, fields):
             return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, None)
-        client = EngineClient()
-        try:
-            layer = actions.the_layer(image, drawables)
-            result = operation.action(image, layer, _choices(config), EngineRunner(client, GimpProgress()))
-        except Cancelled:
-            return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, None)
-        except EngineError as error:
-            append_log(client.log_path, f"{procedure.get_name()}: {error.kind}: {error.message}\n{error.detail}")
-            return _error(procedure, Gimp.PDBStatusType.EXECUTION_ERROR, user_message(error, client.log_path))
-        except Exception:  # a bug: the message names the log, the traceback goes there
-            append_log(client.log_path, f"{procedure.get_name()} failed:\n{traceback.format_exc()}")
-            return _error(procedure, Gimp.PDBStatusType.EXECUTION_ERROR,
-                          f"Real-ESRGAN failed unexpectedly. Details are in {client.log_path}")
-        finally:
-            client.close()
-        Gimp.progress_end()
+        result, failed = _with_engine(procedure, lambda runner: operation.action(
+            image, actions.the_layer(image, drawables), _choices(config), runner))
+        if failed is not None:
+            return failed
         if operation.makes_image:
-            if run_mode == Gimp.RunMode.INTERACTIVE:
-                Gimp.Display.new(result)
-            Gimp.displays_flush()
-            return Gimp.ValueArray.new_from_values([GObject.Value(Gimp.PDBStatusType, Gimp.PDBStatusType.SUCCESS),
-                                                    GObject.Value(Gimp.Image, result)])
+            _show(result, run_mode)
+            return _success(GObject.Value(Gimp.Image, result))
+        Gimp.progress_end()
         Gimp.displays_flush()
         return procedure.new_return_values(Gimp.PDBStatusType.SUCCESS, None)
+
+    def run_cover(self, procedure, run_mode, image, drawables, config, data):
+        if run_mode == Gimp.RunMode.INTERACTIVE and not _ask(procedure, config, cover_procedure.LABEL,
+                                                             cover_procedure.DIALOG_FIELDS, cover_procedure.arrange):
+            return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, None)
+        made, failed = _with_engine(procedure, lambda runner: make_cover(
+            image, drawables, cover_procedure.choices_from(config), runner))
+        if failed is not None:
+            return failed
+        new_image, outcome = made
+        _show(new_image, run_mode)
+        if run_mode == Gimp.RunMode.INTERACTIVE:   # not modal: GIMP shows it in its status/message area
+            Gimp.message(summary(outcome.canvas.extent, outcome.preset, outcome.reasons))
+        return _success(GObject.Value(Gimp.Image, new_image), GObject.Value(str, "\n".join(outcome.reasons)))
 
 
 Gimp.main(RealEsrganUpscale.__gtype__, sys.argv)

@@ -1,7 +1,8 @@
 """Runs INSIDE gimp-console (python-fu-eval): prepares test images, calls the plug-in's procedures through the
 PDB exactly as a script would, and writes what came out (layers, pixels, status, message) for the test.
 
-The spec (JSON, path in $GIMP_TEST_SPEC) is a list of cases; see tests/test_gimp_plugin.py. Pixels are read in
+The spec (JSON, path in $GIMP_TEST_SPEC) is a list of cases, and the choice arguments whose labels to report;
+see tests/test_gimp_plugin.py. Pixels are read in
 the format the case names (chosen by the test, not by the plug-in). Everything is reported, nothing asserted.
 """
 import hashlib
@@ -76,16 +77,23 @@ def prepare(case):
     return image
 
 
-def run_procedure(name, image, layer, args, run_mode="noninteractive"):
+def argument_value(config, key, value):
+    """A JSON value as the property wants it (colours are given as "#rrggbb")."""
+    if config.find_property(key).value_type.name == "GeglColor":
+        return Gegl.Color.new(value)
+    return value
+
+
+def run_procedure(name, image, drawables, args, run_mode="noninteractive"):
     procedure = Gimp.get_pdb().lookup_procedure(name)
     if procedure is None:
         return {"status": "missing", "message": f"no procedure {name}"}, None
     config = procedure.create_config()
     config.set_property("run-mode", getattr(Gimp.RunMode, run_mode.upper()))
     config.set_property("image", image)
-    config.set_core_object_array("drawables", [layer])
+    config.set_core_object_array("drawables", drawables)
     for key, value in args.items():
-        config.set_property(key, value)
+        config.set_property(key, argument_value(config, key, value))
     result = procedure.run(config)
     status = result.index(0)
     outcome = {"status": status.value_nick}
@@ -93,7 +101,16 @@ def run_procedure(name, image, layer, args, run_mode="noninteractive"):
     if status != Gimp.PDBStatusType.SUCCESS:
         outcome["message"] = extra if isinstance(extra, str) else None
         extra = None
+    else:   # further return values that are text (the cover's reasons)
+        outcome["strings"] = [v for v in (result.index(i) for i in range(2, result.length())) if isinstance(v, str)]
     return outcome, extra
+
+
+def choice_labels(procedure_name, argument):
+    """{nick: label} of a choice argument, as GIMP registered it (the plug-in's query in this session's locale)."""
+    spec = Gimp.get_pdb().lookup_procedure(procedure_name).find_argument(argument)
+    choice = Gimp.param_spec_choice_get_choice(spec)
+    return {nick: choice.get_label(nick) for nick in choice.list_nicks()}
 
 
 def run_case(case):
@@ -102,10 +119,13 @@ def run_case(case):
     image = prepare(case)
     babl = case["read_format"]
     report = {"before": dump_image(image, out, "before", babl) if not case.get("indexed") else None,
-              "fingerprint_before": fingerprint(image), "undo_dirty_before": image.is_dirty()}
-    outcome, new_image = run_procedure(case["procedure"], image, image.get_layers()[0], case.get("args", {}),
+              "fingerprint_before": fingerprint(image), "undo_dirty_before": image.is_dirty(),
+              "images_before": len(Gimp.get_images())}
+    drawables = [] if case.get("no_drawables") else [image.get_layers()[0]]
+    outcome, new_image = run_procedure(case["procedure"], image, drawables, case.get("args", {}),
                                        case.get("run_mode", "noninteractive"))
     report.update(outcome)
+    report["images_after"] = len(Gimp.get_images())
     report["fingerprint_after"] = fingerprint(image)
     report["undo_dirty_after"] = image.is_dirty()
     if not case.get("indexed"):
@@ -118,7 +138,9 @@ def run_case(case):
 def main():
     with open(os.environ["GIMP_TEST_SPEC"]) as handle:
         spec = json.load(handle)
-    results = {"precision_nicks": sorted(v.value_nick for v in Gimp.Precision.__enum_values__.values())}
+    results = {"precision_nicks": sorted(v.value_nick for v in Gimp.Precision.__enum_values__.values()),
+               "choices": {f"{name}:{argument}": choice_labels(name, argument)
+                           for name, argument in spec.get("choices", [])}}
     for case in spec["cases"]:
         try:
             results[case["name"]] = run_case(case)

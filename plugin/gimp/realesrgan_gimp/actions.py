@@ -42,10 +42,14 @@ def transfer_for(image, layer) -> LayerTransfer:
                           indexed=image.get_base_type() == Gimp.ImageBaseType.INDEXED or layer.is_indexed())
 
 
-def the_layer(image, drawables) -> "Gimp.Layer":
-    """The one layer to work on: the selected layer (a selected layer mask means its layer)."""
+def refuse_indexed(image) -> None:
     if image.get_base_type() == Gimp.ImageBaseType.INDEXED:
         raise EngineError(Kind.UNSUPPORTED_FORMAT, INDEXED_MESSAGE)
+
+
+def the_layer(image, drawables) -> "Gimp.Layer":
+    """The one layer to work on: the selected layer (a selected layer mask means its layer)."""
+    refuse_indexed(image)
     if len(drawables) != 1:
         raise EngineError(Kind.BAD_INPUT, f"Select exactly one layer ({len(drawables)} are selected).")
     drawable = drawables[0]

@@ -30,6 +30,12 @@ def model_label(name: str) -> str:
     return f"{name} — {info.purpose}" if info else name
 
 
+def check_model(model: str, offered: Tuple[str, ...]) -> None:
+    """EngineError(UNKNOWN_MODEL) unless ``model`` is in ``offered``, in the catalog, or a weights file."""
+    if model not in offered and catalog.get(model) is None and not Path(model).is_file():
+        raise EngineError(Kind.UNKNOWN_MODEL, f"Unknown model {model!r}; choose one of {', '.join(offered)}.")
+
+
 @dataclass(frozen=True)
 class Choices:
     model: str = catalog.DEFAULT_MODEL
@@ -39,9 +45,7 @@ class Choices:
 
     def checked(self) -> "Choices":
         """These choices, or EngineError(BAD_INPUT) naming the bad one (scripts can pass anything)."""
-        if catalog.get(self.model) is None and not Path(self.model).is_file():
-            raise EngineError(Kind.UNKNOWN_MODEL, f"Unknown model {self.model!r}; choose one of "
-                              f"{', '.join(model_names())}.")
+        check_model(self.model, model_names())
         if not MIN_SCALE <= self.scale <= MAX_SCALE:
             raise EngineError(Kind.BAD_INPUT, f"Scale {self.scale:g} is out of range ({MIN_SCALE:g} to {MAX_SCALE:g}).")
         if not 0.0 <= self.denoise <= 1.0:

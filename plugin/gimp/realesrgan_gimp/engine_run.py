@@ -1,4 +1,4 @@
-"""Run one upscale through the engine worker while reporting progress. No GIMP import: the caller hands in a
+"""Run one upscale or cover through the engine worker while reporting progress. No GIMP import: the caller hands in a
 progress sink (GIMP's progress bar in the plug-in, a list in the unit tests).
 
 Cancel: GIMP's progress bar stops a plug-in by ending its process; the worker then sees its stdin close and
@@ -9,8 +9,9 @@ from __future__ import annotations
 import datetime
 import os
 from pathlib import Path
-from typing import Optional, Protocol, Tuple
+from typing import Optional, Protocol, Tuple, Union
 
+from krita_realesrgan.client import CoverOutcome
 from krita_realesrgan.formats import PixelFormat, UpscaleOptions
 from krita_realesrgan.geometry import Extent
 
@@ -28,11 +29,25 @@ class EngineRunner:
 
     def upscale(self, pixels: bytes, fmt: PixelFormat, extent: Extent, options: UpscaleOptions,
                 label: str) -> Tuple[bytes, Extent]:
+        job = self._started(f"{label} ({extent} → {options.target}, {options.model})…", label,
+                            lambda: self.client.submit(pixels, fmt, extent, options))
+        return job.wait(on_progress=self.progress.advanced)
+
+    def cover(self, pixels: bytes, fmt: PixelFormat, extent: Extent, target: Union[str, Extent],
+              options: UpscaleOptions, fit: str, background: str) -> CoverOutcome:
+        """A ``cover`` job (see ``EngineClient.submit_cover``), waited for with progress."""
+        label = "Make cover"
+        job = self._started(f"{label} ({extent} → {target}, {fit}, {options.model})…", label,
+                            lambda: self.client.submit_cover(pixels, fmt, extent, target, options, fit, background))
+        job.wait(on_progress=self.progress.advanced)
+        return CoverOutcome.of(job)
+
+    def _started(self, text: str, label: str, submit):
+        """Start the engine (saying so: the first start takes seconds), then submit the job with ``text``."""
         self.progress.started(f"{label}: starting the engine…")
         self.client.start()
-        self.progress.started(f"{label} ({extent} → {options.target}, {options.model})…")
-        job = self.client.submit(pixels, fmt, extent, options)
-        return job.wait(on_progress=self.progress.advanced)
+        self.progress.started(text)
+        return submit()
 
 
 def append_log(path: Optional[Path], text: str) -> None:

@@ -1,0 +1,92 @@
+"""Make cover from image: the picture (one selected layer, else the visible image; a selection narrows it) sent
+to the engine's ``cover`` op, and a NEW image of the cover's size built from the outcome:
+
+    the whole upscaled picture as a layer at (-canvas.x, -canvas.y): the user can still move it under the canvas
+    pad fit: the engine's background as the layer below it, named "Background"
+
+The source image is only read (the visible image is merged in a temporary duplicate). The new image is built
+after the result arrived and deleted again if building it fails, so a cancel or failure leaves no image behind.
+
+``runner`` is anything with ``cover(pixels, fmt, extent, target, options, fit, background) -> CoverOutcome``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import gi
+
+gi.require_version("Gimp", "3.0")
+from gi.repository import Gimp  # noqa: E402
+
+from krita_realesrgan.client import CoverOutcome  # noqa: E402
+from krita_realesrgan.geometry import Bounds  # noqa: E402
+
+from .actions import (canvas_extent, layer_bounds, new_layer, read_pixels, refuse_indexed,  # noqa: E402
+                      selection_bounds, the_layer, transfer_for)
+from .cover_choices import CoverChoices, cover_layer_name  # noqa: E402
+from .formats import LayerTransfer  # noqa: E402
+from .regions import plan_region  # noqa: E402
+
+BACKGROUND_LAYER = "Background"
+VISIBLE_NAME = "Visible"
+
+
+@dataclass(frozen=True)
+class Picture:
+    """What the cover is made from: engine-order pixels of ``bounds`` and how they travel."""
+
+    pixels: bytes
+    transfer: LayerTransfer
+    bounds: Bounds
+    name: str
+
+
+def _read(image, layer, name: str) -> Picture:
+    transfer = transfer_for(image, layer)
+    region = plan_region(canvas_extent(image), layer_bounds(layer), selection_bounds(image), margin=0)
+    return Picture(read_pixels(layer, region.target, transfer), transfer, region.target, name)
+
+
+def read_picture(image, drawables) -> Picture:
+    """The one selected layer; with none or several selected, the visible image (merged in a duplicate)."""
+    if len(drawables) == 1:
+        layer = the_layer(image, drawables)
+        return _read(image, layer, layer.get_name())
+    refuse_indexed(image)
+    copy = image.duplicate()
+    try:
+        copy.undo_disable()
+        merged = copy.merge_visible_layers(Gimp.MergeType.CLIP_TO_IMAGE)
+        return _read(copy, merged, VISIBLE_NAME)
+    finally:
+        copy.delete()
+
+
+def _new_image(source, picture: Picture, outcome: CoverOutcome):
+    canvas = outcome.canvas
+    image = Gimp.Image.new_with_precision(canvas.width, canvas.height, source.get_base_type(),
+                                          source.get_precision())
+    try:
+        image.undo_disable()
+        profile = source.get_color_profile()
+        if profile is not None:
+            image.set_color_profile(profile)
+        if outcome.background is not None:
+            image.insert_layer(new_layer(image, BACKGROUND_LAYER, picture.transfer, outcome.background,
+                                         Bounds.of(canvas.extent)), None, 0)
+        layer = new_layer(image, cover_layer_name(outcome.model, picture.name), picture.transfer,
+                          outcome.pixels, Bounds(-canvas.x, -canvas.y, *outcome.extent))
+        image.insert_layer(layer, None, 0)
+        image.undo_enable()
+        return image
+    except BaseException:
+        image.delete()
+        raise
+
+
+def make_cover(image, drawables, choices: CoverChoices, runner):
+    """The cover as a new image (see the module docstring). Returns (new image, CoverOutcome)."""
+    picture = read_picture(image, drawables)
+    outcome = runner.cover(picture.pixels, picture.transfer.fmt, picture.bounds.extent, choices.target(),
+                           choices.options(), choices.fit, choices.background_spec())
+    return _new_image(image, picture, outcome), outcome

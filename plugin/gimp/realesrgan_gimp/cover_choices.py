@@ -1,0 +1,124 @@
+"""The cover procedure's arguments (preset or custom size, fit, background, model) and what they mean for the
+engine. Pure Python.
+
+Preset names come from the vendored ``cover_presets`` (English or Simplified Chinese, after the user's locale,
+which GIMP hands to its plug-ins through the environment).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping, Optional, Tuple, Union
+
+from krita_realesrgan import catalog, cover_presets
+from krita_realesrgan.errors import EngineError, Kind
+from krita_realesrgan.formats import UpscaleOptions
+from krita_realesrgan.geometry import Extent
+
+from .choices import check_model, model_names
+
+AUTO_MODEL = "auto"                  # the engine picks by content among the installed models
+CUSTOM = cover_presets.CUSTOM_ID
+DEFAULT_PRESET = "video-16x9"
+FITS = ("cover", "pad")              # crop to fill / fit inside on a background (the engine's names)
+BLUR, COLOUR = "blur", "color"       # the background argument's values
+DEFAULT_COLOUR = "#202020"
+LANGUAGE = "LANGUAGE"
+LOCALE_VARIABLES = (LANGUAGE, "LC_ALL", "LC_MESSAGES", "LANG")   # gettext's order
+
+CUSTOM_LABEL = {"en": "Custom size (width × height below)", "zh": "自定义尺寸（下方的宽 × 高）"}
+AUTO_LABEL = "auto — chosen by content among the installed models"
+
+
+def ui_language(env: Mapping[str, str] = os.environ) -> str:
+    """The user's language as gettext finds it (``zh_CN``, ``en_US.UTF-8``...), ``""`` for the C locale.
+
+    The locale is the first of LC_ALL, LC_MESSAGES, LANG that is set; LANGUAGE (what GIMP's own language
+    preference sets) comes before it unless the locale is C, where gettext ignores it too."""
+    locale = next((env[name] for name in LOCALE_VARIABLES[1:] if env.get(name)), "")
+    if locale in ("", "C", "POSIX") or locale.startswith("C."):
+        return ""
+    return env.get(LANGUAGE, "").split(":")[0].strip() or locale
+
+
+def _language_key(language: str) -> str:
+    return "zh" if language.lower().startswith("zh") else "en"
+
+
+def preset_entries(language: str) -> Tuple[Tuple[str, str], ...]:
+    """(id, label) for every preset, then the custom size; labels in ``language``."""
+    entries = tuple((target.id, f"{target.name(language)} — {target.size}") for target in cover_presets.presets())
+    return entries + ((CUSTOM, CUSTOM_LABEL[_language_key(language)]),)
+
+
+def model_choices() -> Tuple[str, ...]:
+    return (AUTO_MODEL,) + model_names()
+
+
+def is_installed(name: str, weights: Optional[Path]) -> bool:
+    """Whether the weights folder has every file the catalog model ``name`` needs (``auto`` always is)."""
+    if name == AUTO_MODEL:
+        return True
+    info = catalog.get(name)
+    if weights is None or info is None:
+        return False
+    return all(any((weights / file).is_file() for file in needed.local_names)
+               for needed in catalog.required_files(info.name))
+
+
+def hex_from_linear(red: float, green: float, blue: float) -> str:
+    """``#rrggbb`` (sRGB) of a linear-light RGB colour in 0..1 (what Gegl.Color.get_rgba gives)."""
+    def encode(value: float) -> int:
+        value = min(1.0, max(0.0, value))
+        srgb = value * 12.92 if value <= 0.0031308 else 1.055 * value ** (1 / 2.4) - 0.055
+        return round(srgb * 255)
+    return "#" + "".join(f"{encode(v):02x}" for v in (red, green, blue))
+
+
+@dataclass(frozen=True)
+class CoverChoices:
+    preset: str = DEFAULT_PRESET
+    width: int = 0             # custom size only
+    height: int = 0
+    fit: str = FITS[0]
+    background: str = BLUR
+    colour: str = DEFAULT_COLOUR   # "#rrggbb", when background is COLOUR
+    model: str = AUTO_MODEL
+
+    def target(self) -> Union[str, Extent]:
+        """A preset id or the custom size; EngineError(BAD_INPUT) for an unknown preset or a bad size."""
+        if self.preset != CUSTOM:
+            return cover_presets.preset(self.preset).id
+        size = Extent(self.width, self.height)
+        if size.is_empty or max(size) > cover_presets.MAX_EDGE:
+            raise EngineError(Kind.BAD_INPUT, f"The custom cover size {size} is not usable: give a width and a "
+                              f"height from 1 to {cover_presets.MAX_EDGE} pixels, or pick a preset.")
+        return size
+
+    def checked(self) -> "CoverChoices":
+        self.target()
+        if self.fit not in FITS:
+            raise EngineError(Kind.BAD_INPUT, f"Fit must be one of {', '.join(FITS)}, not {self.fit!r}.")
+        if self.background not in (BLUR, COLOUR):
+            raise EngineError(Kind.BAD_INPUT, f"Background must be {BLUR} or {COLOUR}, not {self.background!r}.")
+        check_model(self.model, model_choices())
+        return self
+
+    def background_spec(self) -> str:
+        """What the engine takes: ``blur`` or ``#rrggbb``."""
+        return BLUR if self.background == BLUR else self.colour
+
+    def options(self) -> UpscaleOptions:
+        return UpscaleOptions(model=self.model)
+
+
+def cover_layer_name(model: str, source: str) -> str:
+    how = f"Real-ESRGAN cover ({model})" if model else "Cover (resized)"
+    return f"{how} — {source}"
+
+
+def summary(size: Extent, preset: str, reasons: Tuple[str, ...]) -> str:
+    """The message shown after a cover was made: its size and the engine's reasons (model, crop)."""
+    title = f"Cover {size}" + (f" ({preset})" if preset and preset != CUSTOM else "")
+    return title + ":\n" + "\n".join(f"• {reason}" for reason in reasons)
