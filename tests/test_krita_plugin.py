@@ -21,9 +21,11 @@ pytestmark = [pytest.mark.krita, pytest.mark.slow]
 KRITA_TESTS = Path(__file__).resolve().parent / "krita"
 SCENARIOS = ("upscale_image_rgba8", "upscale_image_merged", "enhance_selection_u16", "enhance_gray",
              "enhance_float32", "selection_to_document_rgba8", "cancel_leaves_document_unchanged",
-             "failure_leaves_document_unchanged", "cmyk_offers_converted_copy", "extension_messages")
+             "failure_leaves_document_unchanged", "cmyk_offers_converted_copy", "extension_messages",
+             "cover_photo_preset", "cover_cartoon_pad", "cover_cancel", "cover_extension_cmyk")
 MODEL = "realesr-animevideov3"
-KRITA_TIMEOUT_S = 480
+ONLY_ENV = "KRITA_TEST_SCENARIOS"   # e.g. "cover_cancel,cover_cartoon_pad": run only these (the rest are skipped)
+KRITA_TIMEOUT_S = 720
 DTYPES = {"uint8": np.uint8, "uint16": np.uint16, "float16": np.float16, "float32": np.float32}
 
 
@@ -52,6 +54,8 @@ class KritaRun:
         self.out, self.results, self.wall, self.startup = out, results, wall, startup
 
     def scenario(self, name: str) -> dict:
+        if name not in self.results and name not in chosen_scenarios():
+            pytest.skip(f"{name} is not in {ONLY_ENV}")
         result = self.results.get(name)
         assert result is not None, f"{name} did not run: {json.dumps(self.results)[:2000]}"
         assert result["ok"], result.get("error")
@@ -64,8 +68,19 @@ class KritaRun:
             layer["pixels"] = read_raw(folder / layer["file"])
         return facts
 
+    def before_after(self, name: str):
+        """The scenario's notes and its source document as dumped before and after the action."""
+        return self.scenario(name), self.document(name, "before"), self.document(name, "after")
+
     def selection(self, name: str) -> np.ndarray:
         return read_raw(self.out / name / "selection.raw")[:, :, 0]
+
+
+def chosen_scenarios() -> tuple:
+    only = [name for name in os.environ.get(ONLY_ENV, "").split(",") if name]
+    unknown = set(only) - set(SCENARIOS)
+    assert not unknown, f"{ONLY_ENV} names unknown scenarios: {sorted(unknown)}"
+    return tuple(only) or SCENARIOS
 
 
 def read_raw(path: Path) -> np.ndarray:
@@ -85,7 +100,7 @@ def krita_run(tmp_path_factory, images, shared_weights):
     out = tmp_path_factory.mktemp("krita-out")
     spec = out / "spec.json"
     spec.write_text(json.dumps({"pykrita": str(pykrita), "images": str(images), "out": str(out),
-                                "scenarios": list(SCENARIOS)}))
+                                "scenarios": list(chosen_scenarios())}))
     env = dict(krita_env(home), KRITA_SCENARIOS=str(spec), PYTHONPATH=str(KRITA_TESTS))
     started = time.time()
     try:   # a hung Krita must not hang the suite; scenarios that finished are still checked
@@ -188,19 +203,26 @@ def test_upscale_image_from_the_merged_image(krita_run, upscaler):
     assert_close(after["layers"][1]["pixels"], expected, "merged AI layer vs engine")
 
 
+def enhanced_selection(upscaler, image: np.ndarray, selection, mask=None, margin: int = 16) -> np.ndarray:
+    """What Enhance should give for ``selection`` (x, y, w, h) of ``image``: the engine run on the selection plus
+    ``margin`` of context (clamped to the image), cut back to the selection, on an otherwise empty layer."""
+    x, y, w, h = selection
+    x0, y0 = max(0, x - margin), max(0, y - margin)
+    x1, y1 = min(image.shape[1], x + w + margin), min(image.shape[0], y + h + margin)
+    enhanced = engine_output(upscaler, image[y0:y1, x0:x1], (x1 - x0, y1 - y0))[y - y0:y - y0 + h, x - x0:x - x0 + w]
+    expected = np.zeros_like(image)
+    expected[y:y + h, x:x + w] = enhanced if mask is None else masked(enhanced, mask[y:y + h, x:x + w])
+    return expected
+
+
 def test_enhance_a_feathered_selection_in_16_bit(krita_run, upscaler):
-    notes = krita_run.scenario("enhance_selection_u16")
-    before = krita_run.document("enhance_selection_u16", "before")
-    after = krita_run.document("enhance_selection_u16", "after")
+    notes, before, after = krita_run.before_after("enhance_selection_u16")
     mask = krita_run.selection("enhance_selection_u16")
     assert notes["selection"] == [100, 60, 120, 90]
     assert 0 < mask[60, 100] < 255 and mask[100, 150] == 255 and mask[59, 100] == 0  # soft edges
     assert layer_names(after) == ["Background", f"Real-ESRGAN enhanced ({MODEL}) — Background"]
     assert (after["width"], after["height"], after["layers"][1]["colorDepth"]) == (342, 256, "U16")
-    source = before["layers"][0]["pixels"][44:166, 84:236]          # selection + 16 px of context
-    enhanced = engine_output(upscaler, source, (152, 122))[16:106, 16:136]
-    expected = np.zeros_like(before["layers"][0]["pixels"])
-    expected[60:150, 100:220] = masked(enhanced, mask[60:150, 100:220])
+    expected = enhanced_selection(upscaler, before["layers"][0]["pixels"], notes["selection"], mask)
     assert_close(after["layers"][1]["pixels"], expected, "enhanced selection vs engine")
     np.testing.assert_array_equal(after["layers"][0]["pixels"], before["layers"][0]["pixels"])
 
@@ -216,15 +238,10 @@ def test_enhance_a_grey_layer(krita_run, upscaler):
 
 
 def test_enhance_in_32_bit_float(krita_run, upscaler):
-    notes = krita_run.scenario("enhance_float32")
-    before = krita_run.document("enhance_float32", "before")
-    after = krita_run.document("enhance_float32", "after")
+    notes, before, after = krita_run.before_after("enhance_float32")
     assert notes["selection"] == [40, 30, 96, 64]
     assert after["layers"][1]["colorDepth"] == "F32"
-    source = before["layers"][0]["pixels"][14:110, 24:152]
-    enhanced = engine_output(upscaler, source, (128, 96))[16:80, 16:112]
-    expected = np.zeros_like(before["layers"][0]["pixels"])
-    expected[30:94, 40:136] = enhanced
+    expected = enhanced_selection(upscaler, before["layers"][0]["pixels"], notes["selection"])
     assert_close(after["layers"][1]["pixels"], expected, "float enhanced selection vs engine")
 
 
@@ -288,6 +305,85 @@ def test_extension_reports_errors_and_offers_a_converted_copy(krita_run):
                                "layers": ["Background", f"Real-ESRGAN enhanced ({MODEL}) — Background"]}]
 
 
+# ---- Make cover from image ----
+
+def engine_cover(upscaler, image: np.ndarray, target, fit: str = "cover", background: str = "blur"):
+    """The engine's own make_cover for the same input, model chosen by content as the plugin asks."""
+    from krita_realesrgan import cover
+    from krita_realesrgan.formats import PixelFormat, UpscaleOptions
+    fmt = PixelFormat(image.dtype.name, image.shape[2])
+    return cover.make_cover(upscaler, np.ascontiguousarray(image), fmt, target, fit,
+                            cover.Background.parse(background), UpscaleOptions(model="auto"))
+
+
+def cover_run(krita_run, name: str):
+    """Notes, source before/after, the new document over its canvas and over the whole picture's bounds."""
+    notes, before, after = krita_run.before_after(name)
+    assert notes["new_documents"] == 1, notes
+    assert_same_document(before, after)                     # the source is only read
+    return notes, before, krita_run.document(name, "cover"), krita_run.document(name, "picture")
+
+
+def test_cover_from_a_photo_with_faces(krita_run, upscaler):
+    from krita_realesrgan import cover_presets
+    from krita_realesrgan.geometry import Bounds, Extent
+    notes, before, cover, picture = cover_run(krita_run, "cover_photo_preset")
+    canvas, extent = Bounds(*notes["canvas"]), Extent(*notes["extent"])
+    assert (cover["width"], cover["height"], cover["colorModel"], cover["colorDepth"], cover["resolution"]) == \
+        (1280, 720, "RGBA", "U8", 150)
+    assert notes["title"] == "Cover — Video thumbnail 16:9 (HD), 1280 × 720 px"
+    assert canvas.extent == Extent(1280, 720) and extent == Extent(1280, 792)   # 566x350 by 1280/566 = x2.26
+    name = f"Real-ESRGAN ×2.26 ({MODEL}) — Background"
+    assert layer_names(cover) == [name]
+    # the whole picture is the layer, placed so the chosen crop is the canvas; it reaches below the canvas
+    assert cover["layers"][0]["bounds"] == [-canvas.x, -canvas.y, *extent]
+    faces = [Bounds(*face) for face in notes["faces"]]
+    assert len(faces) >= 3 and all(canvas.contains(face) for face in faces), (canvas, faces)
+    assert any(f"falling back to {MODEL}" in reason for reason in notes["reasons"])    # auto, no photo model
+    assert f"Faces found: {len(faces)}" in notes["summary"] and notes["reasons"][-1] in notes["summary"]
+    expected = engine_cover(upscaler, before["layers"][0]["pixels"], cover_presets.preset("video-16x9"))
+    assert expected.canvas == canvas and list(expected.faces) == faces and expected.model == MODEL
+    whole = picture["layers"][0]["pixels"]
+    assert_close(whole, expected.image, "cover layer vs engine make_cover")
+    np.testing.assert_array_equal(cover["layers"][0]["pixels"], whole[canvas.slices])
+
+
+def test_cover_of_a_cartoon_with_padding_on_a_colour(krita_run, upscaler):
+    from krita_realesrgan.geometry import Extent
+    notes, before, cover, picture = cover_run(krita_run, "cover_cartoon_pad")
+    assert (cover["width"], cover["height"]) == (640, 360)
+    assert notes["title"] == "Cover — Custom size, 640 × 360 px"
+    assert layer_names(cover) == ["Background", f"Real-ESRGAN ×2.01 ({MODEL}) — Background"]
+    assert notes["canvas"] == [-140, 0, 640, 360] and notes["extent"] == [360, 360]
+    assert cover["layers"][1]["bounds"] == [140, 0, 360, 360]                  # centred: 140 px either side
+    assert (cover["layers"][0]["pixels"] == (0x33, 0x66, 0xCC, 255)).all()    # the background layer
+    layer = cover["layers"][1]["pixels"]
+    assert layer[:, 140:500, 3].min() >= 250 and not layer[:, :140].any() and not layer[:, 500:].any()
+    expected = engine_cover(upscaler, before["layers"][0]["pixels"], Extent(640, 360), "pad", "#3366cc")
+    assert_close(picture["layers"][1]["pixels"], expected.image, "padded cover layer vs engine make_cover")
+    assert any("illustration" in reason for reason in notes["reasons"]) and not notes["faces"]
+
+
+def test_cover_cancel_leaves_no_new_document(krita_run):
+    notes, before, after = krita_run.before_after("cover_cancel")
+    assert notes["outcome"] == "cancelled", notes
+    assert notes["clicked_at"] is not None and notes["clicked_at"][0] < notes["clicked_at"][1]
+    assert notes["open_after"] == notes["open_before"]
+    assert_same_document(before, after)
+
+
+def test_cover_action_on_cmyk_works_on_a_closed_copy_and_tells_why(krita_run):
+    notes = krita_run.scenario("cover_extension_cmyk")
+    assert len(notes["boxes"]) == 1 and "CMYKA" in notes["boxes"][0] and "converted" in notes["boxes"][0]
+    assert notes["original_model"] == "CMYKA" and notes["original_layers"] == ["Background"]
+    assert notes["open_after"] == notes["open_before"] + 1            # the cover; the converted copy was closed
+    assert notes["shown"] == [{"size": [90, 90], "model": "RGBA",
+                               "layers": [f"Real-ESRGAN ×2.25 ({MODEL}) — Background"]}]   # 60x40 -> 135x90
+    assert len(notes["messages"]) == 1
+    message = notes["messages"][0]["text"]
+    assert message.startswith("Cover made: Custom size, 90 × 90 px") and "135x90" in message
+
+
 # ---- the menu path in the full Krita under Xvfb ----
 
 MENU_DRIVER = KRITA_TESTS / "menu_driver"
@@ -345,7 +441,7 @@ def test_menu_action_runs_from_krita_menu(menu_run):
     assert "error" not in report, report.get("error")
     titles = [t.replace("&", "") for t in report["menu"]]
     for title in ("Upscale image with AI…", "Enhance layer / selection with AI…",
-                  "Upscale selection to new document…"):
+                  "Upscale selection to new document…", "Make cover from image…"):
         assert title in titles, titles
     assert report["dialog_title"] == "Upscale image with AI"
     assert report["dialog_model"] == MODEL

@@ -26,9 +26,11 @@ class Context:
         self.images = Path(spec["images"])
         sys.path.insert(0, spec["pykrita"])
         import realesrgan_upscale  # noqa: F401  (registers the extension, as Krita does at start)
-        from realesrgan_upscale import actions, engine_session, pixels_krita, reporting, settings
+        from realesrgan_upscale import (actions, cover_action, cover_settings, engine_session, pixels_krita,
+                                        reporting, settings)
         from realesrgan_upscale.krita_realesrgan import errors, geometry, rawimage
         self.actions, self.settings, self.pixels, self.reporting = actions, settings, pixels_krita, reporting
+        self.cover_action, self.cover_settings = cover_action, cover_settings
         self.errors, self.geometry, self.rawimage = errors, geometry, rawimage
         self.session = engine_session.EngineSession()
 
@@ -43,8 +45,9 @@ class Context:
     def layer(self, doc, index=0):
         return doc.rootNode().childNodes()[index]
 
-    def dump(self, doc, folder, tag):
-        """Save ``doc`` as ``tag``.kra, re-open the saved file, and dump what it holds."""
+    def dump(self, doc, folder, tag, region=None):
+        """Save ``doc`` as ``tag``.kra, re-open the saved file, and dump what it holds: each layer's pixels over
+        the canvas, or over ``region`` (a Bounds, may reach outside the canvas)."""
         path = folder / f"{tag}.kra"
         doc.waitForDone()  # saving while Krita still processes the image can hang kritarunner
         assert doc.saveAs(str(path)), f"saving {path} failed"
@@ -52,23 +55,25 @@ class Context:
         saved.setBatchmode(True)
         saved.waitForDone()
         try:
-            self._dump_open(saved, folder, tag)
+            self._dump_open(saved, folder, tag, region)
         finally:
             saved.close()
 
-    def _dump_open(self, doc, folder, tag):
+    def _dump_open(self, doc, folder, tag, region=None):
         canvas = self.geometry.Extent(doc.width(), doc.height())
+        region = region or self.geometry.Bounds.of(canvas)
         facts = {"width": doc.width(), "height": doc.height(), "colorModel": doc.colorModel(),
-                 "colorDepth": doc.colorDepth(), "layers": []}
+                 "colorDepth": doc.colorDepth(), "resolution": doc.resolution(), "region": list(region),
+                 "layers": []}
         layers = [n for n in doc.rootNode().childNodes() if n.type().endswith("layer")]  # not selection masks
         for index, node in enumerate(layers):
             rect = node.bounds()
             layer = {"name": node.name(), "type": node.type(), "colorModel": node.colorModel(),
                      "colorDepth": node.colorDepth(), "bounds": [rect.x(), rect.y(), rect.width(), rect.height()]}
             layout = self.pixels.layout_for(node.colorModel(), node.colorDepth())
-            data = self.actions.read_pixels(node, self.geometry.Bounds.of(canvas), layout)
+            data = self.actions.read_pixels(node, region, layout)
             layer["file"] = f"{tag}-{index}.raw"
-            self.rawimage.write(folder / layer["file"], layout.fmt, canvas, data)
+            self.rawimage.write(folder / layer["file"], layout.fmt, region.extent, data)
             facts["layers"].append(layer)
         (folder / f"{tag}.json").write_text(json.dumps(facts, indent=1))
 
@@ -81,6 +86,12 @@ class Context:
         return [selection.x(), selection.y(), selection.width(), selection.height()]
 
 
+def rectangle_selection(x, y, width, height):
+    selection = Selection()
+    selection.select(x, y, width, height, 255)
+    return selection
+
+
 def feathered_selection(x, y, width, height, ramp):
     """A rectangular selection whose edges fade over ``ramp`` pixels (the selection's own softness)."""
     values = bytearray()
@@ -88,8 +99,7 @@ def feathered_selection(x, y, width, height, ramp):
         for col in range(width):
             edge = min(row, col, height - 1 - row, width - 1 - col)
             values.append(255 if edge >= ramp else (edge + 1) * 255 // (ramp + 1))
-    selection = Selection()
-    selection.select(x, y, width, height, 255)
+    selection = rectangle_selection(x, y, width, height)
     selection.setPixelData(bytes(values), x, y, width, height)
     return selection
 
@@ -138,15 +148,20 @@ def upscale_image_merged(ctx, folder):
     doc.close()
 
 
-def enhance_selection_u16(ctx, folder):
-    doc = ctx.open("tree_alpha_16bit.png")
-    doc.setSelection(feathered_selection(100, 60, 120, 90, ramp=8))
+def enhance_selected(ctx, folder, doc, selection):
+    """Enhance the active layer of ``doc`` within ``selection``; dumps before, the selection, after."""
+    doc.setSelection(selection)
     ctx.dump(doc, folder, "before")
     bounds = ctx.dump_selection(doc, folder)
     ctx.actions.enhance_layer(doc, ctx.layer(doc), ctx.settings.Choices(), ctx.session)
     ctx.dump(doc, folder, "after")
     doc.close()
     return {"selection": bounds}
+
+
+def enhance_selection_u16(ctx, folder):
+    return enhance_selected(ctx, folder, ctx.open("tree_alpha_16bit.png"),
+                            feathered_selection(100, 60, 120, 90, ramp=8))
 
 
 def enhance_gray(ctx, folder):
@@ -161,24 +176,14 @@ def enhance_float32(ctx, folder):
     doc = ctx.open("tree_alpha_16bit.png")
     assert doc.setColorSpace("RGBA", "F32", "")
     doc.waitForDone()
-    selection = Selection()
-    selection.select(40, 30, 96, 64, 255)
-    doc.setSelection(selection)
-    ctx.dump(doc, folder, "before")
-    bounds = ctx.dump_selection(doc, folder)
-    ctx.actions.enhance_layer(doc, ctx.layer(doc), ctx.settings.Choices(), ctx.session)
-    ctx.dump(doc, folder, "after")
-    doc.close()
-    return {"selection": bounds}
+    return enhance_selected(ctx, folder, doc, rectangle_selection(40, 30, 96, 64))
 
 
 def selection_to_document_rgba8(ctx, folder):
     doc = ctx.open("children-alpha.png")
     doc.crop(*CROP)
     doc.waitForDone()
-    selection = Selection()
-    selection.select(40, 30, 100, 70, 255)
-    doc.setSelection(selection)
+    doc.setSelection(rectangle_selection(40, 30, 100, 70))
     ctx.dump(doc, folder, "before")
     bounds = ctx.dump_selection(doc, folder)
     new_doc = ctx.actions.selection_to_document(ctx.krita, doc, ctx.layer(doc), ctx.settings.Choices(scale=2),
@@ -307,10 +312,112 @@ def extension_messages(ctx, folder):
     return notes
 
 
+# ---- Make cover from image ----
+
+def outcome_notes(ctx, outcome, choices):
+    """What the pytest side needs of a CoverOutcome, and what the user is told."""
+    return {"canvas": list(outcome.canvas), "extent": list(outcome.extent), "model": outcome.model,
+            "faces": [list(face) for face in outcome.faces], "reasons": list(outcome.reasons), "fit": outcome.fit,
+            "summary": ctx.cover_action.cover_summary(outcome, choices.target_info(), "en")}
+
+
+def make_cover(ctx, folder, image, choices, upscale=None):
+    """The cover action on ``image``'s layer; dumps the source before and after, and the new document (its
+    layers over the whole picture's bounds, which reach outside the canvas)."""
+    doc = ctx.open(image)
+    doc.setResolution(150)
+    ctx.dump(doc, folder, "before")
+    open_before = len(ctx.krita.documents())
+    new_doc, outcome = ctx.cover_action.make_cover(ctx.krita, doc, ctx.layer(doc), choices,
+                                                   upscale or ctx.settings.Choices(), ctx.session)
+    new_doc.setBatchmode(True)
+    notes = outcome_notes(ctx, outcome, choices)
+    notes.update(title=new_doc.name(), new_documents=len(ctx.krita.documents()) - open_before)
+    picture = ctx.cover_action.picture_bounds(outcome.canvas, outcome.extent)
+    ctx.dump(new_doc, folder, "picture", region=picture)
+    ctx.dump(new_doc, folder, "cover")
+    ctx.dump(doc, folder, "after")
+    new_doc.close()
+    doc.close()
+    return notes
+
+
+def cover_photo_preset(ctx, folder):
+    return make_cover(ctx, folder, "children-alpha.png", ctx.cover_settings.CoverChoices(preset="video-16x9"))
+
+
+def cover_cartoon_pad(ctx, folder):
+    choices = ctx.cover_settings.CoverChoices(preset="custom", width=640, height=360, fit="pad",
+                                              background="solid", colour="#3366cc")
+    return make_cover(ctx, folder, "0014.jpg", choices)
+
+
+def cover_cancel(ctx, folder):
+    doc = ctx.open("children-alpha.png")
+    ctx.dump(doc, folder, "before")
+    open_before = [d.fileName() for d in ctx.krita.documents()]
+    state = {}
+    timer = press_cancel_after_first_tile(state)
+    try:
+        ctx.cover_action.make_cover(ctx.krita, doc, ctx.layer(doc), ctx.cover_settings.CoverChoices(preset="square"),
+                                    ctx.settings.Choices(tile=64), ctx.session)
+        outcome = "finished"
+    except ctx.errors.Cancelled:
+        outcome = "cancelled"
+    finally:
+        timer.stop()
+    open_after = [d.fileName() for d in ctx.krita.documents()]
+    ctx.dump(doc, folder, "after")
+    doc.close()
+    return {"outcome": outcome, "clicked_at": state.get("clicked_at"), "open_before": open_before,
+            "open_after": open_after}
+
+
+class RecordingView:
+    """Stands in for the View Krita's window would return (kritarunner has no window): records what the
+    extension shows over the canvas."""
+
+    def __init__(self, doc, messages):
+        self.doc, self.messages = doc, messages
+
+    def showFloatingMessage(self, text, icon, timeout, priority):
+        self.messages.append({"text": text, "timeout": timeout, "priority": priority})
+
+
+def cover_extension_cmyk(ctx, folder):
+    """The extension's cover path on a CMYK image: the converted-copy offer, the cover made from the copy, the
+    copy closed again, the floating message with the reasons; the CMYK original untouched."""
+    from PyQt5.QtWidgets import QMessageBox
+    from realesrgan_upscale import extension
+    ext = extension.RealEsrganExtension(ctx.krita)
+    ext.session = ctx.session
+    cmyk = ctx.krita.createDocument(60, 40, "cmyk", "CMYKA", "U8", "", 72.0)
+    cmyk.setBatchmode(True)
+    node = ctx.layer(cmyk)
+    node.setPixelData(bytes([20, 120, 200, 10, 255]) * (60 * 40), 0, 0, 60, 40)
+    open_before = len(ctx.krita.documents())
+    shown, messages, state = [], [], {}
+    ext._show = lambda doc: shown.append(doc) or RecordingView(doc, messages)
+    timer = answer_message_boxes(state, QMessageBox.Yes)
+    ext.run("cover", cmyk, node, ctx.cover_settings.CoverChoices(preset="custom", width=90, height=90))
+    timer.stop()
+    notes = {"boxes": state.get("boxes", []), "messages": messages, "open_before": open_before,
+             "open_after": len(ctx.krita.documents()), "original_model": cmyk.colorModel(),
+             "original_layers": [n.name() for n in cmyk.rootNode().childNodes()],
+             "shown": [{"size": [d.width(), d.height()], "model": d.colorModel(),
+                        "layers": [n.name() for n in d.rootNode().childNodes()]} for d in shown]}
+    for doc in shown:
+        doc.setBatchmode(True)
+        doc.close()
+    cmyk.close()
+    return notes
+
+
 SCENARIOS = {f.__name__: f for f in (
     upscale_image_rgba8, upscale_image_merged, enhance_selection_u16, enhance_gray, enhance_float32,
     selection_to_document_rgba8, cancel_leaves_document_unchanged, failure_leaves_document_unchanged,
-    cmyk_offers_converted_copy, extension_messages)}
+    cmyk_offers_converted_copy, extension_messages, cover_photo_preset, cover_cartoon_pad, cover_cancel,
+    cover_extension_cmyk)}
 
 
 def main(args=None):

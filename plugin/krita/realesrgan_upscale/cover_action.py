@@ -14,7 +14,7 @@ from __future__ import annotations
 from .actions import canvas_extent, image_source, read_pixels, scaled_layer_name
 from .cover_settings import FIT_PAD, CoverChoices
 from .i18n import current_language, tr
-from .krita_realesrgan.cover_presets import CoverTarget
+from .krita_realesrgan.cover_presets import CUSTOM_ID, CoverTarget
 from .krita_realesrgan.geometry import Bounds, Extent
 from .model_list import display_name
 from .pixels_krita import KritaPixelLayout, from_engine
@@ -45,8 +45,8 @@ def cover_layer_name(source: Extent, picture: Extent, model: str, source_name: s
 
 def preset_label(target: CoverTarget, language: str) -> str:
     """The preset as the user sees it: localized name and size."""
-    return tr("{name}, {w} × {h} px").format(name=target.name(language), w=target.size.width,
-                                             h=target.size.height)
+    name = tr("Custom size") if target.id == CUSTOM_ID else target.name(language)
+    return tr("{name}, {w} × {h} px").format(name=name, w=target.size.width, h=target.size.height)
 
 
 def cover_title(target: CoverTarget, language: str) -> str:

@@ -4,12 +4,12 @@ from __future__ import annotations
 from typing import List, Optional
 
 from PyQt5.QtGui import QColor
-from PyQt5.QtWidgets import (QCheckBox, QColorDialog, QComboBox, QDialog, QDialogButtonBox, QFormLayout,
-                             QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+from PyQt5.QtWidgets import (QColorDialog, QComboBox, QDialog, QFormLayout, QHBoxLayout, QLabel, QPushButton,
+                             QSpinBox, QWidget)
 
 from .cover_action import preset_label
 from .cover_settings import AUTO_MODEL, BLUR, FIT_COVER, FIT_PAD, SOLID, CoverChoices
-from .dialog import MODE_COVER, TITLES, add_model_items
+from .dialog import MODE_COVER, TITLES, add_model_items, merged_checkbox, ok_cancel_layout
 from .i18n import current_language, tr
 from .krita_realesrgan import cover_presets
 from .krita_realesrgan.geometry import Extent
@@ -75,18 +75,13 @@ class CoverDialog(QDialog):
         add_model_items(self.model, entries)
         form.addRow(tr("Model:"), self.model)
 
-        self.use_merged = QCheckBox(tr("Use the merged visible image instead of the active layer"))
+        self.use_merged = merged_checkbox()
         form.addRow("", self.use_merged)
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         form.addRow("", self.summary)
 
-        self.buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.buttons)
+        self.buttons = ok_cancel_layout(self, form)
 
         self._show(choices)
         for signal in (self.preset.currentIndexChanged, self.fit.currentIndexChanged,

@@ -30,6 +30,21 @@ def add_model_items(combo: QComboBox, entries: List[ModelEntry]) -> None:
             combo.model().item(index).setEnabled(False)
 
 
+def merged_checkbox() -> QCheckBox:
+    return QCheckBox(tr("Use the merged visible image instead of the active layer"))
+
+
+def ok_cancel_layout(dialog: QDialog, form: QFormLayout) -> QDialogButtonBox:
+    """Lay out ``form`` above OK/Cancel buttons wired to accept/reject; returns the buttons."""
+    buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+    buttons.accepted.connect(dialog.accept)
+    buttons.rejected.connect(dialog.reject)
+    layout = QVBoxLayout(dialog)
+    layout.addLayout(form)
+    layout.addWidget(buttons)
+    return buttons
+
+
 class UpscaleDialog(QDialog):
     def __init__(self, mode: str, choices: Choices, entries: List[ModelEntry], source: Extent,
                  parent: Optional[QWidget] = None):
@@ -84,16 +99,11 @@ class UpscaleDialog(QDialog):
             self.device.addItem(tr(DEVICE_LABELS[device]), device)
         form.addRow(tr("Device:"), self.device)
 
-        self.use_merged = QCheckBox(tr("Use the merged visible image instead of the active layer"))
+        self.use_merged = merged_checkbox()
         if mode == MODE_IMAGE:
             form.addRow("", self.use_merged)
 
-        self.buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.buttons)
+        self.buttons = ok_cancel_layout(self, form)
 
         self._show(choices)
         self.model.currentIndexChanged.connect(self._update)
