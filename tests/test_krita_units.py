@@ -23,7 +23,9 @@ def plugin(tmp_path_factory):
     sys.path.insert(0, str(pykrita))
     try:
         modules = {name: importlib.import_module(f"{PACKAGE}.{name}") for name in (
-            "pixels_krita", "selection_math", "settings", "progress_text", "i18n", "model_list", "reporting")}
+            "pixels_krita", "selection_math", "settings", "progress_text", "i18n", "model_list", "reporting",
+            "cover_settings", "cover_action")}
+        modules["cover_presets"] = importlib.import_module(f"{PACKAGE}.krita_realesrgan.cover_presets")
         modules["errors"] = importlib.import_module(f"{PACKAGE}.krita_realesrgan.errors")
         modules["geometry"] = importlib.import_module(f"{PACKAGE}.krita_realesrgan.geometry")
         modules["formats"] = importlib.import_module(f"{PACKAGE}.krita_realesrgan.formats")
@@ -246,7 +248,8 @@ def _source_strings():
             if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "tr" and node.args and \
                     isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
                 found.add(node.args[0].value)
-            if isinstance(node, ast.Assign) and any(getattr(t, "id", "") in ("TITLES", "DEVICE_LABELS", "HINTS")
+            if isinstance(node, ast.Assign) and any(getattr(t, "id", "") in ("TITLES", "DEVICE_LABELS", "HINTS", "FIT_LABELS",
+                                                                        "BACKGROUND_LABELS")
                                                     for t in node.targets):
                 found.update(v.value for v in node.value.values if isinstance(v, ast.Constant))
     return found - {"English text"}
@@ -287,7 +290,8 @@ def test_tr_uses_the_chosen_language(plugin):
 SYSTEM_PYTHON = "/usr/bin/python3"
 
 
-def test_dialog_state(tmp_path):
+def run_dialog_script(tmp_path: Path, script: str, language: str = "en", *args: str) -> dict:
+    """Run ``tests/krita/<script>`` with Krita's Python and PyQt5 (offscreen) on the assembled plugin; its JSON."""
     import json
     import os
     import subprocess
@@ -296,12 +300,15 @@ def test_dialog_state(tmp_path):
     if probe is None or probe.returncode != 0:
         pytest.skip("no system python3 with PyQt5 (Krita's Python; apt-get install -y krita or python3-pyqt5)")
     assemble(tmp_path)
-    script = Path(__file__).resolve().parent / "krita" / "dialog_check.py"
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", KRITA_REALESRGAN_LANG="en", HOME=str(tmp_path))
-    done = subprocess.run([SYSTEM_PYTHON, str(script), str(tmp_path)], capture_output=True, text=True, env=env,
-                          timeout=60)
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", KRITA_REALESRGAN_LANG=language, HOME=str(tmp_path))
+    command = [SYSTEM_PYTHON, str(Path(__file__).resolve().parent / "krita" / script), str(tmp_path), *args]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)
     assert done.returncode == 0, done.stderr
-    report = json.loads(done.stdout.strip().splitlines()[-1])
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_dialog_state(tmp_path):
+    report = run_dialog_script(tmp_path, "dialog_check.py")
     start = report["start"]
     # the remembered model is not installed: the first installed one is chosen, the missing one is greyed
     assert start["model"] == "realesr-animevideov3" and start["ok"]
@@ -315,3 +322,85 @@ def test_dialog_state(tmp_path):
     enhance = report["enhance"]
     assert not enhance["scale_enabled"] and enhance["scale_shown"] == 1.0 and enhance["kept_scale"] == 2.5
     assert enhance["size"] == "236 × 236 px (from 236 × 236 px)" and not enhance["merged_visible"]
+
+
+def test_cover_dialog_in_chinese(tmp_path):
+    """The cover dialog under zh_CN: Chinese preset names with sizes, the remembered custom size, pad fit and
+    colour shown; the missing model is greyed and not chosen; the controls follow preset and fit."""
+    screenshot = tmp_path / "cover-dialog-zh_CN.png"
+    report = run_dialog_script(tmp_path, "cover_dialog_check.py", "zh_CN", str(screenshot))
+    start = report["remembered"]
+    assert start["title"] == "用图片制作封面"
+    assert start["presets"] == ["视频封面 16:9（高清），1280 × 720 像素", "视频封面 16:9（全高清），1920 × 1080 像素",
+                                "竖版短视频封面 9:16，1080 × 1920 像素", "笔记封面 3:4，1080 × 1440 像素",
+                                "公众号文章头图 2.35:1，900 × 383 像素", "方形头像 / 帖子 1:1，1080 × 1080 像素",
+                                "自定义尺寸"]
+    assert (start["preset"], start["custom_enabled"], start["size"]) == ("custom", True, [800, 600])
+    assert start["fit"] == "完整放入并留边（不裁剪）" and start["background_enabled"]
+    assert start["colour_shown"] and start["colour"] == "#3366cc"
+    assert start["model"] == "auto" and start["models"][0] == "自动（按图片内容选择）"
+    assert not start["missing_enabled"] and "未安装" in start["models"][2]
+    assert "800 × 600" in start["summary"] and "566 × 350" in start["summary"] and start["ok"]
+    assert "preset='custom', width=800, height=600, fit='pad', background='solid', colour='#3366cc'" \
+           in start["choices"] and "use_merged=True" in start["choices"]
+    crop = report["preset_crop"]
+    assert crop["preset"] == "video-16x9" and not crop["custom_enabled"] and not crop["background_enabled"]
+    assert not crop["colour_shown"] and "1280 × 720" in crop["summary"] and crop["fit"] == "裁剪填满（裁剪区域跟随人脸）"
+    blur = report["pad_blur"]
+    assert blur["background_enabled"] and not blur["colour_shown"] and "background='blur'" in blur["choices"]
+    assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# ---- cover choices and the cover document's names ----
+
+def test_cover_settings_round_trip_and_junk(plugin):
+    cs = plugin.cover_settings
+    store = {}
+    choices = cs.CoverChoices(preset="custom", width=800, height=600, fit="pad", background="solid",
+                              colour="#3366cc", model="realesr-animevideov3", use_merged=True)
+    cs.save(choices, lambda group, name, value: store.__setitem__((group, name), value))
+    assert {group for group, _ in store} == {cs.GROUP} and store[(cs.GROUP, "use_merged")] == "true"
+    assert cs.load(lambda group, name, default: store.get((group, name), default)) == choices
+    junk = {"preset": "tiktok-giant", "width": "0", "height": "99999", "fit": "stretch", "background": "plaid",
+            "colour": "red", "model": "", "use_merged": "perhaps"}
+    loaded = cs.load(lambda group, name, default: junk.get(name, default))
+    assert loaded == cs.CoverChoices(width=1, height=plugin.cover_presets.MAX_EDGE)
+    assert loaded.preset == "video-16x9" and loaded.model == "auto" and loaded.background_value() == "blur"
+
+
+def test_cover_choices_to_engine_request(plugin):
+    cs, g, s = plugin.cover_settings, plugin.geometry, plugin.settings
+    preset = cs.CoverChoices(preset="square")
+    assert preset.target() == "square" and preset.target_info().size == g.Extent(1080, 1080)
+    custom = cs.CoverChoices(preset="custom", width=640, height=360, fit="pad", background="solid", colour="#102030")
+    assert custom.target() == g.Extent(640, 360) and custom.target_info().id == "custom"
+    assert custom.background_value() == "#102030" and cs.CoverChoices(colour="#102030").background_value() == "blur"
+    options = custom.options(s.Choices(model="RealESRGAN_x4plus", tile=256, device="cpu", denoise=0.3))
+    assert (options.model, options.tile, options.device, options.denoise, options.scale, options.target) == \
+        ("auto", 256, "cpu", None, None, None)
+    general = cs.CoverChoices(model="realesr-general-x4v3").options(s.Choices(denoise=0.3))
+    assert general.model == "realesr-general-x4v3" and general.denoise == 0.3
+
+
+def test_cover_document_placement_and_names(plugin):
+    ca, g, i18n = plugin.cover_action, plugin.geometry, plugin.i18n
+    assert ca.picture_bounds(g.Bounds(0, 36, 1280, 720), g.Extent(1280, 792)) == g.Bounds(0, -36, 1280, 792)
+    assert ca.picture_bounds(g.Bounds(-140, 0, 640, 360), g.Extent(360, 360)) == g.Bounds(140, 0, 360, 360)
+    assert ca.cover_factor(g.Extent(566, 350), g.Extent(1280, 792)) == pytest.approx(792 / 350)  # like the engine
+    assert [ca.factor_text(f) for f in (2.2615, 2.0, 0.5, 2.005)] == ["2.26", "2", "0.5", "2"]
+    assert ca.cover_layer_name(g.Extent(566, 350), g.Extent(1280, 792), "realesr-animevideov3", "kids") == \
+        "Real-ESRGAN ×2.26 (realesr-animevideov3) — kids"
+    assert ca.cover_layer_name(g.Extent(4000, 3000), g.Extent(1280, 960), "", "big") == \
+        "Real-ESRGAN ×0.32 (resampled) — big"
+    video = plugin.cover_presets.preset("video-16x9")
+    assert ca.cover_title(video, "en") == "Cover — Video thumbnail 16:9 (HD), 1280 × 720 px"
+    outcome = type("Outcome", (), {"faces": (g.Bounds(1, 2, 3, 4),) * 2, "reasons": ("why model", "why crop")})
+    assert ca.cover_summary(outcome, video, "en").splitlines() == [
+        "Cover made: Video thumbnail 16:9 (HD), 1280 × 720 px", "Faces found: 2", "• why model", "• why crop"]
+    try:
+        i18n.set_language("zh_CN")
+        assert ca.cover_title(video, "zh_CN") == "封面 — 视频封面 16:9（高清），1280 × 720 像素"
+        custom = plugin.cover_presets.custom(g.Extent(640, 360))
+        assert ca.preset_label(custom, "zh_CN") == "自定义尺寸，640 × 360 像素"
+    finally:
+        i18n.set_language(None)
