@@ -9,6 +9,7 @@ Environment variables override it (tests use them):
     KRITA_REALESRGAN_PYTHON   the engine's python
     KRITA_REALESRGAN_WEIGHTS  the weights folder
     KRITA_REALESRGAN_DATA     the data folder (default venv and weights live below it)
+    KRITA_REALESRGAN_FFMPEG   an ffmpeg to use instead of the one found on PATH (read by video.py)
 """
 from __future__ import annotations
 
@@ -27,9 +28,11 @@ ENV_CONFIG = "KRITA_REALESRGAN_CONFIG"
 ENV_PYTHON = "KRITA_REALESRGAN_PYTHON"
 ENV_WEIGHTS = "KRITA_REALESRGAN_WEIGHTS"
 ENV_DATA = "KRITA_REALESRGAN_DATA"
+ENV_FFMPEG = "KRITA_REALESRGAN_FFMPEG"    # an ffmpeg to use instead of the one found on PATH
 
 
-def _home(env: Mapping[str, str]) -> Path:
+def home_dir(env: Mapping[str, str] = os.environ) -> Path:
+    """The user's home folder as ``env`` names it (HOME, else USERPROFILE)."""
     return Path(env.get("HOME") or env.get("USERPROFILE") or Path.home())
 
 
@@ -38,20 +41,20 @@ def data_dir(env: Mapping[str, str] = os.environ, platform: str = sys.platform) 
     if env.get(ENV_DATA):
         return Path(env[ENV_DATA])
     if platform.startswith("win"):
-        return Path(env.get("LOCALAPPDATA") or _home(env) / "AppData" / "Local") / APP
+        return Path(env.get("LOCALAPPDATA") or home_dir(env) / "AppData" / "Local") / APP
     if platform == "darwin":
-        return _home(env) / "Library" / "Application Support" / APP
-    return Path(env.get("XDG_DATA_HOME") or _home(env) / ".local" / "share") / APP
+        return home_dir(env) / "Library" / "Application Support" / APP
+    return Path(env.get("XDG_DATA_HOME") or home_dir(env) / ".local" / "share") / APP
 
 
 def config_file(env: Mapping[str, str] = os.environ, platform: str = sys.platform) -> Path:
     if env.get(ENV_CONFIG):
         return Path(env[ENV_CONFIG])
     if platform.startswith("win"):
-        return Path(env.get("APPDATA") or _home(env) / "AppData" / "Roaming") / APP / "config.json"
+        return Path(env.get("APPDATA") or home_dir(env) / "AppData" / "Roaming") / APP / "config.json"
     if platform == "darwin":
         return data_dir(env, platform) / "config.json"
-    return Path(env.get("XDG_CONFIG_HOME") or _home(env) / ".config") / APP / "config.json"
+    return Path(env.get("XDG_CONFIG_HOME") or home_dir(env) / ".config") / APP / "config.json"
 
 
 def default_venv(env: Mapping[str, str] = os.environ, platform: str = sys.platform) -> Path:

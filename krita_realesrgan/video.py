@@ -32,6 +32,7 @@ import numpy as np
 from .errors import Cancelled, EngineError, Kind
 from .formats import AUTO_TILE, NO_TILING, PixelFormat, UpscaleOptions
 from .geometry import Extent
+from .paths import ENV_FFMPEG
 
 Progress = Callable[[int, int], None]   # (frames done, frames total)
 Cancel = Callable[[], bool]
@@ -46,9 +47,6 @@ JOB_VERSION = 1
 
 
 # --- the ffmpeg binary --------------------------------------------------------------------------------------------
-
-ENV_FFMPEG = "KRITA_REALESRGAN_FFMPEG"   # an ffmpeg to use instead of the one found on PATH
-
 
 @lru_cache(maxsize=1)
 def ffmpeg_binary() -> str:
