@@ -86,17 +86,19 @@ class Profile:
     def host(self, path_inside: str) -> Path:
         return self.root / str(path_inside).lstrip("/")
 
-    def env(self, spec: str) -> dict:
-        return {"HOME": str(self.inside / "home"), "GIMP_TEST_SPEC": str(self.inside / spec),
+    def env(self, spec: str, home: str = "home", **extra: str) -> dict:
+        return {"HOME": str(self.inside / home), "GIMP_TEST_SPEC": str(self.inside / spec),
                 "KRITA_REALESRGAN_CONFIG": str(self.inside / "config.json"),
-                "KRITA_REALESRGAN_DATA": str(self.inside / "data")}
+                "KRITA_REALESRGAN_DATA": str(self.inside / "data"), **extra}
 
-    def write_spec(self, name: str, cases) -> str:
-        """The batch spec for ``cases``; returns the results path inside the root."""
+    def write_spec(self, name: str, cases, choices=()) -> str:
+        """The batch spec for ``cases`` (and the choice arguments whose labels to report); returns the results
+        path inside the root."""
         cases = [dict(case, image=str(IMAGES / case["image"]), out=str(self.inside / case["name"]))
                  for case in cases]
         results = str(self.inside / f"{name}-results.json")
-        (self.work / f"{name}.json").write_text(json.dumps({"cases": cases, "results": results}))
+        (self.work / f"{name}.json").write_text(json.dumps({"cases": cases, "results": results,
+                                                            "choices": [list(c) for c in choices]}))
         return results
 
     def script(self) -> str:
@@ -126,17 +128,21 @@ def test_installer_puts_an_executable_plugin_with_its_engine_client(profile):
     assert (folder / "realesrgan_gimp" / "actions.py").is_file()
 
 
-@pytest.fixture(scope="module")
-def gimp_results(profile):
-    """All CASES in one GIMP session: the parsed results (the raw pixels stay in the profile)."""
-    results_path = profile.write_spec("cases", CASES)
+def gimp_session(profile, name, cases, choices=(), home="home", **env):
+    """``cases`` in one GIMP session: the parsed results (the raw pixels stay in the profile)."""
+    results_path = profile.write_spec(name, cases, choices)
     started = time.monotonic()
     with chroot.mounted(profile.root, extra=[SHARED]):
-        finished = chroot.run_gimp(profile.root, profile.script(), profile.env("cases.json"))
+        finished = chroot.run_gimp(profile.root, profile.script(), profile.env(f"{name}.json", home, **env))
     results_file = profile.host(results_path)
     assert results_file.exists(), f"GIMP wrote no results:\n{finished.stdout[-3000:]}\n{finished.stderr[-3000:]}"
-    print(f"\nGIMP session with {len(CASES)} cases: {time.monotonic() - started:.1f} s")
-    return json.loads(results_file.read_text()), profile
+    print(f"\nGIMP session {name} with {len(cases)} cases: {time.monotonic() - started:.1f} s")
+    return json.loads(results_file.read_text())
+
+
+@pytest.fixture(scope="module")
+def gimp_results(profile):
+    return gimp_session(profile, "cases", CASES), profile
 
 
 # ---- helpers -------------------------------------------------------------------------------------------------
@@ -154,7 +160,7 @@ def load_raw(path: str, width: int, height: int, babl: str, root_dir: Path) -> n
 
 
 def layer_pixels(results, case_name, which, index, root_dir):
-    case = next(c for c in CASES if c["name"] == case_name)
+    case = next(c for c in CASES + COVER_CASES if c["name"] == case_name)
     layer = results[case_name][which]["layers"][index]
     return layer, load_raw(layer["raw"], layer["width"], layer["height"], case["read_format"], root_dir)
 
@@ -299,8 +305,12 @@ def test_failure_leaves_the_image_unchanged(gimp_results):
     assert not case["undo_dirty_after"]
 
 
-CANCEL_CASE = dict(name="cancel", image="children-alpha.png", procedure=PROC["image"],
-                   args={"model": MODEL, "scale": 4.0}, read_format="R'G'B'A u8")
+CANCEL_CASES = [
+    dict(name="cancel", image="children-alpha.png", procedure=PROC["image"],
+         args={"model": MODEL, "scale": 4.0}, read_format="R'G'B'A u8"),
+    dict(name="cancel_cover", image="children-alpha.png", procedure="plug-in-realesrgan-cover",
+         args={"preset": "video-16x9-fhd", "model": MODEL}, read_format="R'G'B'A u8"),
+]
 
 
 def wait_for(condition, timeout: float, interval: float = 0.1):
@@ -313,17 +323,20 @@ def wait_for(condition, timeout: float, interval: float = 0.1):
     return None
 
 
-def test_cancel_ends_the_plugin_and_leaves_the_image_unchanged(profile):
+@pytest.mark.parametrize("cancel_case", CANCEL_CASES, ids=[case["name"] for case in CANCEL_CASES])
+def test_cancel_ends_the_plugin_and_leaves_the_image_unchanged(profile, cancel_case):
     """GIMP's Cancel on a plug-in's progress ends the plug-in process (gimp_plug_in_close with kill). Do exactly
-    that while the engine works on the image: the image must be unchanged and the worker must stop too."""
-    results_path = profile.write_spec("cancel", [CANCEL_CASE])
+    that while the engine works on the image: the image must be unchanged, no new image may be left (the cover)
+    and the worker must stop too."""
+    results_path = profile.write_spec(cancel_case["name"], [cancel_case])
 
     def payloads():
         return set((profile.root / "tmp").glob("krita-realesrgan-*/job*-in.raw"))
 
     earlier = payloads()
     with chroot.mounted(profile.root, extra=[SHARED]):
-        gimp = subprocess.Popen(chroot.gimp_command(profile.root, profile.script(), profile.env("cancel.json")),
+        gimp = subprocess.Popen(chroot.gimp_command(profile.root, profile.script(),
+                                                    profile.env(f"{cancel_case['name']}.json")),
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         try:
             submitted = wait_for(lambda: sorted(payloads() - earlier), 300)
@@ -342,8 +355,173 @@ def test_cancel_ends_the_plugin_and_leaves_the_image_unchanged(profile):
                 gimp.wait()
         stopped = wait_for(lambda: not any(chroot.running(pid) for pid in workers), 30)
     results = json.loads(profile.host(results_path).read_text())
-    case = results["cancel"]
+    case = results[cancel_case["name"]]
     assert case["status"] != "success", output[-2000:]
     assert case["fingerprint_after"] == case["fingerprint_before"]
+    assert case["images_after"] == case["images_before"]
     assert not case["undo_dirty_after"]
     assert stopped, "the engine worker kept running after its plug-in ended"
+
+
+# ---- Make cover from image -----------------------------------------------------------------------------------
+
+COVER = "plug-in-realesrgan-cover"
+PAD_COLOUR = "#3366cc"
+COVER_CASES = [
+    # a photo with faces to a platform preset, model chosen by content (only animevideov3 is installed)
+    dict(name="cover_children_video", image="children-alpha.png", procedure=COVER,
+         args={"preset": "video-16x9", "fit": "cover", "model": "auto"}, read_format="R'G'B'A u8"),
+    # a square cartoon in a 16:9 cover: the crop cuts the picture's height (a negative y offset)
+    dict(name="cover_cartoon_video", image="0014.jpg", procedure=COVER,
+         args={"preset": "video-16x9", "fit": "cover", "model": MODEL}, read_format="R'G'B' u8"),
+    # pad fit on a solid colour, custom size, from the visible image (no layer selected)
+    dict(name="cover_cartoon_pad", image="0014.jpg", procedure=COVER, no_drawables=True,
+         args={"preset": "custom", "width": 480, "height": 270, "fit": "pad", "background": "color",
+               "color": PAD_COLOUR, "model": MODEL}, read_format="R'G'B' u8"),
+    # 16-bit, a selection narrows the picture, pad fit on the blurred picture
+    dict(name="cover_u16_selection_blur", image="tree_alpha_16bit.png", procedure=COVER, selection=[40, 30, 200, 150],
+         args={"preset": "custom", "width": 400, "height": 200, "fit": "pad", "background": "blur", "model": MODEL},
+         read_format="R'G'B'A u16"),
+    dict(name="cover_bad_size", image="0014.jpg", procedure=COVER,
+         args={"preset": "custom", "width": 0, "height": 720, "model": MODEL}, read_format="R'G'B' u8"),
+    # a size the picture cannot cover without becoming gigantic: the engine refuses, the plug-in says why
+    dict(name="cover_too_elongated", image="children-alpha.png", procedure=COVER,
+         args={"preset": "custom", "width": 16000, "height": 40, "fit": "cover", "model": MODEL},
+         read_format="R'G'B'A u8"),
+]
+COVER_CHOICES = [(COVER, "preset"), (COVER, "model")]
+
+
+@pytest.fixture(scope="module")
+def cover_results(profile):
+    return gimp_session(profile, "cover", COVER_CASES, COVER_CHOICES), profile
+
+
+@pytest.fixture(scope="module")
+def chinese_labels(profile):
+    """The cover's preset labels as GIMP registered them for a user whose locale is Simplified Chinese (a fresh
+    profile, so that the plug-in is queried in that locale; no case is run)."""
+    home = "home-zh"
+    shutil.copytree(profile.plugins, profile.work / home / profile.plugins.relative_to(profile.work / "home"))
+    results = gimp_session(profile, "zh", [], [(COVER, "preset")], home=home, LANG="zh_CN.UTF-8")
+    return results["choices"][f"{COVER}:preset"]
+
+
+def engine_cover(upscaler, pixels: np.ndarray, babl: str, target, fit="cover", background="blur", model=MODEL):
+    """The engine's own cover of the same pixels (what the plug-in's worker computes)."""
+    from krita_realesrgan import cover, cover_presets
+    from krita_realesrgan.formats import PixelFormat, UpscaleOptions
+    channels, sample = format_parts(babl)
+    goal = cover_presets.preset(target) if isinstance(target, str) else target
+    return cover.make_cover(upscaler, np.ascontiguousarray(pixels), PixelFormat(ENGINE_DTYPES[sample], channels),
+                            goal, fit, cover.Background.parse(background), UpscaleOptions(model=model))
+
+
+def new_cover_image(results, name, size):
+    case = succeeded(results, name)
+    assert case["fingerprint_after"] == case["fingerprint_before"]     # the source image is untouched
+    assert case["images_after"] == case["images_before"] + 1
+    new_image = case["new_image"]
+    assert new_image["size"] == list(size) and new_image["precision"] == case["before"]["precision"]
+    return case, new_image
+
+
+def test_cover_of_a_photo_keeps_the_whole_upscaled_picture_with_the_faces_in_the_canvas(cover_results, upscaler):
+    from krita_realesrgan.geometry import Bounds
+    results, profile = cover_results
+    case, new_image = new_cover_image(results, "cover_children_video", (1280, 720))
+    assert case["before"]["size"] == [566, 350]
+    _, source = layer_pixels(results, "cover_children_video", "before", 0, profile.root)
+    expected = engine_cover(upscaler, source, "R'G'B'A u8", "video-16x9", model="auto")
+    assert len(new_image["layers"]) == 1
+    layer, got = layer_pixels(results, "cover_children_video", "new_image", 0, profile.root)
+    # the whole upscaled picture (566x350 scaled to cover 1280x720: 1280x792), placed so the canvas is the crop
+    assert (layer["width"], layer["height"]) == (1280, 792) == expected.image.shape[1::-1]
+    assert (layer["x"], layer["y"]) == (-expected.canvas.x, -expected.canvas.y)
+    assert layer["x"] <= 0 and layer["y"] <= 0 and layer["x"] + 1280 >= 1280 and layer["y"] + 792 >= 720
+    assert layer["name"] == f"Real-ESRGAN cover ({MODEL}) — {case['before']['layers'][0]['name']}"
+    assert layer["has_alpha"]
+    assert len(expected.faces) >= 3
+    canvas = Bounds(0, 0, 1280, 720)
+    for face in expected.faces:                        # in the picture's coordinates -> in the new image's
+        assert canvas.contains(face.offset(layer["x"], layer["y"])), face
+    assert_close(got, expected.image, "R'G'B'A u8")
+    reasons = case["strings"][0]
+    assert "faces" in reasons and MODEL in reasons and "no photo model is installed" in reasons
+
+
+def test_cover_of_a_square_cartoon_crops_its_height(cover_results, upscaler):
+    results, profile = cover_results
+    case, new_image = new_cover_image(results, "cover_cartoon_video", (1280, 720))
+    _, source = layer_pixels(results, "cover_cartoon_video", "before", 0, profile.root)
+    expected = engine_cover(upscaler, source, "R'G'B' u8", "video-16x9")
+    layer, got = layer_pixels(results, "cover_cartoon_video", "new_image", 0, profile.root)
+    assert (layer["width"], layer["height"]) == (1280, 1280)
+    assert layer["x"] == 0 and -560 <= layer["y"] < 0 and layer["y"] == -expected.canvas.y
+    assert_close(got, expected.image, "R'G'B' u8")
+
+
+def test_pad_cover_lays_the_centred_picture_on_a_solid_background_layer(cover_results, upscaler):
+    from krita_realesrgan.geometry import Extent
+    results, profile = cover_results
+    case, new_image = new_cover_image(results, "cover_cartoon_pad", (480, 270))
+    names = [layer["name"] for layer in new_image["layers"]]
+    assert names == [f"Real-ESRGAN cover ({MODEL}) — Visible", "Background"]   # picture above its background
+    background, under = layer_pixels(results, "cover_cartoon_pad", "new_image", 1, profile.root)
+    assert (background["x"], background["y"], background["width"], background["height"]) == (0, 0, 480, 270)
+    colour = [int(PAD_COLOUR[i:i + 2], 16) for i in (1, 3, 5)]
+    assert (under == np.array(colour, np.uint8)).all()
+    picture, got = layer_pixels(results, "cover_cartoon_pad", "new_image", 0, profile.root)
+    assert (picture["x"], picture["y"], picture["width"], picture["height"]) == (105, 0, 270, 270)   # centred
+    _, source = layer_pixels(results, "cover_cartoon_pad", "before", 0, profile.root)
+    expected = engine_cover(upscaler, source, "R'G'B' u8", Extent(480, 270), fit="pad", background=PAD_COLOUR)
+    assert tuple(expected.canvas) == (-105, 0, 480, 270)
+    assert_close(got, expected.image, "R'G'B' u8")
+    assert "fitted inside 480x270" in case["strings"][0]
+
+
+def test_a_16_bit_selection_padded_on_its_blurred_copy(cover_results, upscaler):
+    from krita_realesrgan.geometry import Extent
+    results, profile = cover_results
+    case, new_image = new_cover_image(results, "cover_u16_selection_blur", (400, 200))
+    assert new_image["precision"] == "u16-non-linear"
+    _, source = layer_pixels(results, "cover_u16_selection_blur", "before", 0, profile.root)
+    expected = engine_cover(upscaler, source[30:180, 40:240], "R'G'B'A u16", Extent(400, 200), fit="pad")
+    assert tuple(expected.canvas) == (-66, 0, 400, 200)
+    picture, got = layer_pixels(results, "cover_u16_selection_blur", "new_image", 0, profile.root)
+    assert (picture["x"], picture["y"], picture["width"], picture["height"]) == (66, 0, 267, 200)
+    assert_close(got, expected.image, "R'G'B'A u16")
+    background, under = layer_pixels(results, "cover_u16_selection_blur", "new_image", 1, profile.root)
+    assert background["name"] == "Background" and (background["width"], background["height"]) == (400, 200)
+    assert_close(under, expected.background, "R'G'B'A u16")
+    assert under[:, :, 3].min() == 65535 and under[:, :, :3].std() > 500       # opaque, and not a flat colour
+
+
+@pytest.mark.parametrize("name, words", [
+    ("cover_bad_size", ["custom cover size 0x720", "from 1 to 16384"]),
+    ("cover_too_elongated", ["16000x40", "pad fit"]),
+])
+def test_a_bad_cover_size_gets_a_clear_message_and_no_image(cover_results, name, words):
+    results, profile = cover_results
+    case = results[name]
+    assert case["status"] == "execution-error"
+    assert all(word in case["message"] for word in words), case["message"]
+    assert "Traceback" not in case["message"]
+    assert case["images_after"] == case["images_before"]
+    assert case["fingerprint_after"] == case["fingerprint_before"] and not case["undo_dirty_after"]
+
+
+def test_cover_arguments_offer_every_preset_and_the_installed_models(cover_results):
+    from krita_realesrgan import cover_presets
+    results, profile = cover_results
+    presets = results["choices"][f"{COVER}:preset"]
+    assert list(presets) == [t.id for t in cover_presets.presets()] + ["custom"]
+    assert presets["video-16x9"] == "Video thumbnail 16:9 (HD) — 1280x720"
+    models = results["choices"][f"{COVER}:model"]
+    assert list(models)[:2] == ["auto", MODEL]
+
+
+def test_preset_labels_are_chinese_for_a_chinese_locale(chinese_labels):
+    assert chinese_labels["video-16x9"] == "视频封面 16:9（高清） — 1280x720"
+    assert chinese_labels["square"].startswith("方形头像")
+    assert chinese_labels["custom"].startswith("自定义尺寸")

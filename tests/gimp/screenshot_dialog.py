@@ -1,13 +1,16 @@
 """Open the plug-in's dialog in the real GIMP 3 (trixie root) on a virtual display and save a screenshot.
 
     .venv/bin/python tests/gimp/screenshot_dialog.py plugin/gimp/screenshot-dialog.png
+    .venv/bin/python tests/gimp/screenshot_dialog.py plugin/gimp/screenshot-cover-dialog.png \
+        --procedure plug-in-realesrgan-cover
 
-Runs "Upscale Image…" interactively through tests/gimp/batch.py with DISPLAY pointing at an Xvfb; when the
+Runs "Upscale Image…" (or another procedure, in another locale with --lang) interactively through tests/gimp/batch.py with DISPLAY pointing at an Xvfb; when the
 dialog is up, the screen is read from Xvfb's frame-buffer file (XWD), cropped to what was drawn, and written as
 PNG. Then the plug-in is ended (as GIMP's Cancel does), which must leave the image unchanged.
 """
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
@@ -53,7 +56,7 @@ def drawn_part(screen: np.ndarray) -> np.ndarray:
     return screen[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
 
 
-def main(target: Path) -> int:
+def main(target: Path, procedure: str, lang: str) -> int:
     root = chroot.root_path()
     reason = chroot.why_unusable(root)
     if reason:
@@ -68,7 +71,7 @@ def main(target: Path) -> int:
                    check=True, capture_output=True, env=env)
     shutil.copy(chroot.REPO / "tests" / "gimp" / "batch.py", work / "batch.py")
     case = dict(name="dialog", image=str(IMAGES / "children-alpha.png"), crop=[200, 100, 64, 48],
-                procedure="plug-in-realesrgan-upscale-image", args={}, read_format="R'G'B'A u8",
+                procedure=procedure, args={}, read_format="R'G'B'A u8",
                 run_mode="interactive", out=str(inside / "dialog"))
     (work / "spec.json").write_text(json.dumps({"cases": [case], "results": str(inside / "results.json")}))
     fbdir = Path(tempfile.mkdtemp(prefix="xvfb-"))
@@ -80,7 +83,7 @@ def main(target: Path) -> int:
         with chroot.mounted(root, extra=extra):
             gimp_env = {"HOME": str(inside / "home"), "GIMP_TEST_SPEC": str(inside / "spec.json"),
                         "KRITA_REALESRGAN_CONFIG": str(inside / "config.json"),
-                        "KRITA_REALESRGAN_DATA": str(inside / "data"), "DISPLAY": DISPLAY}
+                        "KRITA_REALESRGAN_DATA": str(inside / "data"), "DISPLAY": DISPLAY, "LANG": lang}
             gimp = subprocess.Popen(chroot.gimp_command(root, str(inside / "batch.py"), gimp_env),
                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             shot = None
@@ -113,4 +116,9 @@ def main(target: Path) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(Path(sys.argv[1] if len(sys.argv) > 1 else "plugin/gimp/screenshot-dialog.png")))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("target", nargs="?", default="plugin/gimp/screenshot-dialog.png", type=Path)
+    parser.add_argument("--procedure", default="plug-in-realesrgan-upscale-image")
+    parser.add_argument("--lang", default="C.UTF-8", help="the user's locale (LANG), e.g. zh_CN.UTF-8")
+    options = parser.parse_args()
+    sys.exit(main(options.target, options.procedure, options.lang))
