@@ -480,7 +480,7 @@ def test_pad_cover_lays_the_centred_picture_on_a_solid_background_layer(cover_re
     assert "fitted inside 480x270" in case["strings"][0]
 
 
-def test_a_16_bit_selection_padded_on_its_blurred_copy(cover_results, upscaler):
+def test_cover_of_a_16_bit_selection_padded_on_its_blurred_copy(cover_results, upscaler):
     from krita_realesrgan.geometry import Extent
     results, profile = cover_results
     case, new_image = new_cover_image(results, "cover_u16_selection_blur", (400, 200))
