@@ -83,9 +83,9 @@ def _ask(procedure, config, title, fields, arrange=None):
     from gi.repository import GimpUi
     GimpUi.init("realesrgan-upscale")
     dialog = GimpUi.ProcedureDialog.new(procedure, config, title.replace("_", "").rstrip("…"))
-    if arrange is not None:
-        arrange(procedure, dialog)
     dialog.fill(fields)
+    if arrange is not None:
+        arrange(dialog)
     accepted = dialog.run()
     dialog.destroy()
     return accepted
@@ -183,9 +183,11 @@ class RealEsrganUpscale(Gimp.PlugIn):
         return procedure.new_return_values(Gimp.PDBStatusType.SUCCESS, None)
 
     def run_cover(self, procedure, run_mode, image, drawables, config, data):
-        if run_mode == Gimp.RunMode.INTERACTIVE and not _ask(procedure, config, cover_procedure.LABEL,
-                                                             cover_procedure.DIALOG_FIELDS, cover_procedure.arrange):
-            return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, None)
+        if run_mode == Gimp.RunMode.INTERACTIVE:
+            cover_procedure.mark_installed_models(procedure)
+            if not _ask(procedure, config, cover_procedure.LABEL, cover_procedure.DIALOG_FIELDS,
+                        cover_procedure.arrange):
+                return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, None)
         made, failed = _with_engine(procedure, lambda runner: make_cover(
             image, drawables, cover_procedure.choices_from(config), runner))
         if failed is not None:

@@ -81,13 +81,18 @@ def _one_of(values):
     return Gimp.ValueArray.new_from_values([GObject.Value(GObject.TYPE_STRING, value) for value in values])
 
 
-def arrange(procedure, dialog) -> None:
-    """Grey out what does not apply: the size unless custom, background and colour unless pad, missing models."""
-    dialog.set_sensitive_if_in("width", None, "preset", _one_of([cover_presets.CUSTOM_ID]), True)
-    dialog.set_sensitive_if_in("height", None, "preset", _one_of([cover_presets.CUSTOM_ID]), True)
-    dialog.set_sensitive_if_in("background", None, "fit", _one_of(["pad"]), True)
-    dialog.set_sensitive_if_in("color", None, "background", _one_of([COLOUR]), True)
+def mark_installed_models(procedure) -> None:
+    """Grey out the models whose weights are missing (before the dialog builds its model list)."""
     weights = paths.read_config(os.environ).weights
     models = Gimp.param_spec_choice_get_choice(procedure.find_argument("model"))
     for name in model_choices():
         models.set_sensitive(name, is_installed(name, weights))
+
+
+def arrange(dialog) -> None:
+    """Grey out what does not apply (after the dialog is filled): the size unless custom, background and colour
+    unless pad fit, the colour unless a solid colour."""
+    dialog.set_sensitive_if_in("width", None, "preset", _one_of([cover_presets.CUSTOM_ID]), True)
+    dialog.set_sensitive_if_in("height", None, "preset", _one_of([cover_presets.CUSTOM_ID]), True)
+    dialog.set_sensitive_if_in("background", None, "fit", _one_of(["pad"]), True)
+    dialog.set_sensitive_if_in("color", None, "background", _one_of([COLOUR]), True)
