@@ -25,19 +25,15 @@ import pytest
 from conftest import ANIMEVIDEO_PTH, REPO, find_ncnn_wheel, require
 from krita_realesrgan import catalog, portable
 
+sys.path.insert(0, str(REPO))  # as installer.py does: its install_steps package sits beside it, not installed
+from install_steps.console import Console  # noqa: E402
+from install_steps.kritarc import kritarc_enable, kritarc_enabled, kritarc_restore  # noqa: E402
+from install_steps.manifest import Manifest  # noqa: E402
+from install_steps.targets import gimp_plugin_folders, krita_targets  # noqa: E402
+from install_steps.weights import WeightFetcher  # noqa: E402
+
 INSTALLER = REPO / "installer.py"
 KRITARC_LINE = "enable_realesrgan_upscale=true"
-
-
-def load_installer():
-    spec = importlib.util.spec_from_file_location("installer_under_test", INSTALLER)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-installer = load_installer()
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -160,6 +156,21 @@ def test_vendored_modules_import_in_a_bare_python_from_the_plugin_folder(home, p
     assert done.stdout.split() == [catalog.DEFAULT_MODEL, sys.executable]
 
 
+def test_installer_needs_only_the_standard_library_and_runs_from_any_folder(home):
+    """No site-packages (-I -S), another working directory: installer.py still finds install_steps/ beside it."""
+    done = subprocess.run([sys.executable, "-I", "-S", str(INSTALLER), "--help"], cwd=str(home),
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "--uninstall" in done.stdout and "Models:" in done.stdout  # the epilog comes from the catalog
+    code = ("import importlib, pkgutil, sys; sys.path.insert(0, sys.argv[1]); import install_steps; "
+            "names = [m.name for m in pkgutil.iter_modules(install_steps.__path__)]; "
+            "[importlib.import_module('install_steps.' + n) for n in names]; print(len(names))")
+    done = subprocess.run([sys.executable, "-I", "-S", "-c", code, str(REPO)], cwd=str(home),
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) >= 10  # every module of the package imported, none of them needs a pip package
+
+
 def test_second_run_changes_nothing(home, plugin_source):
     install_with_shared_weights(home, plugin_source)
     before = snapshot(home)
@@ -193,6 +204,44 @@ def test_uninstall_restores_the_home_exactly(home, plugin_source):
                                     b"enable_realesrgan_upscale=false\r\n\r\n[Zoom]\r\nx=2\r\n")
     assert mine.read_text() == "keep me\n"
     assert "nothing to remove" in run_installer(home, "--uninstall").out
+
+
+def test_a_manifest_as_earlier_installers_wrote_it_still_uninstalls_cleanly(home):
+    """The manifest format is a promise to existing installs: here it is spelled out as version 1 wrote it."""
+    kritarc = home / ".config/kritarc"
+    kritarc.parent.mkdir(parents=True)
+    kritarc.write_text("[General]\nfoo=1\n")
+    before = snapshot(home)
+    data = home / ".local/share/krita-realesrgan"
+    plugin = home / ".local/share/krita/pykrita/realesrgan_upscale"
+    (plugin / "__pycache__").mkdir(parents=True)
+    (plugin / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"\0")
+    (plugin / "__init__.py").write_text("X = 1\n")
+    (data / "weights").mkdir(parents=True)
+    (data / "weights" / "tiny.pth").write_bytes(PAYLOAD)
+    config = home / ".config/krita-realesrgan/config.json"
+    config.parent.mkdir()
+    config.write_text('{"version": 1}\n')
+    appended = "\n[python]\nenable_realesrgan_upscale=true\n"
+    kritarc.write_text("[General]\nfoo=1\n" + appended)
+    created = [home / ".local", home / ".local/share", data, data / "weights", home / ".local/share/krita",
+               plugin.parent, plugin, config.parent]
+    manifest = {
+        "version": 1, "dirs": [str(d) for d in created], "venv": None, "models": ["tiny"],
+        "files": {str(plugin / "__init__.py"): {"kind": "krita plugin", "root": str(plugin),
+                                                "sha256": hashlib.sha256(b"X = 1\n").hexdigest()},
+                  str(data / "weights" / "tiny.pth"): {"kind": "weight", "model": "tiny", "source": "mirror",
+                                                       "sha256": hashlib.sha256(PAYLOAD).hexdigest(),
+                                                       "verified": True}},
+        "kritarc": {str(kritarc): {"appended": appended, "previous": None, "created_file": False}},
+        "config": {"path": str(config), "previous": None}}
+    (data / "install-manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+
+    result = run_installer(home, "--uninstall")
+    assert f"plugin entry removed from {kritarc}" in result.out and f"removed {config}" in result.out
+    assert {k: v[:3] + v[4:] for k, v in snapshot(home).items()} == \
+        {k: v[:3] + v[4:] for k, v in before.items()}
+    assert kritarc.read_text() == "[General]\nfoo=1\n"
 
 
 def test_uninstall_on_an_empty_home_leaves_it_empty(home, plugin_source):
@@ -275,33 +324,35 @@ def test_ncnn_pack_fallback_converts_the_model(home, plugin_source):
     "[python]\nenable_realesrgan_upscale=true\n",
 ])
 def test_kritarc_edit_enables_once_and_restores_byte_identical(original):
-    enabled, record = installer.kritarc_enable(original)
+    enabled, record = kritarc_enable(original)
     newline = "\r\n" if "\r\n" in original else "\n"
     assert f"[python]{newline}" in enabled and f"{KRITARC_LINE}{newline}" in enabled
     assert enabled.count("enable_realesrgan_upscale") == 1
-    assert installer.kritarc_enable(enabled)[0] == enabled
-    assert installer.kritarc_restore(enabled, record) == original
+    assert kritarc_enable(enabled)[0] == enabled
+    assert kritarc_restore(enabled, record) == original
+    assert kritarc_enabled(enabled)
+    assert kritarc_enabled(original) == (KRITARC_LINE in original)  # what --check reads
 
 
 def test_kritarc_restore_after_krita_rewrote_the_file():
-    enabled, record = installer.kritarc_enable("[General]\nfoo=1\n")
+    enabled, record = kritarc_enable("[General]\nfoo=1\n")
     rewritten = enabled + "\n[Zoom]\nx=2\n"  # Krita saved more settings after ours
-    assert installer.kritarc_restore(rewritten, record) == "[General]\nfoo=1\n\n[Zoom]\nx=2\n"
+    assert kritarc_restore(rewritten, record) == "[General]\nfoo=1\n\n[Zoom]\nx=2\n"
 
 
 def test_default_krita_and_gimp_folders_per_platform(tmp_path):
     env = {"HOME": str(tmp_path), "APPDATA": "C:/Users/u/AppData/Roaming", "LOCALAPPDATA": "C:/Users/u/AppData/Local"}
-    linux = installer.krita_targets(env, "linux")
+    linux = krita_targets(env, "linux")
     assert linux[0].resources == tmp_path / ".local/share/krita" and linux[0].kritarc == tmp_path / ".config/kritarc"
     assert linux[1].resources == tmp_path / ".var/app/org.kde.krita/data/krita"
-    mac = installer.krita_targets(env, "darwin")[0]
+    mac = krita_targets(env, "darwin")[0]
     assert mac.resources == tmp_path / "Library/Application Support/krita"
     assert mac.kritarc == tmp_path / "Library/Preferences/kritarc"
-    win = installer.krita_targets(env, "win32")[0]
+    win = krita_targets(env, "win32")[0]
     assert win.resources == Path("C:/Users/u/AppData/Roaming/krita")
     assert win.kritarc == Path("C:/Users/u/AppData/Local/kritarc")
     (tmp_path / ".config/GIMP/3.0").mkdir(parents=True)
-    assert installer.gimp_plugin_folders({"HOME": str(tmp_path)}, "linux") == \
+    assert gimp_plugin_folders({"HOME": str(tmp_path)}, "linux") == \
         [tmp_path / ".config/GIMP/3.0/plug-ins"]
 
 
@@ -368,11 +419,11 @@ def fake_model(url: str, data: bytes = PAYLOAD) -> catalog.ModelInfo:
 
 def fetcher(tmp_path, mirror=None, weights_from=None):
     args = SimpleNamespace(mirror=mirror, weights_from=weights_from, ncnn_pack=None, offline=False)
-    manifest = installer.Manifest(tmp_path / "manifest.json")
-    console = installer.Console(stream=io.StringIO())
+    manifest = Manifest(tmp_path / "manifest.json")
+    console = Console(stream=io.StringIO())
     weights = tmp_path / "weights"
     weights.mkdir()
-    return installer.WeightFetcher(weights, args, console, manifest, sys.executable), weights, console, manifest
+    return WeightFetcher(weights, args, console, manifest, sys.executable), weights, console, manifest
 
 
 def test_download_resumes_a_partial_part_file(tmp_path):
