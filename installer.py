@@ -94,12 +94,12 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 def install(args, console: Console) -> int:
     manifest = Manifest(manifest_path())
+    names = model_names(args.models)   # a typo exits here, before gigabytes of PyTorch are installed
     try:
         python = prepare_engine(args, console, manifest)
         if python is None:
             return 1
         weights = Path(args.weights_dir).absolute() if args.weights_dir else paths.default_weights()
-        names = model_names(args.models)
         manifest.data["models"] = sorted(set(manifest.data.get("models", [])) | set(names))
         if names:
             WeightFetcher(weights, args, console, manifest, python).install(names)

@@ -278,6 +278,8 @@ def test_unknown_model_is_a_clear_error(home, plugin_source):
     result = run_installer(home, *standard_args(home, plugin_source, "--models", "nope"), check=False)
     assert result.rc != 0
     assert "unknown model 'nope'" in result.out and "RealESRGAN_x4plus" in result.out
+    assert "Engine" not in result.out            # refused before the engine step (a fresh venv is gigabytes)
+    assert not (home / ".local/share/krita-realesrgan").exists()
 
 
 def test_offline_without_any_source_fails_with_advice(home, plugin_source, tmp_path):
