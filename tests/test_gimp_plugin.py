@@ -382,6 +382,8 @@ COVER_CASES = [
     dict(name="cover_u16_selection_blur", image="tree_alpha_16bit.png", procedure=COVER, selection=[40, 30, 200, 150],
          args={"preset": "custom", "width": 400, "height": 200, "fit": "pad", "background": "blur", "model": MODEL},
          read_format="R'G'B'A u16"),
+    dict(name="cover_nothing_visible", image="0014.jpg", procedure=COVER, no_drawables=True, hidden=True,
+         args={"model": MODEL}, read_format="R'G'B' u8"),
     dict(name="cover_bad_size", image="0014.jpg", procedure=COVER,
          args={"preset": "custom", "width": 0, "height": 720, "model": MODEL}, read_format="R'G'B' u8"),
     # a size the picture cannot cover without becoming gigantic: the engine refuses, the plug-in says why
@@ -500,8 +502,9 @@ def test_cover_of_a_16_bit_selection_padded_on_its_blurred_copy(cover_results, u
 @pytest.mark.parametrize("name, words", [
     ("cover_bad_size", ["custom cover size 0x720", "from 1 to 16384"]),
     ("cover_too_elongated", ["16000x40", "pad fit"]),
+    ("cover_nothing_visible", ["Nothing is visible"]),
 ])
-def test_a_bad_cover_size_gets_a_clear_message_and_no_image(cover_results, name, words):
+def test_a_bad_cover_request_gets_a_clear_message_and_no_image(cover_results, name, words):
     results, profile = cover_results
     case = results[name]
     assert case["status"] == "execution-error"

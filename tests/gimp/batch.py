@@ -73,6 +73,8 @@ def prepare(case):
     if case.get("selection"):
         x, y, w, h = case["selection"]
         image.select_rectangle(Gimp.ChannelOps.REPLACE, x, y, w, h)
+    if case.get("hidden"):
+        image.get_layers()[0].set_visible(False)
     image.clean_all()
     return image
 

@@ -12,6 +12,7 @@ after the result arrived and deleted again if building it fails, so a cancel or 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 import gi
 
@@ -19,6 +20,7 @@ gi.require_version("Gimp", "3.0")
 from gi.repository import Gimp  # noqa: E402
 
 from krita_realesrgan.client import CoverOutcome  # noqa: E402
+from krita_realesrgan.errors import EngineError, Kind  # noqa: E402
 from krita_realesrgan.geometry import Bounds  # noqa: E402
 
 from .actions import (canvas_extent, layer_bounds, new_layer, read_pixels, refuse_indexed,  # noqa: E402
@@ -41,23 +43,28 @@ class Picture:
     name: str
 
 
-def _read(image, layer, name: str) -> Picture:
+def _read(image, layer, name: str, selection: Optional[Bounds]) -> Picture:
     transfer = transfer_for(image, layer)
-    region = plan_region(canvas_extent(image), layer_bounds(layer), selection_bounds(image), margin=0)
+    region = plan_region(canvas_extent(image), layer_bounds(layer), selection, margin=0)
     return Picture(read_pixels(layer, region.target, transfer), transfer, region.target, name)
 
 
 def read_picture(image, drawables) -> Picture:
-    """The one selected layer; with none or several selected, the visible image (merged in a duplicate)."""
+    """The one selected layer; with none or several selected, the visible image (merged in a duplicate).
+    A selection narrows either to its bounds."""
+    selection = selection_bounds(image)
     if len(drawables) == 1:
         layer = the_layer(image, drawables)
-        return _read(image, layer, layer.get_name())
+        return _read(image, layer, layer.get_name(), selection)
     refuse_indexed(image)
+    if not any(layer.get_visible() for layer in image.get_layers()):
+        raise EngineError(Kind.BAD_INPUT, "Nothing is visible: show a layer, or select the layer to make the "
+                          "cover from.")
     copy = image.duplicate()
     try:
         copy.undo_disable()
         merged = copy.merge_visible_layers(Gimp.MergeType.CLIP_TO_IMAGE)
-        return _read(copy, merged, VISIBLE_NAME)
+        return _read(copy, merged, VISIBLE_NAME, selection)
     finally:
         copy.delete()
 
