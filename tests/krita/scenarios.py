@@ -373,6 +373,14 @@ def cover_cancel(ctx, folder):
             "open_after": open_after}
 
 
+def spin_until(condition, seconds):
+    """Run Qt's event loop (timers fire) until ``condition()`` or ``seconds`` have passed."""
+    end = time.monotonic() + seconds
+    while not condition() and time.monotonic() < end:
+        QApplication.processEvents()
+        time.sleep(0.02)
+
+
 class RecordingView:
     """Stands in for the View Krita's window would return (kritarunner has no window): records what the
     extension shows over the canvas."""
@@ -400,6 +408,7 @@ def cover_extension_cmyk(ctx, folder):
     ext._show = lambda doc: shown.append(doc) or RecordingView(doc, messages)
     timer = answer_message_boxes(state, QMessageBox.Yes)
     ext.run("cover", cmyk, node, ctx.cover_settings.CoverChoices(preset="custom", width=90, height=90))
+    spin_until(lambda: messages, seconds=5)
     timer.stop()
     notes = {"boxes": state.get("boxes", []), "messages": messages, "open_before": open_before,
              "open_after": len(ctx.krita.documents()), "original_model": cmyk.colorModel(),

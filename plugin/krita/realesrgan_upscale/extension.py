@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Optional, Union
 
 from krita import Extension, Krita
+from PyQt5.QtCore import QTimer
 from PyQt5.QtGui import QIcon
 from PyQt5.QtWidgets import QMessageBox
 
@@ -21,6 +22,7 @@ MENU = "tools/scripts"
 ACTION_IDS = {MODE_IMAGE: "realesrgan_upscale_image", MODE_ENHANCE: "realesrgan_enhance_layer",
               MODE_NEW_DOCUMENT: "realesrgan_selection_to_document", MODE_COVER: "realesrgan_make_cover"}
 FLOATING_MESSAGE_MS = 12000
+FLOATING_DELAY_MS = 1000
 FLOATING_PRIORITY_MEDIUM = 1   # KisFloatingMessage::Medium: shown, but not over Krita's own urgent messages
 
 AnyChoices = Union[settings.Choices, cover_settings.CoverChoices]
@@ -129,9 +131,11 @@ class RealEsrganExtension(Extension):
         return window.addView(doc) if window is not None else None
 
     def _tell(self, view, text: str) -> None:
-        """An unobtrusive message over the canvas of ``view`` that fades by itself."""
+        """An unobtrusive message over the canvas of ``view`` that fades by itself. Krita shows it only on the
+        current view, and a new view becomes current once the event loop has run: hence the short delay."""
         if view is not None:
-            view.showFloatingMessage(text, QIcon(), FLOATING_MESSAGE_MS, FLOATING_PRIORITY_MEDIUM)
+            QTimer.singleShot(FLOATING_DELAY_MS, lambda: view.showFloatingMessage(
+                text, QIcon(), FLOATING_MESSAGE_MS, FLOATING_PRIORITY_MEDIUM))
 
     def _inform(self, text: str) -> None:
         QMessageBox.information(self.session.parent, tr("Real-ESRGAN"), text)

@@ -1,5 +1,6 @@
 """Test-only Krita plugin: once the main window is up, opens an image, triggers the Real-ESRGAN plugin's action
-through Krita's own action (as the menu does), screenshots and accepts its dialog, saves the result, quits.
+through Krita's own action (as the menu does), screenshots and accepts its dialog, lets Krita settle, reports
+the documents and floating messages, screenshots the window and the screen, saves the source document, quits.
 
 Reads ``KRITA_MENU_SPEC`` (JSON: image, out, action, language); writes ``out/menu.json`` and ``out/*.png``.
 """
@@ -14,6 +15,16 @@ from PyQt5.QtCore import QTimer
 from PyQt5.QtWidgets import QApplication, QDialog, QDialogButtonBox
 
 SPEC = json.loads(Path(os.environ["KRITA_MENU_SPEC"]).read_text()) if os.environ.get("KRITA_MENU_SPEC") else None
+
+
+PLUGIN_DIALOGS = ("UpscaleDialog", "CoverDialog")
+SETTLE_MS = 2500  # after the action, for Krita to show what it shows (new view, floating message)
+
+
+def floating_messages():
+    """Geometry of Krita's floating canvas messages (``View.showFloatingMessage``) now on screen."""
+    return [list(w.geometry().getRect()) for w in QApplication.allWidgets()
+            if w.metaObject().className() == "KisFloatingMessage" and w.isVisible()]
 
 
 def menu_entries(window):
@@ -53,7 +64,7 @@ class Driver(Extension):
 
     def accept_dialog(self, state):
         for widget in QApplication.topLevelWidgets():
-            if isinstance(widget, QDialog) and widget.isVisible() and type(widget).__name__ == "UpscaleDialog":
+            if isinstance(widget, QDialog) and widget.isVisible() and type(widget).__name__ in PLUGIN_DIALOGS:
                 if "dialog" in state:
                     return
                 state["dialog"] = widget.windowTitle()
@@ -82,9 +93,26 @@ class Driver(Extension):
             timer.stop()
             self.report["action_seconds"] = time.time() - started
             self.report["layers"] = [n.name() for n in doc.rootNode().childNodes()]
-            doc.setBatchmode(True)
-            self.report["saved"] = doc.saveAs(str(Path(SPEC["out"]) / "result.kra"))
-            window.qwindow().grab().save(str(Path(SPEC["out"]) / "window.png"))
+            active = krita.activeDocument()
+            self.report["documents"] = len(krita.documents())
+            self.report["active_document"] = {"name": active.name(), "size": [active.width(), active.height()],
+                                              "layers": [n.name() for n in active.rootNode().childNodes()]}
+        except Exception:
+            self.report["error"] = traceback.format_exc()
+            self.finish(window, None)
+            return
+        # back to Krita's own event loop: views become current, floating messages appear
+        QTimer.singleShot(SETTLE_MS, lambda: self.finish(window, doc))
+
+    def finish(self, window, doc):
+        try:
+            if doc is not None:
+                self.report["floating_messages"] = floating_messages()
+                window.qwindow().grab().save(str(Path(SPEC["out"]) / "window.png"))
+                # the whole screen: floating messages are windows of their own
+                QApplication.primaryScreen().grabWindow(0).save(str(Path(SPEC["out"]) / "screen.png"))
+                doc.setBatchmode(True)
+                self.report["saved"] = doc.saveAs(str(Path(SPEC["out"]) / "result.kra"))
         except Exception:
             self.report["error"] = traceback.format_exc()
         self.write()
