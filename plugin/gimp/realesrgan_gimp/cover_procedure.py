@@ -1,4 +1,5 @@
-"""The "Make cover from image…" procedure's arguments, dialog and outcome, on GIMP's side.
+"""The "Make cover from image…" procedure's arguments and dialog, on GIMP's side (``choice_of`` also builds the
+upscale procedures' model list).
 
 Registered by the plug-in script next to the three upscale procedures; ``cover_action`` does the work.
 """
