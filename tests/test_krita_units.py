@@ -239,6 +239,10 @@ def test_error_report_names_the_log_and_what_to_do(plugin, tmp_path):
 
 # ---- translation ----
 
+# dicts of UI strings that are passed to tr() where they are used, not as literals
+TRANSLATED_TABLES = ("TITLES", "DEVICE_LABELS", "HINTS", "FIT_LABELS", "BACKGROUND_LABELS")
+
+
 def _source_strings():
     """Every literal passed to tr(), plus the tables of strings that are translated where they are used."""
     found = set()
@@ -248,9 +252,7 @@ def _source_strings():
             if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "tr" and node.args and \
                     isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
                 found.add(node.args[0].value)
-            if isinstance(node, ast.Assign) and any(getattr(t, "id", "") in ("TITLES", "DEVICE_LABELS", "HINTS", "FIT_LABELS",
-                                                                        "BACKGROUND_LABELS")
-                                                    for t in node.targets):
+            if isinstance(node, ast.Assign) and any(getattr(t, "id", "") in TRANSLATED_TABLES for t in node.targets):
                 found.update(v.value for v in node.value.values if isinstance(v, ast.Constant))
     return found - {"English text"}
 
@@ -404,3 +406,27 @@ def test_cover_document_placement_and_names(plugin):
         assert ca.preset_label(custom, "zh_CN") == "自定义尺寸，640 × 360 像素"
     finally:
         i18n.set_language(None)
+
+
+# ---- what the plugin may import ----
+
+def test_plugin_imports_only_stdlib_qt_krita_and_vendored_modules():
+    """Krita's Python has no numpy or torch: the plugin takes the standard library, PyQt5, krita, its own modules
+    and the vendored engine modules (``portable.STDLIB_MODULES``), nothing else."""
+    from krita_realesrgan import portable
+    allowed = set(sys.stdlib_module_names) | {"PyQt5", "krita"}
+    vendored = {Path(name).stem for name in portable.STDLIB_MODULES}
+    found = []
+    for path in sorted((PLUGIN_SOURCE / PACKAGE).rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                found += [(path.name, alias.name, alias.name.split(".")[0] in allowed) for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                found.append((path.name, node.module, node.module.split(".")[0] in allowed))
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("krita_realesrgan"):
+                # from .krita_realesrgan.client import X -> client; from .krita_realesrgan import catalog, paths
+                names = node.module.split(".")[1:2] or [alias.name for alias in node.names]
+                found += [(path.name, f"krita_realesrgan.{name}", name in vendored) for name in names]
+    assert len(found) > 40 and any(name == "cover_dialog.py" for name, _, _ in found)
+    refused = [(name, module) for name, module, ok in found if not ok]
+    assert not refused, refused

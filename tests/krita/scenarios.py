@@ -302,7 +302,8 @@ def extension_messages(ctx, folder):
     ext.run("enhance", cmyk, node, ctx.settings.Choices())
     timer.stop()
     copies = shown
-    notes["cmyk"] = {"boxes": state.get("boxes", []), "original_layers": [n.name() for n in cmyk.rootNode().childNodes()],
+    notes["cmyk"] = {"boxes": state.get("boxes", []),
+                     "original_layers": [n.name() for n in cmyk.rootNode().childNodes()],
                      "copies": [{"model": c.colorModel(), "layers": [n.name() for n in c.rootNode().childNodes()]}
                                 for c in copies]}
     for copy in copies:

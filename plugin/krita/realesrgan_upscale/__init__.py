@@ -1,4 +1,5 @@
-"""Real-ESRGAN for Krita: upscale or enhance a layer or selection with the engine worker.
+"""Real-ESRGAN for Krita: upscale or enhance a layer or selection, or make a cover of an exact size, with the
+engine worker.
 
 Outside Krita (unit tests of the pure modules) there is no ``krita`` module and nothing is registered.
 """
