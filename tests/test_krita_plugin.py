@@ -377,8 +377,11 @@ def test_cover_action_on_cmyk_works_on_a_closed_copy_and_tells_why(krita_run):
     assert len(notes["boxes"]) == 1 and "CMYKA" in notes["boxes"][0] and "converted" in notes["boxes"][0]
     assert notes["original_model"] == "CMYKA" and notes["original_layers"] == ["Background"]
     assert notes["open_after"] == notes["open_before"] + 1            # the cover; the converted copy was closed
-    assert notes["shown"] == [{"size": [90, 90], "model": "RGBA",
-                               "layers": [f"Real-ESRGAN ×2.25 ({MODEL}) — Background"]}]   # 60x40 -> 135x90
+    shown = notes["shown"]
+    assert len(shown) == 1 and (shown[0]["size"], shown[0]["model"]) == ([90, 90], "RGBA")
+    assert shown[0]["layers"] == [f"Real-ESRGAN ×2.25 ({MODEL}) — Background"]     # 60x40 -> 135x90
+    (x, y, width, height), = shown[0]["bounds"]      # a flat picture: the crop is centred, the layer reaches out
+    assert (width, height, y) == (135, 90, 0) and -23 <= x <= -22                  # on both sides of the canvas
     assert len(notes["messages"]) == 1
     message = notes["messages"][0]["text"]
     assert message.startswith("Cover made: Custom size, 90 × 90 px") and "135x90" in message

@@ -415,7 +415,8 @@ def cover_extension_cmyk(ctx, folder):
              "open_after": len(ctx.krita.documents()), "original_model": cmyk.colorModel(),
              "original_layers": [n.name() for n in cmyk.rootNode().childNodes()],
              "shown": [{"size": [d.width(), d.height()], "model": d.colorModel(),
-                        "layers": [n.name() for n in d.rootNode().childNodes()]} for d in shown]}
+                        "layers": [n.name() for n in d.rootNode().childNodes()],
+                        "bounds": [list(n.bounds().getRect()) for n in d.rootNode().childNodes()]} for d in shown]}
     for doc in shown:
         doc.setBatchmode(True)
         doc.close()
