@@ -48,10 +48,6 @@ class CoverChoices:
                        colour=colour if _COLOUR.fullmatch(colour) else CoverChoices.colour,
                        model=self.model or AUTO_MODEL)
 
-    @property
-    def size(self) -> Extent:
-        return self.target_info().size
-
     def target(self) -> Union[str, Extent]:
         """What ``EngineClient.submit_cover`` takes: the preset id, or the custom size."""
         if self.preset == cover_presets.CUSTOM_ID:
