@@ -382,6 +382,11 @@ COVER_CASES = [
     dict(name="cover_u16_selection_blur", image="tree_alpha_16bit.png", procedure=COVER, selection=[40, 30, 200, 150],
          args={"preset": "custom", "width": 400, "height": 200, "fit": "pad", "background": "blur", "model": MODEL},
          read_format="R'G'B'A u16"),
+    # a linear-light float image: the solid colour is the same colour in linear light, not the sRGB numbers
+    dict(name="cover_float_linear_pad", image="0014.jpg", procedure=COVER, crop=[40, 40, 64, 48],
+         precision="float-linear", args={"preset": "custom", "width": 160, "height": 80, "fit": "pad",
+                                         "background": "color", "color": PAD_COLOUR, "model": MODEL},
+         read_format="RGB float"),
     dict(name="cover_nothing_visible", image="0014.jpg", procedure=COVER, no_drawables=True, hidden=True,
          args={"model": MODEL}, read_format="R'G'B' u8"),
     dict(name="cover_bad_size", image="0014.jpg", procedure=COVER,
@@ -497,6 +502,26 @@ def test_cover_of_a_16_bit_selection_padded_on_its_blurred_copy(cover_results, u
     assert background["name"] == "Background" and (background["width"], background["height"]) == (400, 200)
     assert_close(under, expected.background, "R'G'B'A u16")
     assert under[:, :, 3].min() == 65535 and under[:, :, :3].std() > 500       # opaque, and not a flat colour
+
+
+def test_cover_of_a_linear_image_gets_the_colour_in_linear_light(cover_results, upscaler):
+    from krita_realesrgan.geometry import Extent
+    results, profile = cover_results
+    case, new_image = new_cover_image(results, "cover_float_linear_pad", (160, 80))
+    assert new_image["precision"] == "float-linear"
+    background, under = layer_pixels(results, "cover_float_linear_pad", "new_image", 1, profile.root)
+    linear = [srgb_to_linear(int(PAD_COLOUR[i:i + 2], 16)) for i in (1, 3, 5)]     # about 0.033, 0.133, 0.604
+    assert np.abs(under - np.array(linear, np.float32)).max() <= 0.5 / 255 + 1e-6
+    picture, got = layer_pixels(results, "cover_float_linear_pad", "new_image", 0, profile.root)
+    assert (picture["x"], picture["y"], picture["width"], picture["height"]) == (26, 0, 107, 80)
+    _, source = layer_pixels(results, "cover_float_linear_pad", "before", 0, profile.root)
+    expected = engine_cover(upscaler, source, "RGB float", Extent(160, 80), fit="pad")
+    assert_close(got[:, :, :3], expected.image, "RGB float")
+
+
+def srgb_to_linear(byte: int) -> float:
+    value = byte / 255
+    return value / 12.92 if value <= 0.04045 else ((value + 0.055) / 1.055) ** 2.4
 
 
 @pytest.mark.parametrize("name, words", [

@@ -271,20 +271,36 @@ def test_bad_cover_choices_are_engine_errors(bad, kind, words):
 
 
 def test_cover_choices_for_the_engine():
-    pad = cover_choices.CoverChoices(fit="pad", background="color", colour="#3366cc", model="auto").checked()
-    assert pad.background_spec() == "#3366cc" and pad.options().model == "auto"
-    assert cover_choices.CoverChoices(fit="pad", colour="#3366cc").background_spec() == "blur"
+    blue = cover_choices.linear_from_hex("#3366cc")
+    pad = cover_choices.CoverChoices(fit="pad", background="color", colour=blue, model="auto").checked()
+    assert pad.background_spec(linear_light=False) == "#3366cc" and pad.options().model == "auto"
+    assert pad.background_spec(linear_light=True) == "#08229a"        # the same colour in linear light
+    assert cover_choices.CoverChoices(fit="pad", colour=blue).background_spec(False) == "blur"
     assert cover_choices.model_choices()[:2] == ("auto", "realesr-animevideov3")
 
 
-def test_hex_from_linear_inverts_srgb_decoding():
-    def decode(byte):   # sRGB byte -> linear, as GEGL stores a colour parsed from "#rrggbb"
-        value = byte / 255
-        return value / 12.92 if value <= 0.04045 else ((value + 0.055) / 1.055) ** 2.4
+def srgb_to_linear(byte):   # independent of the plug-in: sRGB byte -> linear, as GEGL stores "#rrggbb"
+    value = byte / 255
+    return value / 12.92 if value <= 0.04045 else ((value + 0.055) / 1.055) ** 2.4
+
+
+def test_colour_hex_in_the_pictures_tone_curve():
     for red, green, blue in [(0x33, 0x66, 0xcc), (0, 0, 0), (255, 255, 255), (1, 2, 3), (0x20, 0x20, 0x20)]:
-        text = cover_choices.hex_from_linear(decode(red), decode(green), decode(blue))
-        assert text == f"#{red:02x}{green:02x}{blue:02x}"
-    assert cover_choices.hex_from_linear(-0.1, 1.5, 0.5) == "#00ffbc"    # out of range is clamped
+        linear = (srgb_to_linear(red), srgb_to_linear(green), srgb_to_linear(blue))
+        assert cover_choices.colour_hex(linear, linear_light=False) == f"#{red:02x}{green:02x}{blue:02x}"
+        assert cover_choices.linear_from_hex(f"#{red:02x}{green:02x}{blue:02x}") == pytest.approx(linear)
+        assert cover_choices.colour_hex(linear, linear_light=True) == \
+            "#" + "".join(f"{round(v * 255):02x}" for v in linear)
+    assert cover_choices.colour_hex((0.5, 0.5, 0.5), linear_light=True) == "#808080"
+    assert cover_choices.colour_hex((0.5, 0.5, 0.5), linear_light=False) == "#bcbcbc"
+    assert cover_choices.colour_hex((-0.1, 1.5, 0.5), linear_light=False) == "#00ffbc"    # clamped
+
+
+def test_transfer_says_whether_values_are_linear_light():
+    assert formats.layer_transfer("float-linear", False, True).linear_light
+    assert formats.layer_transfer("u16-linear", True, False).linear_light
+    assert not formats.layer_transfer("u8-non-linear", False, True).linear_light
+    assert not formats.layer_transfer("half-perceptual", True, True).linear_light
 
 
 def test_installed_models_are_read_from_the_weights_folder(tmp_path):
@@ -329,9 +345,9 @@ def test_engine_runner_cover_waits_with_progress_and_reads_the_outcome():
     client, progress = FakeCoverClient(), Recorder()
     runner = engine_run.EngineRunner(client, progress)
     choice = cover_choices.CoverChoices(preset="custom", width=4, height=4, fit="pad", background="color",
-                                        colour="#070707")
+                                        colour=cover_choices.linear_from_hex("#070707"))
     outcome = runner.cover(b"\x01" * 12, PixelFormat("uint8", 3), Extent(2, 2), choice.target(), choice.options(),
-                           choice.fit, choice.background_spec())
+                           choice.fit, choice.background_spec(linear_light=False))
     assert client.calls == ["start", ("submit_cover", 12, Extent(2, 2), Extent(4, 4), "auto", "pad", "#070707")]
     assert outcome.extent == Extent(4, 2) and outcome.canvas == Bounds(0, -10, 4, 4)
     assert outcome.background == b"\x07" * 48 and outcome.faces == (Bounds(1, 1, 2, 2),)

@@ -95,5 +95,6 @@ def make_cover(image, drawables, choices: CoverChoices, runner):
     """The cover as a new image (see the module docstring). Returns (new image, CoverOutcome)."""
     picture = read_picture(image, drawables)
     outcome = runner.cover(picture.pixels, picture.transfer.fmt, picture.bounds.extent, choices.target(),
-                           choices.options(), choices.fit, choices.background_spec())
+                           choices.options(), choices.fit,
+                           choices.background_spec(picture.transfer.linear_light))
     return _new_image(image, picture, outcome), outcome

@@ -67,13 +67,30 @@ def is_installed(name: str, weights: Optional[Path]) -> bool:
                for needed in catalog.required_files(info.name))
 
 
-def hex_from_linear(red: float, green: float, blue: float) -> str:
-    """``#rrggbb`` (sRGB) of a linear-light RGB colour in 0..1 (what Gegl.Color.get_rgba gives)."""
-    def encode(value: float) -> int:
+Colour = Tuple[float, float, float]   # linear-light RGB 0..1, as Gegl.Color.get_rgba gives it
+
+
+def _srgb_encode(value: float) -> float:
+    return value * 12.92 if value <= 0.0031308 else 1.055 * value ** (1 / 2.4) - 0.055
+
+
+def _srgb_decode(value: float) -> float:
+    return value / 12.92 if value <= 0.04045 else ((value + 0.055) / 1.055) ** 2.4
+
+
+def linear_from_hex(text: str) -> Colour:
+    """``#rrggbb`` (sRGB, as colours are written) in linear light."""
+    digits = text.strip().lstrip("#")
+    return tuple(_srgb_decode(int(digits[i:i + 2], 16) / 255) for i in (0, 2, 4))
+
+
+def colour_hex(colour: Colour, linear_light: bool) -> str:
+    """``#rrggbb`` of a linear-light colour in a picture's own tone curve: the engine writes these values as
+    they are, so a linear image gets the linear values and any other the sRGB-encoded ones."""
+    def byte(value: float) -> int:
         value = min(1.0, max(0.0, value))
-        srgb = value * 12.92 if value <= 0.0031308 else 1.055 * value ** (1 / 2.4) - 0.055
-        return round(srgb * 255)
-    return "#" + "".join(f"{encode(v):02x}" for v in (red, green, blue))
+        return round((value if linear_light else _srgb_encode(value)) * 255)
+    return "#" + "".join(f"{byte(v):02x}" for v in colour)
 
 
 @dataclass(frozen=True)
@@ -83,7 +100,7 @@ class CoverChoices:
     height: int = 0
     fit: str = FITS[0]
     background: str = BLUR
-    colour: str = DEFAULT_COLOUR   # "#rrggbb", when background is COLOUR
+    colour: Colour = linear_from_hex(DEFAULT_COLOUR)   # when background is COLOUR
     model: str = AUTO_MODEL
 
     def target(self) -> Union[str, Extent]:
@@ -105,9 +122,9 @@ class CoverChoices:
         check_model(self.model, model_choices())
         return self
 
-    def background_spec(self) -> str:
-        """What the engine takes: ``blur`` or ``#rrggbb``."""
-        return BLUR if self.background == BLUR else self.colour
+    def background_spec(self, linear_light: bool) -> str:
+        """What the engine takes: ``blur``, or ``#rrggbb`` in the picture's tone curve (``linear_light``)."""
+        return BLUR if self.background == BLUR else colour_hex(self.colour, linear_light)
 
     def options(self) -> UpscaleOptions:
         return UpscaleOptions(model=self.model)

@@ -17,7 +17,7 @@ from krita_realesrgan import cover_presets, paths  # noqa: E402
 
 from .choices import model_label  # noqa: E402
 from .cover_choices import (AUTO_LABEL, AUTO_MODEL, BLUR, COLOUR, DEFAULT_COLOUR, DEFAULT_PRESET, FITS,  # noqa: E402
-                            CoverChoices, hex_from_linear, is_installed, model_choices, preset_entries,
+                            CoverChoices, is_installed, model_choices, preset_entries,
                             ui_language)
 
 NAME = "plug-in-realesrgan-cover"
@@ -71,10 +71,10 @@ def add_arguments(procedure) -> None:
 
 
 def choices_from(config) -> CoverChoices:
-    red, green, blue, _ = config.get_property("color").get_rgba()
+    red, green, blue, _ = config.get_property("color").get_rgba()   # linear light
     return CoverChoices(preset=config.get_property("preset"), width=int(config.get_property("width")),
                         height=int(config.get_property("height")), fit=config.get_property("fit"),
-                        background=config.get_property("background"), colour=hex_from_linear(red, green, blue),
+                        background=config.get_property("background"), colour=(red, green, blue),
                         model=config.get_property("model")).checked()
 
 

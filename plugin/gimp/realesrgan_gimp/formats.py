@@ -38,6 +38,12 @@ class LayerTransfer:
     babl: str
     fmt: PixelFormat
 
+    @property
+    def linear_light(self) -> bool:
+        """True when the values are linear light (Babl writes no ' or ~ after the components)."""
+        components = self.babl.split(" ")[0]
+        return "'" not in components and "~" not in components
+
 
 def split_precision(nick: str):
     """``"u16-non-linear"`` -> ``("u16", "non-linear")`` (a Gimp.Precision value nick)."""
