@@ -506,6 +506,7 @@ def test_cover_of_a_16_bit_selection_padded_on_its_blurred_copy(cover_results, u
 
 def test_cover_of_a_linear_image_gets_the_colour_in_linear_light(cover_results, upscaler):
     from krita_realesrgan.geometry import Extent
+    from test_gimp_units import srgb_to_linear
     results, profile = cover_results
     case, new_image = new_cover_image(results, "cover_float_linear_pad", (160, 80))
     assert new_image["precision"] == "float-linear"
@@ -517,11 +518,6 @@ def test_cover_of_a_linear_image_gets_the_colour_in_linear_light(cover_results, 
     _, source = layer_pixels(results, "cover_float_linear_pad", "before", 0, profile.root)
     expected = engine_cover(upscaler, source, "RGB float", Extent(160, 80), fit="pad")
     assert_close(got[:, :, :3], expected.image, "RGB float")
-
-
-def srgb_to_linear(byte: int) -> float:
-    value = byte / 255
-    return value / 12.92 if value <= 0.04045 else ((value + 0.055) / 1.055) ** 2.4
 
 
 @pytest.mark.parametrize("name, words", [
