@@ -13,7 +13,7 @@ from krita_realesrgan.geometry import Bounds, Extent
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugin" / "gimp"))
 
-from realesrgan_gimp import choices, engine_run, formats, regions  # noqa: E402
+from realesrgan_gimp import choices, engine_run, formats  # noqa: E402
 
 # Every Gimp.Precision value nick of GIMP 3.0 (the integration test checks this list against the real enum).
 PRECISION_NICKS = [f"{t}-{trc}" for t in ("u8", "u16", "u32", "half", "float", "double")
@@ -62,34 +62,6 @@ def test_unknown_precision_is_an_engine_error():
     with pytest.raises(EngineError) as caught:
         formats.layer_transfer("u64-linear", False, False)
     assert caught.value.kind == Kind.UNSUPPORTED_FORMAT and "u64-linear" in caught.value.message
-
-
-CANVAS = Extent(200, 100)
-
-
-def test_region_without_selection_is_the_visible_layer():
-    region = regions.plan_region(CANVAS, Bounds(-10, 20, 100, 200), None)
-    assert region.source == region.target == Bounds(0, 20, 90, 80)
-    assert region.inner == Bounds(0, 0, 90, 80)
-
-
-def test_region_with_selection_adds_context_within_layer_and_canvas():
-    region = regions.plan_region(CANVAS, Bounds.of(CANVAS), Bounds(5, 40, 50, 20), margin=16)
-    assert region.target == Bounds(5, 40, 50, 20)
-    assert region.source == Bounds(0, 24, 71, 52)        # clamped at the left edge
-    assert region.inner == Bounds(5, 16, 50, 20)
-    # the selection is cut to the layer
-    region = regions.plan_region(CANVAS, Bounds(0, 0, 30, 30), Bounds(10, 10, 100, 100), margin=16)
-    assert region.target == Bounds(10, 10, 20, 20) and region.source == Bounds(0, 0, 30, 30)
-
-
-def test_selection_outside_the_layer_and_layer_outside_canvas_are_refused():
-    with pytest.raises(EngineError) as caught:
-        regions.plan_region(CANVAS, Bounds(0, 0, 30, 30), Bounds(100, 50, 10, 10))
-    assert caught.value.kind == Kind.BAD_INPUT and "selection" in caught.value.message
-    with pytest.raises(EngineError) as caught:
-        regions.plan_region(CANVAS, Bounds(300, 0, 30, 30), None)
-    assert caught.value.kind == Kind.BAD_INPUT and "outside the canvas" in caught.value.message
 
 
 def test_choices_defaults_and_options():

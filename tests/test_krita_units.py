@@ -83,41 +83,17 @@ def test_unsupported_colour_models_are_refused(plugin, model, depth, convertible
     assert model in caught.value.message
 
 
-# ---- selection_math ----
+# ---- selection_math (the region itself: krita_realesrgan.regions, tests/test_regions.py) ----
 
-def test_region_without_selection_is_the_canvas(plugin):
-    g, sm = plugin.geometry, plugin.selection_math
-    region = sm.plan_region(g.Extent(100, 80), g.Bounds(10, 10, 20, 20), None)
-    assert region.source == region.target == g.Bounds(0, 0, 100, 80)
-
-
-def test_region_of_a_selection_has_context_clamped_to_the_canvas(plugin):
-    g, sm = plugin.geometry, plugin.selection_math
-    region = sm.plan_region(g.Extent(100, 80), g.Bounds(0, 0, 100, 80), g.Bounds(5, 30, 20, 10), margin=16)
-    assert region.target == g.Bounds(5, 30, 20, 10)
-    assert region.source == g.Bounds(0, 14, 41, 42)
-    assert region.inner == g.Bounds(5, 16, 20, 10)
-
-
-def test_selection_is_cut_to_the_layer(plugin):
-    g, sm = plugin.geometry, plugin.selection_math
-    region = sm.plan_region(g.Extent(100, 80), g.Bounds(50, 0, 50, 80), g.Bounds(40, 10, 20, 10), margin=4)
+def test_the_plugin_plans_regions_with_the_vendored_engine_module(plugin):
+    g = plugin.geometry
+    regions = importlib.import_module(f"{PACKAGE}.krita_realesrgan.regions")
+    region = regions.plan_region(g.Extent(100, 80), g.Bounds(50, 0, 50, 80), g.Bounds(40, 10, 20, 10), margin=4)
     assert region.target == g.Bounds(50, 10, 10, 10)
-    assert region.source == g.Bounds(46, 6, 18, 18)
-
-
-@pytest.mark.parametrize("layer,selection,words", [
-    ((0, 0, 0, 0), None, "layer is empty"),
-    ((200, 200, 10, 10), None, "layer is empty"),
-    ((0, 0, 50, 50), (60, 60, 10, 10), "outside the layer"),
-    ((0, 0, 50, 50), (10, 10, 0, 5), "selection is empty"),
-])
-def test_bad_regions_are_user_errors(plugin, layer, selection, words):
-    g, sm = plugin.geometry, plugin.selection_math
+    assert region.source == g.Bounds(46, 6, 18, 18)     # Krita reads beyond the layer (transparent there)
     with pytest.raises(plugin.errors.EngineError) as caught:
-        sm.plan_region(g.Extent(100, 80), g.Bounds(*layer), g.Bounds(*selection) if selection else None)
+        regions.plan_region(g.Extent(100, 80), g.Bounds(200, 200, 10, 10), None)
     assert caught.value.kind == plugin.errors.Kind.BAD_INPUT
-    assert words in caught.value.message
 
 
 def test_crop_matches_numpy_slicing(plugin):

@@ -15,10 +15,10 @@ from gi.repository import Gegl, Gimp  # noqa: E402
 
 from krita_realesrgan.errors import EngineError, Kind  # noqa: E402
 from krita_realesrgan.geometry import Bounds, Extent  # noqa: E402
+from krita_realesrgan.regions import Region, plan_region  # noqa: E402
 
 from .choices import Choices, enhanced_name, upscaled_name  # noqa: E402
 from .formats import INDEXED_MESSAGE, LayerTransfer, layer_transfer  # noqa: E402
-from .regions import plan_region  # noqa: E402
 
 # ---- reading the image ---------------------------------------------------------------------------------------
 
@@ -30,6 +30,12 @@ def canvas_extent(image) -> Extent:
 def layer_bounds(layer) -> Bounds:
     x, y = layer.get_offsets()[-2:]   # GIMP 3.0 returns (success, x, y)
     return Bounds(x, y, layer.get_width(), layer.get_height())
+
+
+def layer_region(canvas: Extent, layer, selection: Optional[Bounds], **margin) -> Region:
+    """What an operation reads and keeps: GIMP reads only the layer's own pixels (see krita_realesrgan.regions)."""
+    bounds = layer_bounds(layer)
+    return plan_region(canvas, bounds, selection, readable=bounds, **margin)
 
 
 def selection_bounds(image) -> Optional[Bounds]:
@@ -117,7 +123,7 @@ def upscale_image(image, layer, choices: Choices, runner):
     layer right above ``layer``. Returns the new layer."""
     canvas = canvas_extent(image)
     transfer = transfer_for(image, layer)
-    region = plan_region(canvas, layer_bounds(layer), None)
+    region = layer_region(canvas, layer, None)
     new_canvas = canvas.scaled(choices.scale)
     target = region.source.scaled(choices.scale).clamped(new_canvas)
     pixels = read_pixels(layer, region.source, transfer)
@@ -136,7 +142,7 @@ def enhance_layer(image, layer, choices: Choices, runner):
     bounds (plus context) are processed and the selection becomes the new layer's mask. Returns the layer."""
     transfer = transfer_for(image, layer)
     selection = selection_bounds(image)
-    region = plan_region(canvas_extent(image), layer_bounds(layer), selection)
+    region = layer_region(canvas_extent(image), layer, selection)
     pixels = read_pixels(layer, region.source, transfer)
     result, extent = runner.upscale(pixels, transfer.fmt, region.source.extent,
                                     choices.options(region.source.extent), "Enhance")
@@ -154,7 +160,7 @@ def enhance_layer(image, layer, choices: Choices, runner):
 def selection_to_image(image, layer, choices: Choices, runner):
     """The selection's bounds (the whole visible layer without one), upscaled, as a new image. Returns it."""
     transfer = transfer_for(image, layer)
-    region = plan_region(canvas_extent(image), layer_bounds(layer), selection_bounds(image))
+    region = layer_region(canvas_extent(image), layer, selection_bounds(image))
     whole = Bounds.of(region.source.extent).scaled(choices.scale)
     inner = region.inner.scaled(choices.scale).clamped(whole.extent)
     pixels = read_pixels(layer, region.source, transfer)

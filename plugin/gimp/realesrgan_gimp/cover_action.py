@@ -23,11 +23,10 @@ from krita_realesrgan.client import CoverOutcome  # noqa: E402
 from krita_realesrgan.errors import EngineError, Kind  # noqa: E402
 from krita_realesrgan.geometry import Bounds  # noqa: E402
 
-from .actions import (canvas_extent, layer_bounds, new_layer, read_pixels, refuse_indexed,  # noqa: E402
+from .actions import (canvas_extent, layer_region, new_layer, read_pixels, refuse_indexed,  # noqa: E402
                       selection_bounds, the_layer, transfer_for)
 from .cover_choices import CoverChoices, cover_layer_name  # noqa: E402
 from .formats import LayerTransfer  # noqa: E402
-from .regions import plan_region  # noqa: E402
 
 BACKGROUND_LAYER = "Background"
 VISIBLE_NAME = "Visible"
@@ -45,7 +44,7 @@ class Picture:
 
 def _read(image, layer, name: str, selection: Optional[Bounds]) -> Picture:
     transfer = transfer_for(image, layer)
-    region = plan_region(canvas_extent(image), layer_bounds(layer), selection, margin=0)
+    region = layer_region(canvas_extent(image), layer, selection, margin=0)
     return Picture(read_pixels(layer, region.target, transfer), transfer, region.target, name)
 
 

@@ -12,7 +12,8 @@ from .i18n import tr
 from .krita_realesrgan.geometry import Bounds, Extent
 from .model_list import display_name
 from .pixels_krita import DEPTH_DTYPES, KritaPixelLayout, from_engine, layout_for, to_engine
-from .selection_math import Region, apply_mask, crop, plan_region
+from .krita_realesrgan.regions import Region, plan_region, visible_layer
+from .selection_math import apply_mask, crop
 from .settings import Choices
 
 SCALE_FILTER = "Bicubic"  # Krita's own filter for the other layers (Image ▸ Scale Image's default)
@@ -51,9 +52,9 @@ def image_source(doc, node, use_merged: bool) -> Tuple[object, KritaPixelLayout,
     the active layer, or the document's projection in the document's colour space. Refuses an empty layer."""
     canvas = canvas_extent(doc)
     if use_merged:
-        plan_region(canvas, Bounds.of(canvas), None)
+        visible_layer(canvas, Bounds.of(canvas))
         return doc, layout_for(doc.colorModel(), doc.colorDepth()), doc.colorProfile(), tr("merged image")
-    plan_region(canvas, node_bounds(node), None)
+    visible_layer(canvas, node_bounds(node))
     return node, node_layout(node), node.colorProfile(), node.name()
 
 

@@ -1,58 +1,17 @@
-"""Which pixels an action reads and writes, and how a selection's softness becomes alpha. Pure Python.
+"""Cutting a result back to a selection and turning the selection's softness into alpha. Pure Python.
 
-A selection is processed with some context around it (so the network sees what lies beyond the edge), clamped
-to the canvas; the result is cut back to the selection's bounds and multiplied by the selection's own pixel
-values (0..255), so a feathered selection gives feathered layer edges.
+Which region is read and kept is ``krita_realesrgan.regions`` (shared with GIMP); here the result is cut back to
+the selection's bounds and multiplied by the selection's own pixel values (0..255), so a feathered selection
+gives feathered layer edges.
 """
 from __future__ import annotations
 
 import struct
 from array import array
-from dataclasses import dataclass
-from typing import List, Optional
+from typing import List
 
-from .krita_realesrgan.errors import EngineError, Kind
 from .krita_realesrgan.formats import PixelFormat
 from .krita_realesrgan.geometry import Bounds, Extent
-
-CONTEXT_MARGIN = 16  # pixels of context read around a selection (the network's reach is smaller)
-
-
-@dataclass(frozen=True)
-class Region:
-    """``source``: what is sent to the engine; ``target``: what ends up on the new layer (canvas coordinates)."""
-
-    source: Bounds
-    target: Bounds
-
-    @property
-    def inner(self) -> Bounds:
-        """The target in the coordinates of the source."""
-        return self.target.relative_to(self.source)
-
-
-def plan_region(canvas: Extent, layer: Bounds, selection: Optional[Bounds],
-                margin: int = CONTEXT_MARGIN) -> Region:
-    """The region to process: the whole canvas without a selection, else the selection (within the layer and
-    canvas) plus ``margin`` of context. Raises EngineError(BAD_INPUT) for an empty layer or selection."""
-    if canvas.is_empty:
-        raise EngineError(Kind.BAD_INPUT, "The image has no pixels (zero size).")
-    visible_layer = layer.clamped(canvas)
-    if visible_layer.is_empty:
-        raise EngineError(Kind.BAD_INPUT, "The layer is empty: there are no pixels to upscale.",
-                          f"layer bounds {layer}, canvas {canvas}")
-    if selection is None:
-        whole = Bounds.of(canvas)
-        return Region(whole, whole)
-    if selection.is_empty:
-        raise EngineError(Kind.BAD_INPUT, "The selection is empty.", f"selection {selection}")
-    target = selection.intersection(visible_layer)
-    if target.is_empty:
-        raise EngineError(Kind.BAD_INPUT, "The selection lies outside the layer: there is nothing to process. "
-                          "Select part of the layer, or deselect (Ctrl+Shift+A) to process the whole layer.",
-                          f"selection {selection}, layer bounds {layer}, canvas {canvas}")
-    return Region(target.padded(margin).clamped(canvas), target)
-
 
 
 def crop(data: bytes, fmt: PixelFormat, extent: Extent, bounds: Bounds) -> bytes:
