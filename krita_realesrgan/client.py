@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
 
 from . import paths, protocol, rawimage
+from .cover_reasons import Reason
 from .errors import INSTALLER_COMMAND, Cancelled, EngineError, Kind
 from .formats import PixelFormat, UpscaleOptions
 from .geometry import Bounds, Extent
@@ -211,7 +212,7 @@ class CoverOutcome:
     background: Optional[bytes]    # pad: the canvas-size opaque background, same format; else None
     model: str                     # "" when the picture only had to be reduced
     faces: Tuple[Bounds, ...]      # in the picture's coordinates
-    reasons: Tuple[str, ...]       # why this model, this crop (for the user)
+    reasons: Tuple[Reason, ...]    # why this model, this crop (for the user: ``reason.text(language)``)
     fit: str
     preset: str
 
@@ -223,7 +224,7 @@ class CoverOutcome:
         background = job.extra_payloads.get("background_output")
         return CoverOutcome(pixels, extent, Bounds(*final["canvas"]), background[0] if background else None,
                             str(final.get("model") or ""), tuple(Bounds(*face) for face in final.get("faces") or ()),
-                            tuple(str(r) for r in final.get("reasons") or ()), str(final.get("fit") or ""),
+                            tuple(Reason.from_json(r) for r in final.get("reasons") or ()), str(final.get("fit") or ""),
                             str(final.get("preset") or ""))
 
 

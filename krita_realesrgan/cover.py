@@ -19,6 +19,7 @@ import numpy as np
 
 from . import cover_content, cover_crop, pixels, resample
 from .cover_presets import CoverTarget
+from .cover_reasons import Reason
 from .errors import EngineError, Kind
 from .formats import PixelFormat, UpscaleOptions
 from .geometry import Bounds, Extent
@@ -53,10 +54,12 @@ class Background:
         digits = match.group(1)
         return Background(tuple(int(digits[i:i + 2], 16) / 255.0 for i in (0, 2, 4)))
 
-    def describe(self) -> str:
+    def reason(self, size: Extent) -> Reason:
+        """How the picture was fitted in "pad" fit, on this background."""
         if self.colour is None:
-            return "a blurred copy of the picture"
-        return "a #" + "".join(f"{round(c * 255):02x}" for c in self.colour) + " background"
+            return Reason("padded_on_blur", {"size": str(size)})
+        return Reason("padded_on_colour", {"size": str(size),
+                                           "colour": "#" + "".join(f"{round(c * 255):02x}" for c in self.colour)})
 
 
 @dataclass
@@ -68,7 +71,7 @@ class CoverResult:
     fit: str
     model: str                 # the model that ran ("" when the picture only had to be reduced)
     faces: Tuple[Bounds, ...]  # faces found, in the upscaled picture's coordinates
-    reasons: List[str] = field(default_factory=list)
+    reasons: List[Reason] = field(default_factory=list)
     background: Optional[np.ndarray] = None   # "pad": the canvas-size background, opaque, in ``fmt``
     seconds: float = 0.0
 
@@ -91,7 +94,7 @@ class CoverResult:
     def to_json(self) -> dict:
         """Everything but the pixels (for the worker's result event)."""
         return {"canvas": list(self.canvas), "fit": self.fit, "model": self.model,
-                "faces": [list(face) for face in self.faces], "reasons": list(self.reasons),
+                "faces": [list(face) for face in self.faces], "reasons": [reason.to_json() for reason in self.reasons],
                 "seconds": round(self.seconds, 3)}
 
 
@@ -115,18 +118,18 @@ def upscaled_size(source: Extent, target: Extent, fit: str) -> Extent:
     return Extent(min(target.width, max(1, round(source.width * fy))), target.height)
 
 
-def _resolve_model(image: np.ndarray, fmt: PixelFormat, requested: str, upscaler) -> Tuple[str, List[str]]:
+def _resolve_model(image: np.ndarray, fmt: PixelFormat, requested: str, upscaler) -> Tuple[str, List[Reason]]:
     if requested != AUTO_MODEL:
-        return requested, [f"using {requested} (chosen by you)"]
+        return requested, [Reason("model_chosen", {"model": requested})]
     guess = cover_content.guess_content(image, fmt)
     return cover_content.choose_model(guess, upscaler.model_status())
 
 
 def _enlarge(upscaler, image: np.ndarray, fmt: PixelFormat, size: Extent, options: UpscaleOptions,
-             progress: Optional[Progress], cancel: Optional[Cancel]) -> Tuple[np.ndarray, str, List[str]]:
+             progress: Optional[Progress], cancel: Optional[Cancel]) -> Tuple[np.ndarray, str, List[Reason]]:
     source = extent_of(image)
     if size.width <= source.width and size.height <= source.height:
-        reason = f"the picture ({source}) is already large enough: reduced to {size} without a network"
+        reason = Reason("already_large", {"source": str(source), "size": str(size)})
         return resample.to_size(image, size), "", [reason]
     model, reasons = _resolve_model(image, fmt, options.model, upscaler)
     # one pass at the network's native scale, then resampled to the exact size (like the reference's
@@ -134,8 +137,9 @@ def _enlarge(upscaler, image: np.ndarray, fmt: PixelFormat, size: Extent, option
     result = upscaler.upscale(image, fmt, options.with_(model=model, target=None, scale=None), progress, cancel)
     native = extent_of(result.image)
     factor = max(size.width / source.width, size.height / source.height)
-    reasons.append(f"upscaled {source} -> {native} by the network (x{native.width / source.width:g}) on "
-                   f"{result.device}, resampled to {size} (x{factor:.2f} in all)")
+    reasons.append(Reason("upscaled", {"source": str(source), "native": str(native), "size": str(size),
+                                       "native_scale": round(native.width / source.width, 4),
+                                       "factor": round(factor, 4), "device": str(result.device)}))
     return resample.to_size(result.image, size), model, reasons
 
 
@@ -211,6 +215,6 @@ def make_cover(upscaler, image: np.ndarray, fmt: PixelFormat, target: Union[Cove
         canvas = Bounds(-((size.width - scaled.width) // 2), -((size.height - scaled.height) // 2), *size)
         result_background = (solid_background(background.colour, fmt, size) if background.colour is not None
                              else blurred_background(image, fmt, size))
-        extra = [f"fitted inside {size} on {background.describe()} (nothing cropped)"]
+        extra = [background.reason(size)]
     return CoverResult(enlarged, fmt, canvas, fit, model, faces, reasons + extra, result_background,
                        time.perf_counter() - started)

@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from . import catalog, pixels
+from .cover_reasons import Reason
 from .errors import INSTALL_HINT
 from .formats import PixelFormat
 
@@ -39,10 +40,10 @@ class ContentGuess:
     palette_share: float
     flat_share: float
 
-    def explain(self) -> str:
-        label = "an illustration" if self.kind == "anime" else "a photo"
-        return (f"looks like {label} ({self.palette_share:.0%} of the pixels in the {PALETTE_SIZE} main colours, "
-                f"{self.flat_share:.0%} flat)")
+    def explain(self) -> Reason:
+        key = "looks_like_illustration" if self.kind == "anime" else "looks_like_photo"
+        return Reason(key, {"palette": round(self.palette_share, 4), "flat": round(self.flat_share, 4),
+                            "colours": PALETTE_SIZE})
 
 
 def _uint8_view(image: np.ndarray, fmt: PixelFormat) -> Tuple[np.ndarray, np.ndarray]:
@@ -72,17 +73,16 @@ def guess_content(image: np.ndarray, fmt: PixelFormat) -> ContentGuess:
     return ContentGuess("anime" if illustration else "photo", palette_share, flat_share)
 
 
-def choose_model(guess: ContentGuess, status: Sequence[dict]) -> Tuple[str, List[str]]:
+def choose_model(guess: ContentGuess, status: Sequence[dict]) -> Tuple[str, List[Reason]]:
     """The model to use for ``guess`` given ``Upscaler.model_status()`` rows, and the reasons, in words."""
     available = {row["name"] for row in status if row.get("available")}
     wanted = PREFERRED[guess.kind]
     reasons = [guess.explain()]
     for name in wanted:
         if name in available:
-            reasons.append(f"using {name}, the best installed {guess.kind} model")
+            reasons.append(Reason("model_best_installed", {"model": name, "kind": guess.kind}))
             return name, reasons
-    missing = (f"no {guess.kind} model is installed (best: {wanted[0]}; install it with: "
-               f"{INSTALL_HINT.format(models=wanted[0])})")
+    missing = {"kind": guess.kind, "best": wanted[0], "hint": INSTALL_HINT.format(models=wanted[0])}
     fallback: Optional[str] = None
     if catalog.DEFAULT_MODEL in available:
         fallback = catalog.DEFAULT_MODEL
@@ -90,7 +90,7 @@ def choose_model(guess: ContentGuess, status: Sequence[dict]) -> Tuple[str, List
         others = [row["name"] for row in status if row.get("available") and row.get("catalog")]
         fallback = others[0] if others else None
     if fallback is None:
-        reasons.append(f"{missing}; no model is installed at all, trying {catalog.DEFAULT_MODEL}")
+        reasons.append(Reason("model_none_installed", dict(missing, model=catalog.DEFAULT_MODEL)))
         return catalog.DEFAULT_MODEL, reasons
-    reasons.append(f"{missing}; falling back to {fallback}")
+    reasons.append(Reason("model_fallback", dict(missing, model=fallback)))
     return fallback, reasons

@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 
 from . import pixels
+from .cover_reasons import Reason
 from .formats import PixelFormat
 from .geometry import Bounds, Extent
 
@@ -34,7 +35,7 @@ class CropChoice:
     bounds: Bounds               # the crop in the upscaled picture
     faces: Tuple[Bounds, ...]    # every detected face, in the upscaled picture
     kept: Tuple[Bounds, ...]     # the faces the crop was placed to contain
-    reason: str
+    reason: Reason
 
 
 def grey_view(image: np.ndarray, fmt: PixelFormat) -> Tuple[np.ndarray, Optional[np.ndarray]]:
@@ -166,14 +167,13 @@ def place_crop(picture: Extent, crop: Extent, faces: Sequence[Bounds],
         roomy = with_headroom(box, max(b.height for b in kept)).clamped(picture)
         target = roomy if _fits(roomy, crop) else box
         bounds = centred(picture, crop, target.x + target.width / 2, target.y + target.height / 2)
-        if len(kept) == len(faces):
-            reason = f"crop placed around the {len(faces)} face{'s' if len(faces) > 1 else ''} found"
+        if len(kept) < len(faces):
+            reason = Reason("crop_largest_faces", {"faces": len(faces), "kept": len(kept)})
         else:
-            reason = (f"{len(faces)} faces found but they do not all fit; crop placed around the "
-                      f"{len(kept)} largest")
+            reason = Reason("crop_all_faces", {"faces": len(faces)}) if len(faces) > 1 else Reason("crop_one_face")
         return CropChoice(bounds, faces, tuple(kept), reason)
     if salient is None:
         return CropChoice(centred(picture, crop, picture.width / 2, picture.height / 2), (), (),
-                          "crop centred")
+                          Reason("crop_centred"))
     bounds = centred(picture, crop, *salient)
-    return CropChoice(bounds, (), (), "no faces found; crop placed on the most salient area")
+    return CropChoice(bounds, (), (), Reason("crop_salient"))

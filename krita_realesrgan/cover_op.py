@@ -12,7 +12,8 @@ Request::
 Result event (besides the usual output/width/height/dtype/channels/seconds of the upscaled picture)::
 
     "canvas": [x, y, w, h]   the cover in the upscaled picture's coordinates (pad: around it, x/y <= 0)
-    "faces": [[x, y, w, h], ...], "model": "...", "reasons": ["...", ...], "fit": "...", "preset": "...",
+    "faces": [[x, y, w, h], ...], "model": "...", "fit": "...", "preset": "...",
+    "reasons": [{"key": ..., "args": {...}, "text": "<English>"}, ...]   (krita_realesrgan.cover_reasons)
     "background_output": "<payload>"   (pad, when asked for)
 
 The editor creates a document of the canvas size, adds the upscaled picture as a layer at (-x, -y) (the user

@@ -19,6 +19,12 @@ EXPORT_FORMATS = ("jpg", "png", "webp")  # what covers are saved as (first = def
 MAX_EDGE = 16384  # larger covers are surely a typo (and would need gigabytes)
 
 
+def is_chinese(language: str) -> bool:
+    """Whether ``language`` (a locale such as ``zh_CN``, ``zh-Hans``, ``en_US.UTF-8``) gets the Simplified Chinese
+    texts of the cover data (preset names, reasons); everything else gets English."""
+    return (language or "").lower().startswith("zh")
+
+
 @dataclass(frozen=True)
 class CoverTarget:
     """What a cover must be: its exact size, the largest file allowed (None = no limit) and the formats taken."""
@@ -36,7 +42,7 @@ class CoverTarget:
 
     def name(self, language: str = "en") -> str:
         """The preset's name in ``language`` (a locale like ``zh_CN``: Simplified Chinese; anything else: English)."""
-        return self.name_zh if language.lower().startswith("zh") else self.name_en
+        return self.name_zh if is_chinese(language) else self.name_en
 
     def describe(self) -> str:
         limit = f"under {self.max_bytes / 1e6:g} MB" if self.max_bytes else "no size limit"

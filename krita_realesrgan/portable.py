@@ -16,6 +16,7 @@ STDLIB_MODULES = (
     "client.py",
     "portable.py",
     "cover_presets.py",
+    "cover_reasons.py",
     "regions.py",
 )
 # Data files the portable modules read, vendored beside them (paths relative to the package).

@@ -147,7 +147,7 @@ def test_crop_contains_all_faces_when_they_fit_else_the_largest():
     assert Bounds.of(picture).contains(choice.bounds)
     far = faces + [Bounds(2700, 100, 250, 250)]  # does not fit with the others: the largest wins
     choice = cover_crop.place_crop(picture, crop, far, None)
-    assert choice.bounds.contains(far[2]) and len(choice.kept) == 1 and "do not all fit" in choice.reason
+    assert choice.bounds.contains(far[2]) and len(choice.kept) == 1 and "do not all fit" in str(choice.reason)
     edge = cover_crop.place_crop(picture, crop, [Bounds(0, 0, 50, 50)], None)
     assert edge.bounds.x == 0 and edge.bounds.contains(Bounds(0, 0, 50, 50))
 
@@ -159,7 +159,7 @@ def test_salient_centre_finds_the_odd_part():
     cx, cy = cover_crop.salient_centre(cover_crop.saliency(grey, None), Extent(100, 100))
     assert 220 <= cx <= 280
     choice = cover_crop.place_crop(Extent(300, 100), Extent(100, 100), [], (cx, cy))
-    assert choice.bounds.contains(Bounds(230, 30, 40, 40)) and "salient" in choice.reason
+    assert choice.bounds.contains(Bounds(230, 30, 40, 40)) and "salient" in str(choice.reason)
 
 
 def test_saliency_prefers_the_windows_to_the_brick_wall(building):
@@ -197,7 +197,7 @@ def test_no_faces_in_the_cartoon_or_the_building(images, name):
 def test_content_guess(images, name, kind):
     guess = cover_content.guess_content(*read_image(images / name))
     assert guess.kind == kind
-    assert ("illustration" if kind == "anime" else "photo") in guess.explain()
+    assert ("illustration" if kind == "anime" else "photo") in str(guess.explain())
 
 
 def test_model_choice_prefers_installed_models_of_the_right_kind():
@@ -207,10 +207,10 @@ def test_model_choice_prefers_installed_models_of_the_right_kind():
     assert cover_content.choose_model(photo, rows)[0] == "RealESRGAN_x4plus"
     anime = cover_content.ContentGuess("anime", 0.6, 0.4)
     name, reasons = cover_content.choose_model(anime, rows)
-    assert name == "realesr-animevideov3" and "best installed anime model" in reasons[-1]
+    assert name == "realesr-animevideov3" and "best installed anime model" in str(reasons[-1])
     none = [dict(row, available=False) for row in rows]
     name, reasons = cover_content.choose_model(photo, none)
-    assert name == "realesr-animevideov3" and "no model is installed" in reasons[-1]
+    assert name == "realesr-animevideov3" and "no model is installed" in str(reasons[-1])
 
 
 def test_model_choice_with_the_installed_weights_falls_back_and_says_why(shared_weights):
@@ -219,7 +219,7 @@ def test_model_choice_with_the_installed_weights_falls_back_and_says_why(shared_
     assert [r["name"] for r in status if r["available"]] == ["realesr-animevideov3"]
     name, reasons = cover_content.choose_model(cover_content.ContentGuess("photo", 0.2, 0.1), status)
     assert name == "realesr-animevideov3"
-    assert "no photo model is installed" in reasons[-1] and "installer.py --models RealESRGAN_x4plus" in reasons[-1]
+    assert "no photo model is installed" in str(reasons[-1]) and "installer.py --models RealESRGAN_x4plus" in str(reasons[-1])
 
 
 # --- export ----------------------------------------------------------------------------------------------------
@@ -283,13 +283,13 @@ def test_every_preset_with_the_stand_in(children, preset_id):
     kept = cover_crop.faces_to_keep(result.faces, target.size)
     assert len(result.faces) >= 3 and all(result.canvas.contains(face) for face in kept)
     if len(kept) == len(result.faces):
-        assert "around the 5 faces" in result.reasons[-1]
+        assert "around the 5 faces" in str(result.reasons[-1])
 
 
 def test_reduces_without_a_network_when_already_large_enough(building):
     stand_in = NearestUpscaler()
     result = cover.make_cover(stand_in, *building, Extent(200, 100))
-    assert stand_in.calls == [] and result.model == "" and "without a network" in result.reasons[0]
+    assert stand_in.calls == [] and result.model == "" and "without a network" in str(result.reasons[0])
     assert result.compose().shape == (100, 200, 3)
 
 
@@ -337,6 +337,8 @@ def test_worker_cover_op(tmp_path, children):
     canvas = Bounds(*reply["canvas"])
     assert canvas.extent == Extent(1080, 1080) and Bounds.of(Extent(reply["width"], reply["height"])).contains(canvas)
     assert len(reply["faces"]) >= 3 and reply["model"] == "realesr-animevideov3" and reply["reasons"]
+    assert [reason["key"] for reason in reply["reasons"]][-2:] == ["upscaled", "crop_largest_faces"]
+    assert "faces found" in reply["reasons"][-1]["text"]   # the English words travel too
     padded = work.run_job({"id": 4, "op": "cover", "input": str(payload), "output": str(tmp_path / "out2.raw"),
                            "target": [900, 900], "fit": "pad", "background": "#000000",
                            "background_output": str(tmp_path / "bg.raw")})
@@ -356,7 +358,7 @@ def test_children_every_preset_real_engine(real_upscaler, children, preset_id, t
     result = cover.make_cover(real_upscaler, *children, target, options=cheap_alpha)
     assert real_upscaler.runs == 1
     assert result.model == "realesr-animevideov3"
-    assert any("no photo model is installed" in r and "falling back to realesr-animevideov3" in r
+    assert any("no photo model is installed" in str(r) and "falling back to realesr-animevideov3" in str(r)
                for r in result.reasons)
     assert len(result.faces) >= 3
     kept = cover_crop.faces_to_keep(result.faces, target.size)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from krita_realesrgan.cover_reasons import Reason
 from krita_realesrgan.errors import EngineError, Kind
 from krita_realesrgan.formats import AUTO_TILE, PixelFormat
 from krita_realesrgan.geometry import Bounds, Extent
@@ -291,15 +292,19 @@ def test_cover_layer_name_and_summary():
     assert cover_choices.cover_layer_name("realesr-animevideov3", "Kids") == \
         "Real-ESRGAN cover (realesr-animevideov3) — Kids"
     assert cover_choices.cover_layer_name("", "Kids") == "Cover (resized) — Kids"
-    text = cover_choices.summary(Extent(1280, 720), "video-16x9", ("looks like a photo", "crop around 5 faces"))
-    assert text == "Cover 1280x720 (video-16x9):\n• looks like a photo\n• crop around 5 faces"
-    assert cover_choices.summary(Extent(480, 270), "custom", ("x",)).startswith("Cover 480x270:")
+    reasons = (Reason("model_chosen", {"model": "realesr-animevideov3"}), Reason("crop_all_faces", {"faces": 5}))
+    text = cover_choices.summary(Extent(1280, 720), "video-16x9", reasons, "en_US.UTF-8")
+    assert text == ("Cover 1280x720 (video-16x9):\n• using realesr-animevideov3 (chosen by you)\n"
+                    "• crop placed around the 5 faces found")
+    assert cover_choices.summary(Extent(480, 270), "custom", reasons[:1]).startswith("Cover 480x270:")
+    assert cover_choices.summary(Extent(1280, 720), "video-16x9", reasons, "zh_CN.UTF-8").splitlines() == [
+        "封面 1280x720 (video-16x9):", "• 使用 realesr-animevideov3（你的选择）", "• 裁剪框围绕找到的 5 张人脸"]
 
 
 class FakeCoverJob(FakeJob):
     def final_event(self, timeout=None):
         return {"event": "result", "canvas": [0, -10, 4, 4], "model": "m", "faces": [[1, 1, 2, 2]],
-                "reasons": ["why"], "fit": "pad", "preset": ""}
+                "reasons": [Reason("crop_centred").to_json(), "an older engine's words"], "fit": "pad", "preset": ""}
 
     def result(self, timeout=None):
         return b"\x00" * 3 * self.extent.pixel_count, self.extent
@@ -323,6 +328,7 @@ def test_engine_runner_cover_waits_with_progress_and_reads_the_outcome():
     assert client.calls == ["start", ("submit_cover", 12, Extent(2, 2), Extent(4, 4), "auto", "pad", "#070707")]
     assert outcome.extent == Extent(4, 2) and outcome.canvas == Bounds(0, -10, 4, 4)
     assert outcome.background == b"\x07" * 48 and outcome.faces == (Bounds(1, 1, 2, 2),)
+    assert [r.text("zh_CN") for r in outcome.reasons] == ["裁剪框居中", "an older engine's words"]
     assert progress.events[0] == ("started", "Make cover: starting the engine…")
     assert progress.events[1] == ("started", "Make cover (2x2 → 4x4, pad, auto)…")
     assert [e for e in progress.events if e[0] == "advanced"] == [("advanced", d, 3) for d in (1, 2, 3)]

@@ -372,12 +372,18 @@ def test_cover_document_placement_and_names(plugin):
         "Real-ESRGAN ×0.32 (resampled) — big"
     video = plugin.cover_presets.preset("video-16x9")
     assert ca.cover_title(video, "en") == "Cover — Video thumbnail 16:9 (HD), 1280 × 720 px"
-    outcome = type("Outcome", (), {"faces": (g.Bounds(1, 2, 3, 4),) * 2, "reasons": ("why model", "why crop")})
+    reasons = importlib.import_module(f"{PACKAGE}.krita_realesrgan.cover_reasons")
+    outcome = type("Outcome", (), {"faces": (g.Bounds(1, 2, 3, 4),) * 2, "reasons": (
+        reasons.Reason("model_best_installed", {"model": "RealESRGAN_x4plus", "kind": "photo"}),
+        reasons.Reason("crop_all_faces", {"faces": 2}))})
     assert ca.cover_summary(outcome, video, "en").splitlines() == [
-        "Cover made: Video thumbnail 16:9 (HD), 1280 × 720 px", "Faces found: 2", "• why model", "• why crop"]
+        "Cover made: Video thumbnail 16:9 (HD), 1280 × 720 px", "Faces found: 2",
+        "• using RealESRGAN_x4plus, the best installed photo model", "• crop placed around the 2 faces found"]
     try:
         i18n.set_language("zh_CN")
         assert ca.cover_title(video, "zh_CN") == "封面 — 视频封面 16:9（高清），1280 × 720 像素"
+        assert ca.cover_summary(outcome, video, "zh_CN").splitlines()[2:] == [
+            "• 使用 RealESRGAN_x4plus，已安装的最合适的照片模型", "• 裁剪框围绕找到的 2 张人脸"]
         custom = plugin.cover_presets.custom(g.Extent(640, 360))
         assert ca.preset_label(custom, "zh_CN") == "自定义尺寸，640 × 360 像素"
     finally:

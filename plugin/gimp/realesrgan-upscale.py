@@ -26,7 +26,7 @@ from krita_realesrgan.errors import Cancelled, EngineError  # noqa: E402
 
 from realesrgan_gimp import actions, cover_procedure  # noqa: E402
 from realesrgan_gimp.cover_action import make_cover  # noqa: E402
-from realesrgan_gimp.cover_choices import summary  # noqa: E402
+from realesrgan_gimp.cover_choices import summary, ui_language  # noqa: E402
 from realesrgan_gimp.choices import (DEFAULT_DENOISE, DEFAULT_SCALE, MAX_SCALE, MAX_TILE, MIN_SCALE,  # noqa: E402
                                      Choices, model_label, model_names, user_message)
 from realesrgan_gimp.engine_run import EngineRunner, append_log  # noqa: E402
@@ -195,8 +195,9 @@ class RealEsrganUpscale(Gimp.PlugIn):
         new_image, outcome = made
         _show(new_image, run_mode)
         if run_mode == Gimp.RunMode.INTERACTIVE:   # not modal: GIMP shows it in its status/message area
-            Gimp.message(summary(outcome.canvas.extent, outcome.preset, outcome.reasons))
-        return _success(GObject.Value(Gimp.Image, new_image), GObject.Value(str, "\n".join(outcome.reasons)))
+            Gimp.message(summary(outcome.canvas.extent, outcome.preset, outcome.reasons, ui_language()))
+        reasons = "\n".join(str(reason) for reason in outcome.reasons)   # English for scripts
+        return _success(GObject.Value(Gimp.Image, new_image), GObject.Value(str, reasons))
 
 
 Gimp.main(RealEsrganUpscale.__gtype__, sys.argv)

@@ -318,7 +318,7 @@ def extension_messages(ctx, folder):
 def outcome_notes(ctx, outcome, choices):
     """What the pytest side needs of a CoverOutcome, and what the user is told."""
     return {"canvas": list(outcome.canvas), "extent": list(outcome.extent), "model": outcome.model,
-            "faces": [list(face) for face in outcome.faces], "reasons": list(outcome.reasons), "fit": outcome.fit,
+            "faces": [list(face) for face in outcome.faces], "reasons": [str(reason) for reason in outcome.reasons], "fit": outcome.fit,
             "summary": ctx.cover_action.cover_summary(outcome, choices.target_info(), "en")}
 
 

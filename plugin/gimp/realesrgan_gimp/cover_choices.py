@@ -9,9 +9,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Optional, Tuple, Union
+from typing import Mapping, Optional, Sequence, Tuple, Union
 
 from krita_realesrgan import catalog, cover_presets
+from krita_realesrgan.cover_reasons import Reason
 from krita_realesrgan.errors import EngineError, Kind
 from krita_realesrgan.formats import UpscaleOptions
 from krita_realesrgan.geometry import Extent
@@ -43,7 +44,7 @@ def ui_language(env: Mapping[str, str] = os.environ) -> str:
 
 
 def _language_key(language: str) -> str:
-    return "zh" if language.lower().startswith("zh") else "en"
+    return "zh" if cover_presets.is_chinese(language) else "en"
 
 
 def preset_entries(language: str) -> Tuple[Tuple[str, str], ...]:
@@ -135,7 +136,12 @@ def cover_layer_name(model: str, source: str) -> str:
     return f"{how} — {source}"
 
 
-def summary(size: Extent, preset: str, reasons: Tuple[str, ...]) -> str:
-    """The message shown after a cover was made: its size and the engine's reasons (model, crop)."""
-    title = f"Cover {size}" + (f" ({preset})" if preset and preset != CUSTOM else "")
-    return title + ":\n" + "\n".join(f"• {reason}" for reason in reasons)
+SUMMARY_TITLE = {"en": "Cover {size}", "zh": "封面 {size}"}
+
+
+def summary(size: Extent, preset: str, reasons: Sequence[Reason], language: str = "") -> str:
+    """The message shown after a cover was made: its size and the engine's reasons (model, crop), in
+    ``language`` (see ui_language)."""
+    title = SUMMARY_TITLE[_language_key(language)].format(size=size)
+    title += f" ({preset})" if preset and preset != CUSTOM else ""
+    return title + ":\n" + "\n".join(f"• {reason.text(language)}" for reason in reasons)

@@ -58,7 +58,7 @@ def cover_summary(outcome, target: CoverTarget, language: str) -> str:
     lines = [tr("Cover made: {preset}").format(preset=preset_label(target, language))]
     if outcome.faces:
         lines.append(tr("Faces found: {n}").format(n=len(outcome.faces)))
-    lines += [f"• {reason}" for reason in outcome.reasons]
+    lines += [f"• {reason.text(language)}" for reason in outcome.reasons]
     return "\n".join(lines)
 
 
