@@ -102,8 +102,9 @@ class Job:
     """One request to the worker. Events arrive from the client's reader thread; ``poll`` hands them out."""
 
     def __init__(self, client: "EngineClient", job_id: int, op: str, files: Tuple[Path, ...] = (),
-                 extra_outputs: Tuple[str, ...] = ()):
+                 extra_outputs: Tuple[str, ...] = (), pixel_output: bool = True):
         self.id, self.op = job_id, op
+        self._pixel_output = pixel_output   # whether the result names an output payload (else result() is empty)
         self._client = client
         self._files = files                 # payload files to remove when the job ends
         self._extra_outputs = extra_outputs  # result fields naming further payloads the worker wrote
@@ -175,6 +176,8 @@ class Job:
             raise EngineError.from_json(final.get("error") or {})
         if name != "result":
             raise EngineError(Kind.INTERNAL, f"The {self.op} job ended with {name!r}, not a result.")
+        if not self._pixel_output:
+            return b"", Extent(0, 0)
         _, extent, samples = rawimage.read(Path(final["output"]))
         for name in self._extra_outputs:
             if final.get(name):
@@ -226,6 +229,28 @@ class CoverOutcome:
                             str(final.get("model") or ""), tuple(Bounds(*face) for face in final.get("faces") or ()),
                             tuple(Reason.from_json(r) for r in final.get("reasons") or ()), str(final.get("fit") or ""),
                             str(final.get("preset") or ""))
+
+
+@dataclass(frozen=True)
+class ExportOutcome:
+    """A finished ``export`` job: where the file went and how it was encoded."""
+
+    path: Path
+    format: str                    # "jpg" | "png" | "webp"
+    quality: Optional[int]         # JPEG/WebP quality; None for PNG
+    bits: int                      # PNG: bits kept a channel (8 = lossless)
+    bytes: int
+    description: str               # e.g. "JPEG quality 85, 1,912,334 bytes"
+
+    @staticmethod
+    def of(job: Job, timeout: Optional[float] = None) -> "ExportOutcome":
+        """Wait for a ``submit_export`` job; raises EngineError (Cancelled when cancelled)."""
+        job.result(timeout)
+        final = job.final_event(0)
+        quality = final.get("quality")
+        return ExportOutcome(Path(str(final["path"])), str(final["format"]),
+                             int(quality) if quality is not None else None, int(final.get("bits") or 8),
+                             int(final["bytes"]), str(final.get("description") or ""))
 
 
 class _Process:
@@ -320,20 +345,23 @@ class EngineClient:
         return self.submit_payload("upscale", pixels, fmt, extent, options=options.to_json())
 
     def submit_payload(self, op: str, pixels, fmt: PixelFormat, extent: Extent, extra_outputs: Tuple[str, ...] = (),
-                       **fields: Any) -> Job:
+                       pixel_output: bool = True, **fields: Any) -> Job:
         """Any op that takes an input payload and writes an output payload (``upscale``, ``cover``).
         ``extra_outputs``: request fields that name further payloads the worker writes (given a path here, read
-        into ``job.extra_payloads`` by ``job.result()``)."""
+        into ``job.extra_payloads`` by ``job.result()``). ``pixel_output=False``: an op that returns only fields
+        (``export``); ``job.result()`` then gives empty pixels."""
         self.start()
         with self._lock:
             job_id = self._take_id()
             folder = self._ensure_tempdir()
             source, target = folder / f"job{job_id}-in.raw", folder / f"job{job_id}-out.raw"
             extras = {name: str(folder / f"job{job_id}-{name}.raw") for name in extra_outputs}
+            if pixel_output:
+                extras["output"] = str(target)
             rawimage.write(source, fmt, Extent(*extent), pixels)
-            files = (source, target, *(Path(path) for path in extras.values()))
-            job = Job(self, job_id, op, files, tuple(extra_outputs))
-            return self._send(job, input=str(source), output=str(target), **extras, **fields)
+            files = (source, *(Path(path) for path in extras.values()))
+            job = Job(self, job_id, op, files, tuple(extra_outputs), pixel_output)
+            return self._send(job, input=str(source), **extras, **fields)
 
     def submit_cover(self, pixels, fmt: PixelFormat, extent: Extent, target: Union[str, Extent],
                      options: UpscaleOptions, fit: str = "cover", background: str = "blur") -> Job:
@@ -343,6 +371,14 @@ class EngineClient:
         extra = ("background_output",) if fit == "pad" else ()
         return self.submit_payload("cover", pixels, fmt, extent, extra_outputs=extra, fit=fit,
                                    background=background, options=options.to_json(), **where)
+
+    def submit_export(self, pixels, fmt: PixelFormat, extent: Extent, path: os.PathLike,
+                      max_bytes: Optional[int] = None, export_format: Optional[str] = None) -> Job:
+        """Save a finished cover (e.g. the editor's merged image with its title) as JPEG/PNG/WebP at ``path``
+        within ``max_bytes`` (the quality is lowered step by step until it fits; see ``cover_op.handle_export``).
+        The format is ``export_format`` or the name's extension. Read the outcome with ``ExportOutcome.of``."""
+        return self.submit_payload("export", pixels, fmt, extent, pixel_output=False, path=str(path),
+                                   max_bytes=max_bytes, format=export_format)
 
     def close(self) -> None:
         """Stop the worker (politely, then firmly) and remove the temporary folder."""

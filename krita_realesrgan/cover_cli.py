@@ -98,9 +98,7 @@ def make(args: argparse.Namespace) -> int:
     from .engine import Upscaler  # torch: imported only when there is work to do
     result = cover.make_cover(Upscaler(args.weights), image, fmt, target, args.fit, background, options,
                               progress=_progress)
-    encoded = cover_export.encode_within(cover_export.to_8bit(result.compose(), fmt, export_format),
-                                         export_format, target.max_bytes)
-    cover_export.save(output, encoded)
+    encoded = cover_export.export(result.compose(), fmt, output, export_format, target.max_bytes)
     for reason in result.reasons:
         print(f"- {reason}")
     if result.fit == "cover":

@@ -96,5 +96,17 @@ def encode_within(image: np.ndarray, fmt: str, max_bytes: Optional[int]) -> Enco
 
 
 def save(path: Path, encoded: Encoded) -> None:
-    """Write atomically: the file appears complete or not at all."""
-    atomic_write_bytes(Path(path), encoded.data)
+    """Write atomically: the file appears complete or not at all (an older file of that name stays as it was)."""
+    try:
+        atomic_write_bytes(Path(path), encoded.data)
+    except OSError as error:
+        raise EngineError(Kind.BAD_INPUT, f"Could not save the cover as {path}: {error.strerror or error}. "
+                          "Choose another folder or name.", repr(error)) from error
+
+
+def export(image: np.ndarray, fmt: PixelFormat, path: Path, export_format: str,
+           max_bytes: Optional[int]) -> Encoded:
+    """A finished cover (any dtype, grey or colour, with or without alpha) to ``path``, within ``max_bytes``."""
+    encoded = encode_within(to_8bit(image, fmt, export_format), export_format, max_bytes)
+    save(path, encoded)
+    return encoded

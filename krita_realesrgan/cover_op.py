@@ -24,7 +24,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Dict
 
-from . import cover, cover_presets, rawimage
+from . import cover, cover_export, cover_presets, rawimage
 from .errors import EngineError, Kind
 from .formats import UpscaleOptions
 from .geometry import Extent
@@ -37,6 +37,26 @@ def _target(request: Dict[str, Any]) -> cover_presets.CoverTarget:
     if not isinstance(size, (list, tuple)) or len(size) != 2:
         raise EngineError(Kind.BAD_INPUT, "The cover request needs a 'preset' or a 'target' [width, height].")
     return cover_presets.custom(Extent(int(size[0]), int(size[1])))
+
+
+def handle_export(job) -> Dict[str, Any]:
+    """Worker handler (``worker.HANDLERS["export"]``): save a finished cover (the editor's merged image) as
+    JPEG/PNG/WebP within a file-size limit.
+
+    Request: ``{"op": "export", "input": "<payload>", "path": "cover.jpg", "format": null | "jpg" | "png" |
+    "webp" (null: from the name), "max_bytes": null | int}``. Result: ``path``, ``format``, ``quality`` (null for
+    PNG), ``bits``, ``bytes`` and ``description`` (e.g. "JPEG quality 85, 1,912,334 bytes"). The file is written
+    atomically: after an error it is not there (an existing file of that name is left as it was)."""
+    request = job.request
+    path = Path(str(job.field("path")))
+    export_format = cover_export.format_for(path, request.get("format") or None)
+    max_bytes = request.get("max_bytes")
+    if max_bytes is not None and (not isinstance(max_bytes, int) or max_bytes <= 0):
+        raise EngineError(Kind.BAD_INPUT, f"The file-size limit must be a positive number of bytes, not {max_bytes!r}.")
+    image, fmt = job.read_input()
+    encoded = cover_export.export(image, fmt, path, export_format, max_bytes)
+    return job.reply("result", path=str(path), format=encoded.format, quality=encoded.quality, bits=encoded.bits,
+                     bytes=encoded.size, description=encoded.describe())
 
 
 def handle(job) -> Dict[str, Any]:

@@ -185,6 +185,11 @@ def handle_cover(job: JobContext) -> Event:
     return handle(job)
 
 
+def handle_export(job: JobContext) -> Event:
+    from .cover_op import handle_export
+    return handle_export(job)
+
+
 def handle_shutdown(job: JobContext) -> Event:
     job.worker.running = False
     return job.reply("bye")
@@ -195,6 +200,7 @@ HANDLERS: Dict[str, Callable[[JobContext], Event]] = {
     "models": handle_models,
     "upscale": handle_upscale,
     "cover": handle_cover,
+    "export": handle_export,
     "shutdown": handle_shutdown,
 }
 # "cancel" is not a handler: the reader thread acts on it at once, even while a job runs.

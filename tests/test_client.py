@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 import pytest
 
-from krita_realesrgan.client import TEMPDIR_PREFIX, CoverOutcome, EngineClient
+from krita_realesrgan.client import TEMPDIR_PREFIX, CoverOutcome, EngineClient, ExportOutcome
 from krita_realesrgan.errors import Cancelled, EngineError, Kind
 from krita_realesrgan.formats import PixelFormat, UpscaleOptions
 from krita_realesrgan.geometry import Bounds, Extent
@@ -163,6 +163,45 @@ def test_cover_preset_with_a_cancel_leaves_no_files(client, images):
     with pytest.raises(Cancelled):
         CoverOutcome.of(job, timeout=300)
     assert sorted(p.name for p in client._tempdir.iterdir()) == ["worker-stderr.log"]
+
+
+def test_export_lowers_the_quality_until_the_file_fits_and_says_so(client, images, tmp_path):
+    """What the editors' "Export cover" does with the merged image (here a 16-bit RGBA version of a photo)."""
+    photo = cv2.resize(read_rgb(images / "OST_009.png"), (1280, 720), interpolation=cv2.INTER_CUBIC)
+    sixteen = np.dstack([photo.astype(np.uint16) * 257, np.full(photo.shape[:2], 65535, np.uint16)])
+    free = ExportOutcome.of(client.submit_export(sixteen.tobytes(), PixelFormat("uint16", 4), Extent(1280, 720),
+                                                 tmp_path / "free.jpg"), timeout=120)
+    assert free.quality == 95 and free.format == "jpg" and free.bytes == (tmp_path / "free.jpg").stat().st_size
+    limit = free.bytes // 2
+    job = client.submit_export(sixteen.tobytes(), PixelFormat("uint16", 4), Extent(1280, 720),
+                               tmp_path / "cover.jpg", max_bytes=limit)
+    outcome = ExportOutcome.of(job, timeout=120)
+    written = tmp_path / "cover.jpg"
+    assert outcome.path == written and outcome.bytes == written.stat().st_size <= limit
+    assert outcome.quality < 95 and f"quality {outcome.quality}" in outcome.description
+    decoded = cv2.cvtColor(cv2.imread(str(written)), cv2.COLOR_BGR2RGB)
+    error, flipped = (np.abs(decoded.astype(float) - reference).mean() for reference in (photo, photo[::-1]))
+    assert decoded.shape == (720, 1280, 3) and error < 12 and error < flipped / 3, (error, flipped)
+    assert sorted(p.name for p in client._tempdir.iterdir()) == ["worker-stderr.log"]   # payload removed
+
+
+def test_export_errors_leave_no_file(client, tmp_path):
+    noise = np.random.default_rng(1).integers(0, 256, (300, 400, 3), np.uint8)
+    with pytest.raises(EngineError) as caught:       # not even quality 30 fits 2 kB
+        ExportOutcome.of(client.submit_export(noise.tobytes(), PixelFormat("uint8", 3), Extent(400, 300),
+                                              tmp_path / "tiny.webp", max_bytes=2000), timeout=120)
+    assert caught.value.kind == Kind.BAD_INPUT and "over the limit of 2,000 bytes" in caught.value.message
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(EngineError) as caught:
+        ExportOutcome.of(client.submit_export(noise.tobytes(), PixelFormat("uint8", 3), Extent(400, 300),
+                                              blocker / "cover.png"), timeout=120)
+    assert caught.value.kind == Kind.BAD_INPUT and "Could not save the cover" in caught.value.message
+    with pytest.raises(EngineError) as caught:
+        ExportOutcome.of(client.submit_export(noise.tobytes(), PixelFormat("uint8", 3), Extent(400, 300),
+                                              tmp_path / "cover.gif"), timeout=120)
+    assert "cover.gif" in caught.value.message
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]     # no file, no .part left behind
 
 
 @pytest.mark.skipif(os.name != "posix", reason="pids are checked on POSIX")
