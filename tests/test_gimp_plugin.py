@@ -549,3 +549,123 @@ def test_preset_labels_are_chinese_for_a_chinese_locale(chinese_labels):
     assert chinese_labels["video-16x9"] == "视频封面 16:9（高清） — 1280x720"
     assert chinese_labels["square"].startswith("方形头像")
     assert chinese_labels["custom"].startswith("自定义尺寸")
+
+
+# ---- Export cover ---------------------------------------------------------------------------------------------
+
+EXPORT = "plug-in-realesrgan-export-cover"
+TITLE = [100, 500, 600, 120, "#ff3300"]   # x, y, width, height, colour of a 70% opaque band over the photo
+EXPORT_CASES = [
+    # a photo scaled to the 16:9 preset's size with a title band (the band layer is the one selected); the
+    # preset is found from the size, the limit (250 KB) is low enough to force a quality well below 95
+    dict(name="export_video_jpg", image="OST_009.png", scale=[1280, 720], title=TITLE, procedure=EXPORT,
+         args={"file": "{out}/cover.jpg", "max-kb": 250}, read_format="R'G'B' u8", visible_format="R'G'B' u8"),
+    # 16-bit with alpha turned linear-light float: the file must look as the image does (sRGB), losslessly
+    dict(name="export_float_linear_png", image="tree_alpha_16bit.png", precision="float-linear", procedure=EXPORT,
+         no_drawables=True, args={"file": "{out}/tree.png"}, read_format="RGBA float",
+         visible_format="R'G'B'A u8"),
+    dict(name="export_impossible_limit", image="OST_009.png", scale=[1280, 720], procedure=EXPORT,
+         args={"file": "{out}/tiny.jpg", "max-kb": 1}, read_format="R'G'B' u8"),
+    dict(name="export_unwritable", image="0014.jpg", procedure=EXPORT, blocker="{out}/blocker",
+         args={"file": "{out}/blocker/cover.jpg", "preset": "square"}, read_format="R'G'B' u8"),
+]
+EXPORT_CHOICES = [(EXPORT, "preset"), (EXPORT, "format")]
+
+
+@pytest.fixture(scope="module")
+def export_results(profile):
+    return gimp_session(profile, "export", EXPORT_CASES, EXPORT_CHOICES), profile
+
+
+def decoded(profile, path_inside: str) -> np.ndarray:
+    """The written file decoded by OpenCV, channels in RGB(A) order."""
+    import cv2
+    image = cv2.imread(str(profile.host(path_inside)), cv2.IMREAD_UNCHANGED)
+    assert image is not None, f"{path_inside} does not decode"
+    return cv2.cvtColor(image, cv2.COLOR_BGRA2RGBA if image.shape[2] == 4 else cv2.COLOR_BGR2RGB)
+
+
+def visible_pixels(results, name, profile, babl) -> np.ndarray:
+    visible = results[name]["visible"]
+    return load_raw(visible["raw"], visible["width"], visible["height"], babl, profile.root)
+
+
+def exported(results, name):
+    """The successful case; the image it exported from is exactly as it was (no layer left, still clean)."""
+    case = succeeded(results, name)
+    assert case["fingerprint_after"] == case["fingerprint_before"]
+    assert case["images_after"] == case["images_before"] and not case["undo_dirty_after"]
+    return case
+
+
+def mean_difference(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.abs(a.astype(np.float64) - b.astype(np.float64)).mean())
+
+
+def test_export_fits_the_limit_with_a_lower_quality_and_looks_like_the_merged_image(export_results):
+    import cv2
+    results, profile = export_results
+    case = exported(results, "export_video_jpg")
+    assert case["fingerprint_before"]["layers"] == 2
+    path, quality, size, description = case["values"]
+    assert path == f"{profile.inside}/export_video_jpg/cover.jpg"
+    written = profile.host(path)
+    assert written.stat().st_size == size <= 250_000
+    # the engine spells the format "JPG" here (cover_export.Encoded.describe), its docstrings "JPEG"
+    assert 30 <= quality < 95 and description.endswith(f" quality {quality}, {size:,} bytes")
+    got = decoded(profile, path)
+    assert got.shape == (720, 1280, 3)
+    visible = visible_pixels(results, "export_video_jpg", profile, "R'G'B' u8")
+    assert cv2.imencode(".jpg", visible[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, 95])[1].size > 250_000  # needed
+    # a detailed photo: even quality 95 is about 5 levels off on average; upside down it is about 70
+    close, flipped = mean_difference(got, visible), mean_difference(got, visible[::-1])
+    assert close < 8.0 and flipped > 5 * close, (close, flipped)
+    # the title band is in the file: the merged image, not the photo layer alone
+    x, y, w, h, _ = TITLE
+    photo = load_raw(case["before"]["layers"][1]["raw"], 1280, 720, "R'G'B' u8", profile.root)
+    band = np.s_[y:y + h, x:x + w]
+    assert mean_difference(got[band], visible[band]) < 8.0 < 20 < mean_difference(got[band], photo[band])
+    print(f"\nexport 1280x720 with a 250 KB limit: {description} in {case['seconds']:.1f} s")
+
+
+def test_export_of_a_linear_float_image_is_written_in_the_srgb_tone_curve(export_results):
+    results, profile = export_results
+    case = exported(results, "export_float_linear_png")
+    assert case["before"]["precision"] == "float-linear"
+    path, quality, size, description = case["values"]
+    assert path.endswith("/tree.png") and quality == 0 and description == f"PNG (lossless), {size:,} bytes"
+    got = decoded(profile, path)
+    visible = visible_pixels(results, "export_float_linear_png", profile, "R'G'B'A u8")
+    assert got.shape == visible.shape == (256, 342, 4) and got.dtype == np.uint8
+    seen = visible[:, :, 3] > 0
+    assert 0 < seen.sum() < seen.size                       # partly transparent: alpha is really compared
+    difference = np.abs(got.astype(int) - visible.astype(int))
+    assert difference[:, :, 3].max() <= 1 and difference[seen][:, :3].max() <= 1
+    # read in linear light instead, the mid-tones would be far darker
+    linear = load_raw(case["before"]["layers"][0]["raw"], 342, 256, "RGBA float", profile.root)
+    assert mean_difference(got[seen][:, :3], np.round(linear[seen][:, :3] * 255)) > 20
+
+
+@pytest.mark.parametrize("name, words", [
+    ("export_impossible_limit", ["over the limit of 1,000 bytes"]),
+    ("export_unwritable", ["Could not save the cover"]),
+])
+def test_a_failed_export_says_why_and_leaves_no_file_and_the_image_unchanged(export_results, name, words):
+    results, profile = export_results
+    case = results[name]
+    assert case["status"] == "execution-error"
+    assert all(word in case["message"] for word in words), case["message"]
+    assert "Traceback" not in case["message"]
+    assert case["fingerprint_after"] == case["fingerprint_before"] and not case["undo_dirty_after"]
+    assert case["images_after"] == case["images_before"]
+    out = profile.host(f"{profile.inside}/{name}")
+    assert sorted(p.name for p in out.iterdir() if not p.name.endswith(".raw")) == \
+        (["blocker"] if name == "export_unwritable" else [])        # no cover, no half-written part
+
+
+def test_export_arguments_offer_auto_every_preset_and_the_formats(export_results):
+    from krita_realesrgan import cover_presets
+    results, profile = export_results
+    presets = results["choices"][f"{EXPORT}:preset"]
+    assert list(presets) == ["auto"] + [t.id for t in cover_presets.presets()] + ["custom"]
+    assert list(results["choices"][f"{EXPORT}:format"]) == ["auto", "jpg", "png", "webp"]

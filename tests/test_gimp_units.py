@@ -332,3 +332,121 @@ def test_engine_runner_cover_waits_with_progress_and_reads_the_outcome():
     assert progress.events[0] == ("started", "Make cover: starting the engine…")
     assert progress.events[1] == ("started", "Make cover (2x2 → 4x4, pad, auto)…")
     assert [e for e in progress.events if e[0] == "advanced"] == [("advanced", d, 3) for d in (1, 2, 3)]
+
+
+# ---- the export procedure's pure parts -----------------------------------------------------------------------
+
+from realesrgan_gimp import export_choices  # noqa: E402
+from realesrgan_gimp.export_choices import ExportChoices, ExportRequest  # noqa: E402
+
+
+@pytest.mark.parametrize("size, preset", [
+    (Extent(1280, 720), "video-16x9"), (Extent(1920, 1080), "video-16x9-fhd"), (Extent(1080, 1920), "short-9x16"),
+    (Extent(900, 383), "article-2.35x1"), (Extent(1080, 1080), "square"),
+    (Extent(720, 1280), "custom"), (Extent(1280, 721), "custom"), (Extent(1, 1), "custom"),
+])
+def test_the_preset_of_the_image_size(size, preset):
+    assert export_choices.preset_for_size(size) == preset
+
+
+def test_preset_limits_in_kb():
+    assert export_choices.preset_limit_kb("video-16x9") == 2000
+    assert export_choices.preset_limit_kb("note-3x4") == 5000
+    assert export_choices.preset_limit_kb("custom") == 0
+
+
+def test_defaults_follow_the_image_size_and_the_file_name(tmp_path):
+    hd = Extent(1280, 720)
+    assert ExportChoices(tmp_path / "c.jpg").resolved(hd) == ExportRequest(tmp_path / "c.jpg", "video-16x9",
+                                                                           2_000_000, "jpg")
+    assert ExportChoices(tmp_path / "c.WEBP").resolved(hd).format == "webp"
+    assert ExportChoices(tmp_path / "c.jpeg").resolved(hd).format == "jpg"
+    # an odd size: custom, no limit; a name without an export extension gets the format's
+    odd = ExportChoices(tmp_path / "cover").resolved(Extent(640, 480))
+    assert odd == ExportRequest(tmp_path / "cover.jpg", "custom", None, "jpg")
+    assert ExportChoices(tmp_path / "cover.v2", format="png").resolved(hd).path == tmp_path / "cover.v2.png"
+    # the article preset takes jpg and png: its first format
+    assert ExportChoices(tmp_path / "head", preset="ARTICLE-2.35x1").resolved(hd) == ExportRequest(
+        tmp_path / "head.jpg", "article-2.35x1", 2_000_000, "jpg")
+    # a limit the user gave wins over the preset's; 0 is none
+    assert ExportChoices(tmp_path / "c.jpg", max_kb=150).resolved(hd).max_bytes == 150_000
+    assert ExportChoices(tmp_path / "c.jpg", max_kb=0).resolved(hd).max_bytes is None
+    assert ExportChoices(tmp_path / "c.png", preset="square").resolved(hd) == ExportRequest(
+        tmp_path / "c.png", "square", 2_000_000, "png")
+
+
+@pytest.mark.parametrize("path, other, words", [
+    (None, {}, "Choose the file"),
+    ("c.png", {"format": "jpg"}, "'c.png' says PNG but the format is JPEG"),
+    ("c.jpg", {"format": "gif"}, "not 'gif'"),
+    ("c.jpg", {"preset": "poster"}, "Unknown cover preset 'poster'"),
+    ("c.jpg", {"max_kb": -2}, "0 (none) to 1,000,000 KB"),
+    ("c.jpg", {"max_kb": 1_000_001}, "not 1000001"),
+])
+def test_bad_export_choices_are_engine_errors(tmp_path, path, other, words):
+    with pytest.raises(EngineError) as caught:
+        ExportChoices(tmp_path / path if path else None, **other).resolved(Extent(1280, 720))
+    assert caught.value.kind == Kind.BAD_INPUT and words in caught.value.message
+
+
+def test_export_choice_labels_in_english_and_chinese():
+    english, chinese = dict(export_choices.preset_choices("en_US")), dict(export_choices.preset_choices("zh_CN"))
+    assert list(english) == ["auto"] + [nick for nick, _ in cover_choices.preset_entries("")]
+    assert english["auto"].startswith("The preset of the image's size") and chinese["auto"].startswith("与图像尺寸")
+    assert chinese["video-16x9"] == "视频封面 16:9（高清） — 1280x720"
+    assert [nick for nick, _ in export_choices.format_choices("")] == ["auto", "jpg", "png", "webp"]
+    assert dict(export_choices.format_choices("zh_CN"))["auto"].startswith("按文件扩展名")
+
+
+def test_saved_message():
+    path = Path("/covers/cover.jpg")
+    assert export_choices.saved_message(path, "jpg", 85, 8, 1_912_334, 2_000_000, "en_US.UTF-8") == \
+        "Saved /covers/cover.jpg: JPEG quality 85, 1,912,334 bytes (limit 2,000,000)"
+    assert export_choices.saved_message(path, "jpg", 85, 8, 1_912_334, 2_000_000, "zh_CN") == \
+        "已保存 /covers/cover.jpg：JPEG 质量 85，1,912,334 字节（上限 2,000,000）"
+    assert export_choices.saved_message(Path("c.png"), "png", None, 8, 5000, None) == \
+        "Saved c.png: PNG (lossless), 5,000 bytes (no size limit)"
+    assert export_choices.saved_message(Path("c.png"), "png", None, 6, 5000, 6000) == \
+        "Saved c.png: PNG posterised to 6 bits a channel, 5,000 bytes (limit 6,000)"
+    assert export_choices.saved_message(Path("c.webp"), "webp", 40, 8, 10, None) == \
+        "Saved c.webp: WebP quality 40, 10 bytes (no size limit)"
+
+
+@pytest.mark.parametrize("nick, babl", [
+    ("u8-linear", "R'G'B'A u8"), ("u16-linear", "R'G'B'A u16"), ("float-linear", "R'G'B'A float"),
+    ("half-perceptual", "R'G'B'A half"), ("u32-linear", "R'G'B'A float"), ("u8-non-linear", "R'G'B'A u8"),
+])
+def test_export_reads_every_precision_in_the_srgb_tone_curve(nick, babl):
+    transfer = formats.export_transfer(nick, False, True)
+    assert transfer.babl == babl and not transfer.linear_light
+    assert formats.export_transfer(nick, True, False).babl == "Y' " + babl.split(" ")[1]
+
+
+class FakeExportJob:
+    def wait(self, on_progress=None, is_cancelled=None):
+        on_progress(1, 1)
+        return b"", Extent(0, 0)
+
+    def result(self, timeout=None):
+        return b"", Extent(0, 0)
+
+    def final_event(self, timeout=None):
+        return {"event": "result", "path": "/out/c.jpg", "format": "jpg", "quality": 80, "bits": 8,
+                "bytes": 1234, "description": "JPEG quality 80, 1,234 bytes"}
+
+
+class FakeExportClient(FakeClient):
+    def submit_export(self, pixels, fmt, extent, path, max_bytes=None, export_format=None):
+        self.calls.append(("submit_export", len(pixels), fmt, extent, path, max_bytes, export_format))
+        return FakeExportJob()
+
+
+def test_engine_runner_export_waits_with_progress_and_reads_the_outcome():
+    client, progress = FakeExportClient(), Recorder()
+    runner = engine_run.EngineRunner(client, progress)
+    outcome = runner.export(b"\x01" * 12, PixelFormat("uint8", 3), Extent(2, 2), Path("/out/c.jpg"), 5000, "jpg")
+    assert client.calls == ["start", ("submit_export", 12, PixelFormat("uint8", 3), Extent(2, 2),
+                                      Path("/out/c.jpg"), 5000, "jpg")]
+    assert (outcome.path, outcome.format, outcome.quality, outcome.bytes) == (Path("/out/c.jpg"), "jpg", 80, 1234)
+    assert progress.events == [("started", "Export cover: starting the engine…"),
+                               ("started", "Export cover (2x2 → c.jpg)…"), ("advanced", 1, 1)]

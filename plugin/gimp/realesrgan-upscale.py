@@ -5,8 +5,10 @@ Three procedures, each with the model / scale / denoise / tile arguments (a dial
   plug-in-realesrgan-upscale-image      scale the image, the AI-upscaled layer as a new layer
   plug-in-realesrgan-enhance-layer      same size, restored; a selection becomes the new layer's mask
   plug-in-realesrgan-upscale-selection  the selection (or layer) upscaled into a new image
-and a fourth with preset / size / fit / background / model arguments (realesrgan_gimp.cover_procedure):
+a fourth with preset / size / fit / background / model arguments (realesrgan_gimp.cover_procedure):
   plug-in-realesrgan-cover              a cover of an exact size as a new image (Make Cover from Image…)
+and a fifth with file / preset / limit / format arguments (realesrgan_gimp.export_procedure):
+  plug-in-realesrgan-export-cover       the visible image saved within a file-size limit (Export Cover…)
 The engine runs in its own Python (the installer's config); this script only talks to it through the vendored
 ``krita_realesrgan`` client next to it.
 """
@@ -24,8 +26,10 @@ from gi.repository import GLib, GObject, Gimp  # noqa: E402
 from krita_realesrgan.client import EngineClient  # noqa: E402
 from krita_realesrgan.errors import Cancelled, EngineError  # noqa: E402
 
-from realesrgan_gimp import actions, cover_procedure  # noqa: E402
+from realesrgan_gimp import actions, cover_procedure, export_procedure  # noqa: E402
 from realesrgan_gimp.cover_action import make_cover  # noqa: E402
+from realesrgan_gimp.export_action import export_cover  # noqa: E402
+from realesrgan_gimp.export_choices import saved_message  # noqa: E402
 from realesrgan_gimp.cover_choices import summary, ui_language  # noqa: E402
 from realesrgan_gimp.choices import (DEFAULT_DENOISE, DEFAULT_SCALE, MAX_SCALE, MAX_TILE, MIN_SCALE,  # noqa: E402
                                      Choices, model_label, model_names, user_message)
@@ -125,7 +129,7 @@ def _show(image, run_mode):
 
 class RealEsrganUpscale(Gimp.PlugIn):
     def do_query_procedures(self):
-        return list(OPERATIONS) + [cover_procedure.NAME]
+        return list(OPERATIONS) + [cover_procedure.NAME, export_procedure.NAME]
 
     def do_set_i18n(self, name):
         return False
@@ -138,6 +142,14 @@ class RealEsrganUpscale(Gimp.PlugIn):
                                            | Gimp.ProcedureSensitivityMask.DRAWABLES
                                            | Gimp.ProcedureSensitivityMask.NO_DRAWABLES)
             cover_procedure.add_arguments(procedure)
+            return procedure
+        if name == export_procedure.NAME:
+            procedure = self._new_procedure(name, self.run_export, None, export_procedure.LABEL,
+                                            export_procedure.BLURB, export_procedure.HELP)
+            procedure.set_sensitivity_mask(Gimp.ProcedureSensitivityMask.DRAWABLE
+                                           | Gimp.ProcedureSensitivityMask.DRAWABLES
+                                           | Gimp.ProcedureSensitivityMask.NO_DRAWABLES)
+            export_procedure.add_arguments(procedure)
             return procedure
         operation = OPERATIONS[name]
         procedure = self._new_procedure(name, self.run, operation, operation.label, operation.blurb,
@@ -198,6 +210,24 @@ class RealEsrganUpscale(Gimp.PlugIn):
             Gimp.message(summary(outcome.canvas.extent, outcome.preset, outcome.reasons, ui_language()))
         reasons = "\n".join(str(reason) for reason in outcome.reasons)   # English for scripts
         return _success(GObject.Value(Gimp.Image, new_image), GObject.Value(str, reasons))
+
+    def run_export(self, procedure, run_mode, image, drawables, config, data):
+        if run_mode == Gimp.RunMode.INTERACTIVE:
+            export_procedure.prepare_dialog(config, image)
+            if not _ask(procedure, config, export_procedure.LABEL, export_procedure.DIALOG_FIELDS):
+                return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, None)
+        done, failed = _with_engine(procedure, lambda runner: export_cover(
+            image, export_procedure.choices_from(config), runner))
+        if failed is not None:
+            return failed
+        request, outcome = done
+        Gimp.progress_end()
+        if run_mode == Gimp.RunMode.INTERACTIVE:
+            Gimp.message(saved_message(outcome.path, outcome.format, outcome.quality, outcome.bits, outcome.bytes,
+                                       request.max_bytes, ui_language()))
+        return _success(export_procedure.file_value(outcome.path),
+                        GObject.Value(GObject.TYPE_INT, outcome.quality or 0),
+                        GObject.Value(GObject.TYPE_INT, outcome.bytes), GObject.Value(str, outcome.description))
 
 
 Gimp.main(RealEsrganUpscale.__gtype__, sys.argv)

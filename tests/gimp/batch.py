@@ -8,6 +8,7 @@ the format the case names (chosen by the test, not by the plug-in). Everything i
 import hashlib
 import json
 import os
+import time
 import traceback
 
 import gi
@@ -73,17 +74,38 @@ def prepare(case):
     if case.get("selection"):
         x, y, w, h = case["selection"]
         image.select_rectangle(Gimp.ChannelOps.REPLACE, x, y, w, h)
+    if case.get("scale"):
+        image.scale(*case["scale"])
+    if case.get("title"):   # a second layer: a half-transparent coloured band, as a title's backdrop would be
+        x, y, w, h, colour = case["title"]
+        band = Gimp.Layer.new(image, "Title", w, h, Gimp.ImageType.RGBA_IMAGE, 70.0, Gimp.LayerMode.NORMAL)
+        image.insert_layer(band, None, 0)
+        band.set_offsets(x, y)
+        Gimp.context_set_foreground(Gegl.Color.new(colour))
+        band.fill(Gimp.FillType.FOREGROUND)
     if case.get("hidden"):
         image.get_layers()[0].set_visible(False)
+    if case.get("blocker"):   # a file where the output's folder should be
+        with open(case["blocker"].format(out=case["out"]), "w") as handle:
+            handle.write("not a folder")
     image.clean_all()
     return image
 
 
 def argument_value(config, key, value):
-    """A JSON value as the property wants it (colours are given as "#rrggbb")."""
+    """A JSON value as the property wants it (colours are given as "#rrggbb", files as paths)."""
     if config.find_property(key).value_type.name == "GeglColor":
         return Gegl.Color.new(value)
+    if config.find_property(key).value_type.name == "GFile":
+        return Gio.File.new_for_path(value)
     return value
+
+
+def plain(value):
+    """A return value as JSON can hold it (a file as its path)."""
+    if isinstance(value, Gio.File):
+        return value.get_path()
+    return value if isinstance(value, (str, int, float, bool)) or value is None else repr(value)
 
 
 def run_procedure(name, image, drawables, args, run_mode="noninteractive"):
@@ -96,15 +118,18 @@ def run_procedure(name, image, drawables, args, run_mode="noninteractive"):
     config.set_core_object_array("drawables", drawables)
     for key, value in args.items():
         config.set_property(key, argument_value(config, key, value))
+    started = time.monotonic()
     result = procedure.run(config)
+    seconds = time.monotonic() - started
     status = result.index(0)
-    outcome = {"status": status.value_nick}
+    outcome = {"status": status.value_nick, "seconds": seconds}
     extra = result.index(1) if result.length() > 1 else None
     if status != Gimp.PDBStatusType.SUCCESS:
         outcome["message"] = extra if isinstance(extra, str) else None
         extra = None
     else:   # further return values that are text (the cover's reasons)
         outcome["strings"] = [v for v in (result.index(i) for i in range(2, result.length())) if isinstance(v, str)]
+        outcome["values"] = [plain(result.index(i)) for i in range(1, result.length())]
     return outcome, extra
 
 
@@ -115,16 +140,32 @@ def choice_labels(procedure_name, argument):
     return {nick: choice.get_label(nick) for nick in choice.list_nicks()}
 
 
+def dump_visible(image, out, babl):
+    """The visible image merged (in a duplicate) and read whole in ``babl``: what an export should show."""
+    copy = image.duplicate()
+    try:
+        merged = copy.merge_visible_layers(Gimp.MergeType.CLIP_TO_IMAGE)
+        merged.resize_to_image_size()
+        path = os.path.join(out, "visible.raw")
+        with open(path, "wb") as handle:
+            handle.write(read(merged, babl))
+        return {"raw": path, "width": merged.get_width(), "height": merged.get_height()}
+    finally:
+        copy.delete()
+
+
 def run_case(case):
     out = case["out"]
     os.makedirs(out, exist_ok=True)
     image = prepare(case)
+    args = {key: value.format(out=out) if isinstance(value, str) else value
+            for key, value in case.get("args", {}).items()}
     babl = case["read_format"]
     report = {"before": dump_image(image, out, "before", babl) if not case.get("indexed") else None,
               "fingerprint_before": fingerprint(image), "undo_dirty_before": image.is_dirty(),
               "images_before": len(Gimp.get_images())}
     drawables = [] if case.get("no_drawables") else [image.get_layers()[0]]
-    outcome, new_image = run_procedure(case["procedure"], image, drawables, case.get("args", {}),
+    outcome, new_image = run_procedure(case["procedure"], image, drawables, args,
                                        case.get("run_mode", "noninteractive"))
     report.update(outcome)
     report["images_after"] = len(Gimp.get_images())
@@ -134,6 +175,8 @@ def run_case(case):
         report["after"] = dump_image(image, out, "after", babl)
     if isinstance(new_image, Gimp.Image):
         report["new_image"] = dump_image(new_image, out, "new", babl)
+    if case.get("visible_format"):
+        report["visible"] = dump_visible(image, out, case["visible_format"])
     return report
 
 

@@ -55,15 +55,23 @@ def read_picture(image, drawables) -> Picture:
     if len(drawables) == 1:
         layer = the_layer(image, drawables)
         return _read(image, layer, layer.get_name(), selection)
+    return with_visible_merged(image, lambda copy, merged: _read(copy, merged, VISIBLE_NAME, selection),
+                               "or select the layer to make the cover from")
+
+
+def with_visible_merged(image, read, alternative: str = ""):
+    """``read(copy, merged_layer)`` on a temporary duplicate of ``image`` whose visible layers are merged into
+    one (clipped to the image); the duplicate is deleted afterwards, so ``image`` is only read. Indexed images
+    and images with nothing visible are refused (``alternative`` adds what else the user can do)."""
     refuse_indexed(image)
     if not any(layer.get_visible() for layer in image.get_layers()):
-        raise EngineError(Kind.BAD_INPUT, "Nothing is visible: show a layer, or select the layer to make the "
-                          "cover from.")
+        raise EngineError(Kind.BAD_INPUT, "Nothing is visible: show a layer" + (f", {alternative}." if alternative
+                                                                                   else "."))
     copy = image.duplicate()
     try:
         copy.undo_disable()
         merged = copy.merge_visible_layers(Gimp.MergeType.CLIP_TO_IMAGE)
-        return _read(copy, merged, VISIBLE_NAME, selection)
+        return read(copy, merged)
     finally:
         copy.delete()
 

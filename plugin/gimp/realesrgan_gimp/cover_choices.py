@@ -43,14 +43,14 @@ def ui_language(env: Mapping[str, str] = os.environ) -> str:
     return env.get(LANGUAGE, "").split(":")[0].strip() or locale
 
 
-def _language_key(language: str) -> str:
+def language_key(language: str) -> str:
     return "zh" if cover_presets.is_chinese(language) else "en"
 
 
 def preset_entries(language: str) -> Tuple[Tuple[str, str], ...]:
     """(id, label) for every preset, then the custom size; labels in ``language``."""
     entries = tuple((target.id, f"{target.name(language)} — {target.size}") for target in cover_presets.presets())
-    return entries + ((CUSTOM, CUSTOM_LABEL[_language_key(language)]),)
+    return entries + ((CUSTOM, CUSTOM_LABEL[language_key(language)]),)
 
 
 def model_choices() -> Tuple[str, ...]:
@@ -142,6 +142,6 @@ SUMMARY_TITLE = {"en": "Cover {size}", "zh": "封面 {size}"}
 def summary(size: Extent, preset: str, reasons: Sequence[Reason], language: str = "") -> str:
     """The message shown after a cover was made: its size and the engine's reasons (model, crop), in
     ``language`` (see ui_language)."""
-    title = SUMMARY_TITLE[_language_key(language)].format(size=size)
+    title = SUMMARY_TITLE[language_key(language)].format(size=size)
     title += f" ({preset})" if preset and preset != CUSTOM else ""
     return title + ":\n" + "\n".join(f"• {reason.text(language)}" for reason in reasons)

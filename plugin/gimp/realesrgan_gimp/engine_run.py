@@ -1,5 +1,5 @@
-"""Run one upscale or cover through the engine worker while reporting progress. No GIMP import: the caller hands in a
-progress sink (GIMP's progress bar in the plug-in, a list in the unit tests).
+"""Run one upscale, cover or export through the engine worker while reporting progress. No GIMP import: the caller
+hands in a progress sink (GIMP's progress bar in the plug-in, a list in the unit tests).
 
 Cancel: GIMP's progress bar stops a plug-in by ending its process; the worker then sees its stdin close and
 stops too, and since the image is only changed after the result arrived, it stays as it was.
@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Optional, Protocol, Tuple, Union
 
-from krita_realesrgan.client import CoverOutcome
+from krita_realesrgan.client import CoverOutcome, ExportOutcome
 from krita_realesrgan.formats import PixelFormat, UpscaleOptions
 from krita_realesrgan.geometry import Extent
 
@@ -41,6 +41,15 @@ class EngineRunner:
                             lambda: self.client.submit_cover(pixels, fmt, extent, target, options, fit, background))
         job.wait(on_progress=self.progress.advanced)
         return CoverOutcome.of(job)
+
+    def export(self, pixels: bytes, fmt: PixelFormat, extent: Extent, path: os.PathLike,
+               max_bytes: Optional[int], export_format: Optional[str]) -> ExportOutcome:
+        """An ``export`` job (see ``EngineClient.submit_export``), waited for with progress."""
+        label = "Export cover"
+        job = self._started(f"{label} ({extent} → {Path(path).name})…", label,
+                            lambda: self.client.submit_export(pixels, fmt, extent, path, max_bytes, export_format))
+        job.wait(on_progress=self.progress.advanced)
+        return ExportOutcome.of(job)
 
     def _started(self, text: str, label: str, submit):
         """Start the engine (saying so: the first start takes seconds), then submit the job with ``text``."""

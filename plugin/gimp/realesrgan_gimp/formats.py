@@ -65,3 +65,10 @@ def layer_transfer(precision_nick: str, grey: bool, has_alpha: bool, indexed: bo
     components = (y if grey else rgb) + ("A" if has_alpha else "")
     channels = (1 if grey else 3) + (1 if has_alpha else 0)
     return LayerTransfer(f"{components} {babl_type}", PixelFormat(dtype, channels))
+
+
+def export_transfer(precision_nick: str, grey: bool, has_alpha: bool, indexed: bool = False) -> LayerTransfer:
+    """How to read a layer for a file (8-bit sRGB in the end): the image's sample type, always in the sRGB tone
+    curve (non-linear), so linear-light and perceptual images come out looking as they do on screen."""
+    sample_type, _ = split_precision(precision_nick)
+    return layer_transfer(f"{sample_type}-non-linear", grey, has_alpha, indexed)
