@@ -394,6 +394,7 @@ def test_export_choice_labels_in_english_and_chinese():
     assert list(english) == ["auto"] + [nick for nick, _ in cover_choices.preset_entries("")]
     assert english["auto"].startswith("The preset of the image's size") and chinese["auto"].startswith("与图像尺寸")
     assert chinese["video-16x9"] == "视频封面 16:9（高清） — 1280x720"
+    assert english["custom"].startswith("Custom (no preset") and chinese["custom"].startswith("自定义（无预设")
     assert [nick for nick, _ in export_choices.format_choices("")] == ["auto", "jpg", "png", "webp"]
     assert dict(export_choices.format_choices("zh_CN"))["auto"].startswith("按文件扩展名")
 

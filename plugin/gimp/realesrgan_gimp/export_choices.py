@@ -25,6 +25,7 @@ FORMAT_NAMES = {"jpg": "JPEG", "png": "PNG", "webp": "WebP"}
 EXTENSIONS = {"jpg": "jpg", "jpeg": "jpg", "png": "png", "webp": "webp"}
 
 PRESET_AUTO_LABEL = {"en": "The preset of the image's size (else custom)", "zh": "与图像尺寸相同的预设（否则为自定义）"}
+CUSTOM_LABEL = {"en": "Custom (no preset: the limit and format below)", "zh": "自定义（无预设：按下方的上限和格式）"}
 FORMAT_AUTO_LABEL = {"en": "From the file name (else the preset's first format)",
                      "zh": "按文件扩展名（否则用预设的第一种格式）"}
 
@@ -44,7 +45,9 @@ def preset_limit_kb(preset_id: str) -> int:
 
 def preset_choices(language: str) -> Tuple[Tuple[str, str], ...]:
     """(nick, label) of the preset argument: auto, every preset, custom."""
-    return ((AUTO, PRESET_AUTO_LABEL[language_key(language)]),) + preset_entries(language)
+    key = language_key(language)
+    presets = tuple(entry for entry in preset_entries(language) if entry[0] != CUSTOM)
+    return ((AUTO, PRESET_AUTO_LABEL[key]),) + presets + ((CUSTOM, CUSTOM_LABEL[key]),)
 
 
 def format_choices(language: str) -> Tuple[Tuple[str, str], ...]:
