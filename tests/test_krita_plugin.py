@@ -22,7 +22,8 @@ KRITA_TESTS = Path(__file__).resolve().parent / "krita"
 SCENARIOS = ("upscale_image_rgba8", "upscale_image_merged", "enhance_selection_u16", "enhance_gray",
              "enhance_float32", "selection_to_document_rgba8", "cancel_leaves_document_unchanged",
              "failure_leaves_document_unchanged", "cmyk_offers_converted_copy", "extension_messages",
-             "cover_photo_preset", "cover_cartoon_pad", "cover_cancel", "cover_extension_cmyk")
+             "cover_photo_preset", "cover_cartoon_pad", "cover_cancel", "cover_extension_cmyk", "export_photo_cover",
+             "export_16_and_float", "export_errors")
 MODEL = "realesr-animevideov3"
 ONLY_ENV = "KRITA_TEST_SCENARIOS"   # e.g. "cover_cancel,cover_cartoon_pad": run only these (the rest are skipped)
 KRITA_TIMEOUT_S = 720
@@ -387,6 +388,102 @@ def test_cover_action_on_cmyk_works_on_a_closed_copy_and_tells_why(krita_run):
     assert message.startswith("Cover made: Custom size, 90 × 90 px") and "135x90" in message
 
 
+# ---- Export cover ----
+
+def decode_rgba(path: Path) -> np.ndarray:
+    """A saved cover as 8-bit RGB or RGBA (channel order as the engine's)."""
+    import cv2
+    image = cv2.imdecode(np.frombuffer(path.read_bytes(), np.uint8), cv2.IMREAD_UNCHANGED)
+    assert image is not None and image.dtype == np.uint8, path
+    return cv2.cvtColor(image, cv2.COLOR_BGRA2RGBA if image.shape[2] == 4 else cv2.COLOR_BGR2RGB)
+
+
+def assert_unchanged(notes: dict):
+    """The document exactly as before the export: layers, pixels, colour space, modified flag, file name."""
+    assert notes["after"] == notes["before"], (notes["before"], notes["after"])
+
+
+def on_white(rgba: np.ndarray) -> np.ndarray:
+    alpha = rgba[..., 3:].astype(np.float64) / 255
+    return rgba[..., :3] * alpha + 255 * (1 - alpha)
+
+
+def test_export_a_cover_within_its_size_limit(krita_run):
+    """The 1280x720 cover with a title band, saved as JPEG under 60% of its size at quality 95: the engine lowers
+    the quality until it fits; the file is the document's merged image; the document is untouched."""
+    notes = krita_run.scenario("export_photo_cover")
+    folder = krita_run.out / "export_photo_cover"
+    free_quality, free_bytes, _ = notes["free"]
+    assert free_quality == 95 and (folder / "free.jpg").stat().st_size == free_bytes
+    path, limit = folder / "cover.jpg", notes["limit"]
+    size = path.stat().st_size
+    assert size <= limit < free_bytes
+    assert notes["boxes"] == [] and len(notes["messages"]) == 1, notes
+    message = notes["messages"][0]
+    quality = int(message.split("JPEG quality ")[1].split(",")[0])
+    assert 30 <= quality < 95
+    assert message == f"Saved {path}: JPEG quality {quality}, {size:,} bytes (limit {limit:,})"
+    assert_unchanged(notes)
+    assert [layer[0] for layer in notes["after"]["layers"]][-1] == "title" and notes["after"]["documents"] ==         notes["before"]["documents"]
+    saved = decode_rgba(path).astype(np.float64)
+    projection = read_raw(folder / "projection.raw")
+    assert saved.shape == (720, 1280, 3) and projection.shape == (720, 1280, 4)
+    expected = on_white(projection)                     # JPEG has no alpha: laid on white, like the engine
+    error = np.abs(saved - expected).mean()
+    shifted = np.abs(saved - np.roll(expected, 6, axis=1)).mean()
+    flipped = np.abs(saved - expected[::-1]).mean()
+    assert error < 3 and shifted > 3 * error and flipped > 10 * error, (error, shifted, flipped)
+    band = saved[570:640, 360:920]                      # the title layer is in the file
+    assert np.abs(band - (220, 40, 40)).max() < 24
+    print(f"\nexport 1280x720 JPEG in Krita: {notes['export_seconds']:.2f} s under {limit:,} bytes -> quality {quality}, "
+          f"{size:,} bytes (no limit: quality 95, {free_bytes:,} bytes, {notes['free_seconds']:.2f} s); "
+          f"mean error {error:.2f} levels (shifted 6 px: {shifted:.2f}, flipped: {flipped:.2f})")
+
+
+def test_export_16_bit_other_profiles_and_linear_float(krita_run):
+    """16-bit sRGB RGBA with transparency: the PNG holds the projection in 8 bits with its alpha. The same image
+    in Adobe RGB (as the file opens) and in 32-bit float linear light is exported from an sRGB copy, so the files
+    show the same picture (and not the document's own samples written unconverted)."""
+    notes = krita_run.scenario("export_16_and_float")
+    folder = krita_run.out / "export_16_and_float"
+    for tag in ("adobe", "u16", "f32"):
+        assert notes[tag]["boxes"] == [] and notes[tag]["exists"], notes[tag]
+        assert notes[tag]["messages"][0].startswith(f"Saved {folder / (tag + '.png')}: PNG (lossless), ")
+        assert_unchanged(notes[tag])
+    assert [notes[tag]["before"]["space"] for tag in ("adobe", "u16", "f32")] == [
+        ["RGBA", "U16", "Adobe RGB (1998)"], ["RGBA", "U16", "sRGB-elle-V2-srgbtrc.icc"],
+        ["RGBA", "F32", "sRGB-elle-V2-g10.icc"]]
+    files = {tag: decode_rgba(folder / f"{tag}.png").astype(int) for tag in ("adobe", "u16", "f32")}
+    u16 = files["u16"]
+    projection = read_raw(folder / "u16.raw").astype(np.float64)
+    assert u16.shape == projection.shape == (256, 342, 4)
+    assert np.abs(u16 - np.round(projection / 257)).max() <= 1              # 16 -> 8 bits, alpha kept
+    assert (u16[..., 3] == 0).mean() > 0.2 and (u16[..., 3] == 255).mean() > 0.2   # both kinds of pixel
+    seen = u16[..., 3] > 0                                                  # colour under alpha 0 is undefined
+    unconverted = {"adobe": np.round(read_raw(folder / "adobe.raw")[..., :3] / 257),
+                   "f32": np.round(read_raw(folder / "f32.raw")[..., :3].clip(0, 1) * 255)}
+    for tag in ("adobe", "f32"):
+        assert np.abs(files[tag][..., 3] - u16[..., 3]).max() <= 1
+        difference = np.abs(files[tag][seen][:, :3] - u16[seen][:, :3])
+        assert difference.mean() < 1 and difference.max() <= 3, (tag, difference.mean(), difference.max())
+        raw = np.abs(unconverted[tag][seen] - u16[seen][:, :3]).mean()
+        assert raw > 3 and raw > 5 * difference.mean(), (tag, raw, difference.mean())
+
+
+def test_export_errors_leave_no_file_and_the_document(krita_run):
+    notes = krita_run.scenario("export_errors")
+    assert notes["no_document"] == {"active": False, "boxes": ["Open an image first."]}
+    small = notes["too_small"]
+    assert small["messages"] == [] and len(small["boxes"]) == 1 and not small["exists"]
+    assert "over the limit of 500 bytes" in small["boxes"][0] and "krita-realesrgan.log" in small["boxes"][0]
+    unwritable = notes["unwritable"]
+    assert unwritable["messages"] == [] and len(unwritable["boxes"]) == 1 and not unwritable["exists"]
+    assert unwritable["boxes"][0].startswith("Could not save the cover as ") and "not-a-folder" in unwritable["boxes"][0]
+    assert_unchanged(small)
+    assert_unchanged(unwritable)
+    assert notes["files"] == ["not-a-folder"]                  # no file, no temporary file left behind
+
+
 # ---- the menu path in the full Krita under Xvfb ----
 
 MENU_DRIVER = KRITA_TESTS / "menu_driver"
@@ -458,7 +555,7 @@ def test_menu_action_runs_from_krita_menu(menu_run):
     assert "error" not in report, report.get("error")
     titles = [t.replace("&", "") for t in report["menu"]]
     for title in ("Upscale image with AI…", "Enhance layer / selection with AI…",
-                  "Upscale selection to new document…", "Make cover from image…"):
+                  "Upscale selection to new document…", "Make cover from image…", "Export cover…"):
         assert title in titles, titles
     assert report["dialog_title"] == "Upscale image with AI"
     assert report["dialog_model"] == MODEL

@@ -24,7 +24,7 @@ def plugin(tmp_path_factory):
     try:
         modules = {name: importlib.import_module(f"{PACKAGE}.{name}") for name in (
             "pixels_krita", "selection_math", "settings", "progress_text", "i18n", "model_list", "reporting",
-            "cover_settings", "cover_action")}
+            "cover_settings", "cover_action", "export_settings", "export_action")}
         modules["cover_presets"] = importlib.import_module(f"{PACKAGE}.krita_realesrgan.cover_presets")
         modules["errors"] = importlib.import_module(f"{PACKAGE}.krita_realesrgan.errors")
         modules["geometry"] = importlib.import_module(f"{PACKAGE}.krita_realesrgan.geometry")
@@ -412,3 +412,118 @@ def test_plugin_imports_only_stdlib_qt_krita_and_vendored_modules():
     assert len(found) > 40 and any(name == "cover_dialog.py" for name, _, _ in found)
     refused = [(name, module) for name, module, ok in found if not ok]
     assert not refused, refused
+
+
+# ---- export cover: presets, names, limits, colour spaces, what the user is told ----
+
+def test_export_preset_matching_and_default_format(plugin):
+    ea, es, g, cp = plugin.export_action, plugin.export_settings, plugin.geometry, plugin.cover_presets
+    targets = cp.presets()
+    assert ea.matching_preset(g.Extent(1280, 720), targets).id == "video-16x9"
+    assert ea.matching_preset(g.Extent(1080, 1920), targets).id == "short-9x16"
+    assert ea.matching_preset(g.Extent(720, 1280), targets) is None          # turned round is not the same
+    assert ea.matching_preset(g.Extent(1281, 720), targets) is None
+    article = cp.preset("article-2.35x1")
+    assert es.default_format(article, "png") == "png" and es.default_format(article, "webp") == "jpg"
+    assert es.default_format(None, "webp") == "webp" and es.default_format(None, "tiff") == "jpg"
+
+
+def test_export_limit_in_kb_or_mb(plugin):
+    es = plugin.export_settings
+    assert es.limit_bytes(2, es.MB) == 2_000_000 and es.limit_bytes(1.5, es.MB) == 1_500_000
+    assert es.limit_bytes(350, es.KB) == 350_000 and es.limit_bytes(0.3, es.KB) == 300
+    assert es.limit_bytes(0, es.MB) is None and es.limit_bytes(None, es.KB) is None
+    assert es.limit_shown(2_000_000) == (2.0, es.MB) and es.limit_shown(1_500_000) == (1500.0, es.KB)
+    assert es.limit_shown(None) == (0.0, es.MB)
+    for limit in (2_000_000, 5_000_000, 1_500_000, 123_000):                     # shown, then read back
+        assert es.limit_bytes(*es.limit_shown(limit)) == limit
+
+
+def test_export_memory_round_trip_and_junk(plugin):
+    es = plugin.export_settings
+    store = {}
+    es.save(es.ExportMemory("/home/me/covers", "webp"), lambda group, name, value: store.__setitem__((group, name), value))
+    assert store == {(es.GROUP, "folder"): "/home/me/covers", (es.GROUP, "format"): "webp"}
+    assert es.load(lambda group, name, default: store.get((group, name), default)) == es.ExportMemory("/home/me/covers", "webp")
+    assert es.load(lambda group, name, default: {"format": "TIFF"}.get(name, default)) == es.ExportMemory("", "jpg")
+    assert es.load(lambda group, name, default: {"format": "PNG"}.get(name, default)).format == "png"
+
+
+def test_export_default_file_name(plugin):
+    ea = plugin.export_action
+    # the document's own folder and file stem, then the preset
+    assert ea.default_path("/photos/trip/beach.kra", "beach", "/last", "video-16x9", "jpg", "/home/me") == \
+        "/photos/trip/beach_video-16x9.jpg"
+    # never the source picture's own name, even without a preset
+    assert ea.default_path("/photos/beach.jpg", "beach", "", "none", "jpg", "/home/me") == "/photos/beach_cover.jpg"
+    # an unsaved document: the last folder used (else home) and its title, made fit for a file name
+    assert ea.default_path("", "Cover — Video thumbnail 16:9 (HD), 1280 × 720 px", "/last", "video-16x9", "webp",
+                           "/home/me") == "/last/Cover — Video thumbnail 16_9 (HD), 1280 × 720 px_video-16x9.webp"
+    assert ea.default_path("", "a/b: c?", "", "square", "png", "/home/me") == "/home/me/a_b_ c_square.png"
+    assert ea.default_path("", "  ", "", "square", "png", "/home/me") == "/home/me/cover_square.png"
+
+
+def test_export_extension_follows_the_format(plugin):
+    ea = plugin.export_action
+    assert ea.with_extension("/x/cover.jpg", "jpg") == "/x/cover.jpg"
+    assert ea.with_extension("/x/cover.JPEG", "jpg") == "/x/cover.JPEG"
+    assert ea.with_extension("/x/cover.jpg", "png") == "/x/cover.png"
+    assert ea.with_extension("/x/cover.webp", "jpg") == "/x/cover.jpg"
+    assert ea.with_extension("/x/cover", "webp") == "/x/cover.webp"
+    assert ea.with_extension("/x/cover.v2", "png") == "/x/cover.v2.png"     # not a picture extension: kept
+    assert ea.file_filter("jpg") == "JPEG (*.jpg *.jpeg)" and ea.file_filter("webp") == "WebP (*.webp)"
+
+
+@pytest.mark.parametrize("model,depth,profile,converted", [
+    ("RGBA", "U8", "sRGB-elle-V2-srgbtrc.icc", False), ("RGBA", "U16", "sRGB built-in", False),
+    ("GRAYA", "U8", "Gray-D50-elle-V2-srgbtrc.icc", False), ("RGBA", "F32", "sRGB-elle-V2-srgbtrc.icc", False),
+    ("RGBA", "F32", "sRGB-elle-V2-g10.icc", True), ("RGBA", "F16", "scRGB (linear)", True),
+    ("GRAYA", "U16", "Gray-D50-elle-V2-g10.icc", True), ("RGBA", "U8", "Adobe RGB (1998)", True),
+    ("CMYKA", "U8", "Chemical proof", True), ("LABA", "U16", "Lab identity built-in", True),
+    ("RGBA", "U32", "sRGB-elle-V2-srgbtrc.icc", True)])
+def test_export_converts_what_is_not_srgb(plugin, model, depth, profile, converted):
+    assert plugin.export_action.needs_srgb_copy(model, depth, profile) is converted
+
+
+def test_export_summary(plugin):
+    ea, i18n = plugin.export_action, plugin.i18n
+    outcome = lambda fmt, quality, bits, size: type("Outcome", (), {"path": "/c/cover." + fmt, "format": fmt,
+                                                                   "quality": quality, "bits": bits, "bytes": size})
+    jpeg = outcome("jpg", 85, 8, 1912334)
+    assert ea.export_summary(jpeg, 2_000_000) == \
+        "Saved /c/cover.jpg: JPEG quality 85, 1,912,334 bytes (limit 2,000,000)"
+    assert ea.export_summary(outcome("webp", 95, 8, 812), None) == "Saved /c/cover.webp: WebP quality 95, 812 bytes"
+    assert ea.export_summary(outcome("png", None, 8, 4000), None) == "Saved /c/cover.png: PNG (lossless), 4,000 bytes"
+    assert ea.export_summary(outcome("png", None, 6, 4000), 5000) == \
+        "Saved /c/cover.png: PNG posterised to 6 bits a channel, 4,000 bytes (limit 5,000)"
+    try:
+        i18n.set_language("zh_CN")
+        assert ea.export_summary(jpeg, 2_000_000) == \
+            "已保存 /c/cover.jpg：JPEG 质量 85，1,912,334 字节（上限 2,000,000）"
+    finally:
+        i18n.set_language(None)
+
+
+def test_export_dialog(tmp_path):
+    """The real ExportDialog: the preset matching the image's size with its limit and the remembered format when
+    the preset takes it; another preset brings its own limit and first format; edits reach the choices."""
+    report = run_dialog_script(tmp_path, "export_dialog_check.py", "en")
+    video = report["video"]
+    assert (video["title"], video["preset"], video["limit"], video["unit"], video["format"], video["summary"]) == \
+        ("Export cover", "video-16x9", 2.0, "MB", "webp", "")
+    assert video["choices"] == ["video-16x9", "webp", 2_000_000]
+    article = report["article"]
+    assert article["choices"] == ["article-2.35x1", "jpg", 2_000_000]
+    assert article["summary"] == "This image is 1280 × 720 px; the preset asks for 900 × 383 px."
+    assert report["edited"]["choices"] == ["article-2.35x1", "jpg", 350_000]
+    assert report["no_limit"]["choices"] == ["article-2.35x1", "jpg", None] and report["no_limit"]["limit_text"] == "No limit"
+    odd = report["odd_size"]
+    assert (odd["preset"], odd["preset_text"], odd["format"], odd["choices"][2]) == \
+        ("none", "No preset (custom)", "png", None)
+
+
+def test_export_dialog_in_chinese(tmp_path):
+    report = run_dialog_script(tmp_path, "export_dialog_check.py", "zh_CN")
+    assert report["video"]["title"] == "导出封面"
+    assert report["video"]["preset_text"] == "视频封面 16:9（高清），1280 × 720 像素"
+    assert report["odd_size"]["preset_text"] == "无预设（自定义）" and report["no_limit"]["limit_text"] == "不限"

@@ -6,6 +6,7 @@ Input: the JSON file named by ``KRITA_SCENARIOS``: {"pykrita": folder, "images":
 ``<tag>-<n>.raw`` (each layer over the whole canvas, engine channel order, ``rawimage`` format), and
 ``results.json`` (ok/error, seconds, notes per scenario).
 """
+import hashlib
 import json
 import os
 import sys
@@ -26,11 +27,12 @@ class Context:
         self.images = Path(spec["images"])
         sys.path.insert(0, spec["pykrita"])
         import realesrgan_upscale  # noqa: F401  (registers the extension, as Krita does at start)
-        from realesrgan_upscale import (actions, cover_action, cover_settings, engine_session, pixels_krita,
-                                        reporting, settings)
+        from realesrgan_upscale import (actions, cover_action, cover_settings, engine_session, export_action,
+                                        export_settings, pixels_krita, reporting, settings)
         from realesrgan_upscale.krita_realesrgan import errors, geometry, rawimage
         self.actions, self.settings, self.pixels, self.reporting = actions, settings, pixels_krita, reporting
         self.cover_action, self.cover_settings = cover_action, cover_settings
+        self.export_action, self.export_settings = export_action, export_settings
         self.errors, self.geometry, self.rawimage = errors, geometry, rawimage
         self.session = engine_session.EngineSession()
 
@@ -424,11 +426,126 @@ def cover_extension_cmyk(ctx, folder):
     return notes
 
 
+# ---- Export cover ----
+
+def doc_state(ctx, doc):
+    """What an export must not change: size, colour space, modified flag, file name, each layer's name, type,
+    bounds and a hash of its pixels, and how many documents are open."""
+    layers = []
+    for node in doc.rootNode().childNodes():
+        x, y, width, height = node.bounds().getRect()
+        digest = hashlib.sha1(bytes(node.pixelData(x, y, width, height))).hexdigest()
+        layers.append([node.name(), node.type(), [x, y, width, height], digest])
+    return {"size": [doc.width(), doc.height()], "space": [doc.colorModel(), doc.colorDepth(), doc.colorProfile()],
+            "modified": doc.modified(), "file": doc.fileName(), "layers": layers,
+            "documents": len(ctx.krita.documents())}
+
+
+def dump_projection(ctx, doc, folder, tag):
+    """The document's merged image as Krita has it now (engine channel order) as ``tag``.raw."""
+    doc.waitForDone()
+    canvas = ctx.geometry.Extent(doc.width(), doc.height())
+    layout = ctx.pixels.layout_for(doc.colorModel(), doc.colorDepth())
+    ctx.rawimage.write(folder / f"{tag}.raw", layout.fmt, canvas,
+                       ctx.actions.read_pixels(doc, ctx.geometry.Bounds.of(canvas), layout))
+
+
+def export_through_extension(ctx, doc, choices):
+    """The extension's export path (as after its dialogs) on ``doc``: the floating message it shows, the message
+    boxes (answered), the document's state before and after, and the seconds it took."""
+    from PyQt5.QtWidgets import QMessageBox
+    from realesrgan_upscale import extension
+    ext = extension.RealEsrganExtension(ctx.krita)
+    ext.session = ctx.session
+    messages, state = [], {}
+    ext._current_view = lambda: RecordingView(doc, messages)
+    before = doc_state(ctx, doc)
+    timer = answer_message_boxes(state, QMessageBox.Ok)
+    started = time.monotonic()
+    ext.run("export", doc, None, choices)
+    seconds = time.monotonic() - started
+    spin_until(lambda: messages, seconds=3)
+    timer.stop()
+    return {"messages": [m["text"] for m in messages], "boxes": state.get("boxes", []), "before": before,
+            "after": doc_state(ctx, doc), "export_seconds": round(seconds, 3), "exists": Path(choices.path).exists()}
+
+
+def export_photo_cover(ctx, folder):
+    """A 1280x720 cover made by the cover action, with a band where a title would go, exported as JPEG under a
+    limit that forces a quality below 95 (60% of its size at quality 95)."""
+    es = ctx.export_settings
+    doc = ctx.open("children-alpha.png")
+    cover, _ = ctx.cover_action.make_cover(ctx.krita, doc, ctx.layer(doc),
+                                           ctx.cover_settings.CoverChoices(preset="video-16x9"),
+                                           ctx.settings.Choices(), ctx.session)
+    cover.setBatchmode(True)
+    doc.close()
+    title = cover.createNode("title", "paintlayer")
+    title.setPixelData(bytes([40, 40, 220, 255]) * (600 * 90), 340, 560, 600, 90)   # BGRA: a red band
+    cover.rootNode().addChildNode(title, None)
+    cover.refreshProjection()
+    cover.waitForDone()
+    started = time.monotonic()
+    free = ctx.export_action.export_cover(cover, es.ExportChoices(str(folder / "free.jpg"), "jpg"), ctx.session)
+    free_seconds = time.monotonic() - started
+    limit = free.bytes * 6 // 10
+    notes = export_through_extension(ctx, cover, es.ExportChoices(str(folder / "cover.jpg"), "jpg", limit,
+                                                                  "video-16x9"))
+    dump_projection(ctx, cover, folder, "projection")
+    cover.close()
+    return dict(notes, free=[free.quality, free.bytes, free.description], free_seconds=round(free_seconds, 3),
+                limit=limit)
+
+
+def export_16_and_float(ctx, folder):
+    """tree_alpha_16bit.png (16-bit RGBA with transparency, Adobe RGB) exported as PNG (no limit) three ways: as
+    it opens (exported from an sRGB copy), converted to 16-bit sRGB (read directly) and to 32-bit float in linear
+    light (from an sRGB copy). All three files must hold the same sRGB picture."""
+    es = ctx.export_settings
+    notes = {}
+    for tag, space in (("adobe", None), ("u16", ("RGBA", "U16", "sRGB-elle-V2-srgbtrc.icc")),
+                       ("f32", ("RGBA", "F32", ""))):
+        doc = ctx.open("tree_alpha_16bit.png")
+        if space:
+            assert doc.setColorSpace(*space)
+            doc.waitForDone()
+            spin_until(doc.modified, seconds=3)   # Krita marks the conversion once its event loop has run
+        notes[tag] = export_through_extension(ctx, doc, es.ExportChoices(str(folder / f"{tag}.png"), "png"))
+        dump_projection(ctx, doc, folder, tag)
+        doc.close()
+    return notes
+
+
+def export_errors(ctx, folder):
+    """No document open: a message. An impossible limit and a folder that cannot exist: the engine's message
+    in a box, no file, the document unchanged."""
+    from PyQt5.QtWidgets import QMessageBox
+    from realesrgan_upscale import extension
+    es = ctx.export_settings
+    notes = {}
+    ext = extension.RealEsrganExtension(ctx.krita)
+    ext.session = ctx.session
+    state = {}
+    timer = answer_message_boxes(state, QMessageBox.Ok)
+    ext.trigger("export")
+    spin_until(lambda: state.get("boxes"), seconds=3)
+    timer.stop()
+    notes["no_document"] = {"active": ctx.krita.activeDocument() is not None, "boxes": state.get("boxes", [])}
+    doc = ctx.open("tree_alpha_16bit.png")
+    notes["too_small"] = export_through_extension(ctx, doc, es.ExportChoices(str(folder / "tiny.jpg"), "jpg", 500))
+    blocker = folder / "not-a-folder"
+    blocker.write_text("a file where the folder should be")
+    notes["unwritable"] = export_through_extension(ctx, doc, es.ExportChoices(str(blocker / "cover.jpg"), "jpg"))
+    doc.close()
+    notes["files"] = sorted(p.name for p in folder.iterdir())
+    return notes
+
+
 SCENARIOS = {f.__name__: f for f in (
     upscale_image_rgba8, upscale_image_merged, enhance_selection_u16, enhance_gray, enhance_float32,
     selection_to_document_rgba8, cancel_leaves_document_unchanged, failure_leaves_document_unchanged,
     cmyk_offers_converted_copy, extension_messages, cover_photo_preset, cover_cartoon_pad, cover_cancel,
-    cover_extension_cmyk)}
+    cover_extension_cmyk, export_photo_cover, export_16_and_float, export_errors)}
 
 
 def main(args=None):

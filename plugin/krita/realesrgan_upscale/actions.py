@@ -156,16 +156,18 @@ def selection_to_document(krita, doc, node, choices: Choices, runner):
     return new_doc
 
 
-def converted_copy(doc, node):
-    """A copy of ``doc`` converted to RGBA (same depth when the engine takes it, else 16-bit), and the copy of
-    ``node`` in it; for colour models the engine cannot take (CMYK, Lab, XYZ, YCbCr)."""
+def converted_copy(doc, node, depth: Optional[str] = None):
+    """A copy of ``doc`` converted to RGBA with the default profile of that depth (sRGB for 8/16-bit integer),
+    and the copy of ``node`` (None: None) in it; for colour models the engine cannot take (CMYK, Lab, XYZ,
+    YCbCr), or (``depth`` "U8") for an 8-bit sRGB file. The depth is ``depth``, else the document's when the
+    engine takes it, else 16-bit. The caller closes the copy (or shows it)."""
     path = []
     current = node
     while current is not None and current.parentNode() is not None:
         path.insert(0, _index_in_parent(current))
         current = current.parentNode()
     copy = doc.clone()
-    depth = doc.colorDepth() if doc.colorDepth() in DEPTH_DTYPES else "U16"
+    depth = depth or (doc.colorDepth() if doc.colorDepth() in DEPTH_DTYPES else "U16")
     copy.setColorSpace("RGBA", depth, "")
     copy.waitForDone()
     copied = copy.rootNode()

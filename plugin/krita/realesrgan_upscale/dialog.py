@@ -12,9 +12,11 @@ from .krita_realesrgan.geometry import Extent
 from .model_list import ModelEntry
 from .settings import DEVICES, MAX_SCALE, MIN_SCALE, Choices, result_extent
 
-MODE_IMAGE, MODE_ENHANCE, MODE_NEW_DOCUMENT, MODE_COVER = "image", "enhance", "new_document", "cover"
+MODE_IMAGE, MODE_ENHANCE, MODE_NEW_DOCUMENT, MODE_COVER, MODE_EXPORT = \
+    "image", "enhance", "new_document", "cover", "export"
 TITLES = {MODE_IMAGE: "Upscale image with AI", MODE_ENHANCE: "Enhance layer / selection with AI",
-          MODE_NEW_DOCUMENT: "Upscale selection to new document", MODE_COVER: "Make cover from image"}
+          MODE_NEW_DOCUMENT: "Upscale selection to new document", MODE_COVER: "Make cover from image",
+          MODE_EXPORT: "Export cover"}
 DEVICE_LABELS = {"auto": "Automatic (GPU when available)", "cpu": "CPU", "cuda": "NVIDIA GPU (CUDA)",
                  "mps": "Apple GPU (Metal)"}
 

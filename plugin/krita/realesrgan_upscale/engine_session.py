@@ -55,6 +55,14 @@ class EngineSession:
         return self._run(lambda client: client.submit_cover(pixels, fmt, extent, target, options, fit, background),
                          action, finish=lambda job: CoverOutcome.of(job, timeout=0))
 
+    def export(self, pixels: bytes, fmt: PixelFormat, extent: Extent, path: str, max_bytes: Optional[int],
+               export_format: Optional[str], action: str):
+        """Save a finished cover (``EngineClient.submit_export``) with a progress dialog; returns its
+        ``ExportOutcome``. The engine writes the file atomically: after an error or a cancel there is none."""
+        from .krita_realesrgan.client import ExportOutcome
+        return self._run(lambda client: client.submit_export(pixels, fmt, extent, path, max_bytes, export_format),
+                         action, finish=lambda job: ExportOutcome.of(job, timeout=0))
+
     def _run(self, submit: Callable[[object], object], action: str, finish: Optional[Callable] = None):
         client = self.client()
         try:

@@ -1,16 +1,19 @@
-"""The Krita Extension: four actions (Tools ▸ Scripts; shortcuts assignable in Krita's settings)."""
+"""The Krita Extension: five actions (Tools ▸ Scripts; shortcuts assignable in Krita's settings)."""
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
 from typing import Optional, Union
 
 from krita import Extension, Krita
 from PyQt5.QtCore import QTimer
 from PyQt5.QtGui import QIcon
-from PyQt5.QtWidgets import QMessageBox
+from PyQt5.QtWidgets import QFileDialog, QMessageBox
 
-from . import actions, cover_action, cover_settings, model_list, reporting, settings
+from . import actions, cover_action, cover_settings, export_action, export_settings, model_list, reporting, settings
 from .cover_dialog import CoverDialog
-from .dialog import MODE_COVER, MODE_ENHANCE, MODE_IMAGE, MODE_NEW_DOCUMENT, TITLES, UpscaleDialog
+from .dialog import MODE_COVER, MODE_ENHANCE, MODE_EXPORT, MODE_IMAGE, MODE_NEW_DOCUMENT, TITLES, UpscaleDialog
+from .export_dialog import ExportDialog
 from .engine_session import EngineSession
 from .i18n import current_language, tr
 from .krita_realesrgan import paths
@@ -20,12 +23,13 @@ from .pixels_krita import UnsupportedColourModel
 
 MENU = "tools/scripts"
 ACTION_IDS = {MODE_IMAGE: "realesrgan_upscale_image", MODE_ENHANCE: "realesrgan_enhance_layer",
-              MODE_NEW_DOCUMENT: "realesrgan_selection_to_document", MODE_COVER: "realesrgan_make_cover"}
+              MODE_NEW_DOCUMENT: "realesrgan_selection_to_document", MODE_COVER: "realesrgan_make_cover",
+              MODE_EXPORT: "realesrgan_export_cover"}
 FLOATING_MESSAGE_MS = 12000
 FLOATING_DELAY_MS = 1000
 FLOATING_PRIORITY_MEDIUM = 1   # KisFloatingMessage::Medium: shown, but not over Krita's own urgent messages
 
-AnyChoices = Union[settings.Choices, cover_settings.CoverChoices]
+AnyChoices = Union[settings.Choices, cover_settings.CoverChoices, export_settings.ExportChoices]
 
 
 class RealEsrganExtension(Extension):
@@ -53,7 +57,7 @@ class RealEsrganExtension(Extension):
             self._inform(tr("Open an image first."))
             return
         node = doc.activeNode()
-        if node is None:
+        if node is None and mode != MODE_EXPORT:   # the export reads the merged image, not a layer
             self._inform(tr("Select a layer first."))
             return
         choices = self.ask(mode, doc, node)
@@ -63,6 +67,8 @@ class RealEsrganExtension(Extension):
 
     def ask(self, mode: str, doc, node) -> Optional[AnyChoices]:
         krita = Krita.instance()
+        if mode == MODE_EXPORT:
+            return self.ask_export(doc)
         entries = model_list.model_entries(paths.read_config().weights, self.session.models())
         source = Extent(doc.width(), doc.height())
         if mode == MODE_COVER:
@@ -79,6 +85,24 @@ class RealEsrganExtension(Extension):
         choices = dialog.choices()
         store(choices, krita.writeSetting)
         return choices
+
+    def ask_export(self, doc) -> Optional[export_settings.ExportChoices]:
+        """The export dialog, then the save dialog (starting at the document's folder with a default name)."""
+        krita = Krita.instance()
+        memory = export_settings.load(krita.readSetting)
+        dialog = ExportDialog(memory, Extent(doc.width(), doc.height()), self.session.parent)
+        if not dialog.exec_():
+            return None
+        choices = dialog.choices()
+        start = export_action.default_path(doc.fileName(), doc.name(), memory.folder, choices.preset, choices.format,
+                                           str(Path.home()))
+        path, _ = QFileDialog.getSaveFileName(self.session.parent, tr(TITLES[MODE_EXPORT]), start,
+                                              export_action.file_filter(choices.format))
+        if not path:
+            return None
+        path = export_action.with_extension(path, choices.format)
+        export_settings.save(export_settings.ExportMemory(str(Path(path).parent), choices.format), krita.writeSetting)
+        return replace(choices, path=path)
 
     def run(self, mode: str, doc, node, choices: AnyChoices) -> None:
         try:
@@ -103,6 +127,9 @@ class RealEsrganExtension(Extension):
                                                        self.session)
             view = self._show(new_doc)
             self._tell(view, cover_action.cover_summary(outcome, choices.target_info(), current_language()))
+        elif mode == MODE_EXPORT:
+            outcome = export_action.export_cover(doc, choices, self.session)
+            self._tell(self._current_view(), export_action.export_summary(outcome, choices.max_bytes))
         elif mode == MODE_IMAGE:
             actions.upscale_image(doc, node, choices, self.session)
         elif mode == MODE_ENHANCE:
@@ -130,6 +157,11 @@ class RealEsrganExtension(Extension):
         window = Krita.instance().activeWindow()
         return window.addView(doc) if window is not None else None
 
+    def _current_view(self):
+        """The view the user is working in (None without a window)."""
+        window = Krita.instance().activeWindow()
+        return window.activeView() if window is not None else None
+
     def _tell(self, view, text: str) -> None:
         """An unobtrusive message over the canvas of ``view`` that fades by itself. Krita shows it only on the
         current view, and a new view becomes current once the event loop has run: hence the short delay."""
@@ -147,5 +179,6 @@ class RealEsrganExtension(Extension):
 
     def _report(self, error: BaseException, choices: AnyChoices) -> None:
         log = reporting.write_log(error, "action")
-        model = "" if choices.model == cover_settings.AUTO_MODEL else choices.model
+        model = getattr(choices, "model", "")    # an export has no model
+        model = "" if model == cover_settings.AUTO_MODEL else model
         QMessageBox.warning(self.session.parent, tr("Real-ESRGAN"), reporting.user_text(error, log, model))

@@ -92,5 +92,20 @@ STRINGS = {
     "Cover made: {preset}": "封面已生成：{preset}",
     "Faces found: {n}": "找到人脸：{n}",
     "resampled": "仅缩放",
+    # export cover
+    "Export cover": "导出封面",
+    "Preset:": "预设：",
+    "No preset (custom)": "无预设（自定义）",
+    "File size limit:": "文件大小上限：",
+    "No limit": "不限",
+    "The largest file the platform takes; 0 means no limit.": "平台接受的最大文件；0 表示不限。",
+    "Format:": "格式：",
+    "This image is {w} × {h} px; the preset asks for {pw} × {ph} px.":
+        "此图像为 {w} × {h} 像素；该预设要求 {pw} × {ph} 像素。",
+    "{format} quality {quality}, {size} bytes": "{format} 质量 {quality}，{size} 字节",
+    "{format} (lossless), {size} bytes": "{format}（无损），{size} 字节",
+    "{format} posterised to {bits} bits a channel, {size} bytes": "{format} 色阶减至每通道 {bits} 位，{size} 字节",
+    "Saved {path}: {how}": "已保存 {path}：{how}",
+    "Saved {path}: {how} (limit {limit})": "已保存 {path}：{how}（上限 {limit}）",
 }
 
