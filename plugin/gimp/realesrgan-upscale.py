@@ -135,22 +135,15 @@ class RealEsrganUpscale(Gimp.PlugIn):
         return False
 
     def do_create_procedure(self, name):
-        if name == cover_procedure.NAME:
-            procedure = self._new_procedure(name, self.run_cover, None, cover_procedure.LABEL,
-                                            cover_procedure.BLURB, cover_procedure.HELP)
-            procedure.set_sensitivity_mask(Gimp.ProcedureSensitivityMask.DRAWABLE
-                                           | Gimp.ProcedureSensitivityMask.DRAWABLES
-                                           | Gimp.ProcedureSensitivityMask.NO_DRAWABLES)
-            cover_procedure.add_arguments(procedure)
-            return procedure
-        if name == export_procedure.NAME:
-            procedure = self._new_procedure(name, self.run_export, None, export_procedure.LABEL,
-                                            export_procedure.BLURB, export_procedure.HELP)
-            procedure.set_sensitivity_mask(Gimp.ProcedureSensitivityMask.DRAWABLE
-                                           | Gimp.ProcedureSensitivityMask.DRAWABLES
-                                           | Gimp.ProcedureSensitivityMask.NO_DRAWABLES)
-            export_procedure.add_arguments(procedure)
-            return procedure
+        # the cover procedures work on the image whatever is selected (one layer, several, none)
+        for module, run in ((cover_procedure, self.run_cover), (export_procedure, self.run_export)):
+            if name == module.NAME:
+                procedure = self._new_procedure(name, run, None, module.LABEL, module.BLURB, module.HELP)
+                procedure.set_sensitivity_mask(Gimp.ProcedureSensitivityMask.DRAWABLE
+                                               | Gimp.ProcedureSensitivityMask.DRAWABLES
+                                               | Gimp.ProcedureSensitivityMask.NO_DRAWABLES)
+                module.add_arguments(procedure)
+                return procedure
         operation = OPERATIONS[name]
         procedure = self._new_procedure(name, self.run, operation, operation.label, operation.blurb,
                                         operation.blurb + " Models, scale, denoise strength and tile size as in "
