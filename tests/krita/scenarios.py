@@ -464,7 +464,7 @@ def export_through_extension(ctx, doc, choices):
     started = time.monotonic()
     ext.run("export", doc, None, choices)
     seconds = time.monotonic() - started
-    spin_until(lambda: messages, seconds=3)
+    spin_until(lambda: messages or state.get("boxes"), seconds=3)   # the message comes after a short delay
     timer.stop()
     return {"messages": [m["text"] for m in messages], "boxes": state.get("boxes", []), "before": before,
             "after": doc_state(ctx, doc), "export_seconds": round(seconds, 3), "exists": Path(choices.path).exists()}
