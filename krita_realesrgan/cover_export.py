@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Tuple
+from typing import Callable, Optional, Tuple
 
 import numpy as np
 
 from . import pixels
 from .cover_presets import EXPORT_FORMATS
-from .errors import EngineError, Kind
+from .errors import Cancelled, EngineError, Kind
 from .formats import PixelFormat
 from .imagefile import WRITE_EXTENSIONS, encode_image
 from .paths import atomic_write_bytes
@@ -17,6 +17,8 @@ from .paths import atomic_write_bytes
 LOSSY_QUALITIES = tuple(range(95, 29, -5))  # 95, 90, ... 30: below that covers look visibly blocky
 PNG_POSTERISE_BITS = (7, 6, 5)
 WHITE = (1.0, 1.0, 1.0)
+FORMAT_NAMES = {"jpg": "JPEG", "png": "PNG", "webp": "WebP"}
+Cancel = Callable[[], bool]
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,7 @@ class Encoded:
             how = f" quality {self.quality}"
         else:
             how = " (lossless)" if self.bits == 8 else f" posterised to {self.bits} bits a channel"
-        return f"{self.format.upper()}{how}, {self.size:,} bytes"
+        return f"{FORMAT_NAMES[self.format]}{how}, {self.size:,} bytes"
 
 
 def format_for(path: Path, requested: Optional[str] = None) -> str:
@@ -67,9 +69,15 @@ def posterised(image: np.ndarray, bits: int) -> np.ndarray:
     return np.minimum((image.astype(np.int16) + step // 2) // step * step, 255).astype(np.uint8)
 
 
-def _encode_png(image: np.ndarray, max_bytes: Optional[int]) -> Encoded:
+def _check(cancel: Optional[Cancel]) -> None:
+    if cancel is not None and cancel():
+        raise Cancelled()
+
+
+def _encode_png(image: np.ndarray, max_bytes: Optional[int], cancel: Optional[Cancel]) -> Encoded:
     encoded = None
     for bits in (8,) + PNG_POSTERISE_BITS:
+        _check(cancel)
         encoded = Encoded(encode_image(image if bits == 8 else posterised(image, bits), ".png"), "png", None, bits)
         if max_bytes is None or encoded.size <= max_bytes:
             return encoded
@@ -78,16 +86,18 @@ def _encode_png(image: np.ndarray, max_bytes: Optional[int]) -> Encoded:
                       "WebP (e.g. cover.jpg), which are much smaller at the same size.")
 
 
-def encode_within(image: np.ndarray, fmt: str, max_bytes: Optional[int]) -> Encoded:
+def encode_within(image: np.ndarray, fmt: str, max_bytes: Optional[int], cancel: Optional[Cancel] = None) -> Encoded:
     """Encode an 8-bit cover at the best quality whose file is at most ``max_bytes`` (None = no limit).
 
-    JPEG/WebP: quality 95, 90, ... 30. PNG: lossless, then posterised to 7, 6, 5 bits a channel.
+    JPEG/WebP: quality 95, 90, ... 30. PNG: lossless, then posterised to 7, 6, 5 bits a channel. ``cancel`` is
+    asked before each try (raises Cancelled).
     """
     if fmt == "png":
-        return _encode_png(image, max_bytes)
+        return _encode_png(image, max_bytes, cancel)
     extension = WRITE_EXTENSIONS[fmt]
     encoded = None
     for quality in LOSSY_QUALITIES:
+        _check(cancel)
         encoded = Encoded(encode_image(image, extension, quality), fmt, quality)
         if max_bytes is None or encoded.size <= max_bytes:
             return encoded
@@ -105,8 +115,10 @@ def save(path: Path, encoded: Encoded) -> None:
 
 
 def export(image: np.ndarray, fmt: PixelFormat, path: Path, export_format: str,
-           max_bytes: Optional[int]) -> Encoded:
-    """A finished cover (any dtype, grey or colour, with or without alpha) to ``path``, within ``max_bytes``."""
-    encoded = encode_within(to_8bit(image, fmt, export_format), export_format, max_bytes)
+           max_bytes: Optional[int], cancel: Optional[Cancel] = None) -> Encoded:
+    """A finished cover (any dtype, grey or colour, with or without alpha) to ``path``, within ``max_bytes``.
+    A cancel (``cancel()`` true) is honoured up to the moment the file is written: then nothing is written."""
+    encoded = encode_within(to_8bit(image, fmt, export_format), export_format, max_bytes, cancel)
+    _check(cancel)
     save(path, encoded)
     return encoded

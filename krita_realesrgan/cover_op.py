@@ -54,7 +54,7 @@ def handle_export(job) -> Dict[str, Any]:
     if max_bytes is not None and (not isinstance(max_bytes, int) or max_bytes <= 0):
         raise EngineError(Kind.BAD_INPUT, f"The file-size limit must be a positive number of bytes, not {max_bytes!r}.")
     image, fmt = job.read_input()
-    encoded = cover_export.export(image, fmt, path, export_format, max_bytes)
+    encoded = cover_export.export(image, fmt, path, export_format, max_bytes, cancel=job.cancelled)
     return job.reply("result", path=str(path), format=encoded.format, quality=encoded.quality, bits=encoded.bits,
                      bytes=encoded.size, description=encoded.describe())
 

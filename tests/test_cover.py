@@ -13,7 +13,7 @@ import pytest
 
 from krita_realesrgan import (cli, cover, cover_cli, cover_content, cover_crop, cover_export, cover_op,
                               cover_presets, rawimage, worker)
-from krita_realesrgan.errors import EngineError, Kind
+from krita_realesrgan.errors import Cancelled, EngineError, Kind
 from krita_realesrgan.formats import PixelFormat, UpscaleOptions
 from krita_realesrgan.geometry import Bounds, Extent
 from krita_realesrgan.imagefile import read_image
@@ -241,6 +241,21 @@ def test_lossy_export_lowers_quality_until_it_fits(fmt):
         cover_export.encode_within(image, fmt, 1000)
 
 
+def test_export_cancelled_between_tries_writes_nothing(tmp_path):
+    image, asked = _noise(Extent(400, 300)), []
+
+    def cancel_at_the_third_try():
+        asked.append(1)
+        return len(asked) >= 3
+
+    target = tmp_path / "cover.webp"
+    with pytest.raises(Cancelled):
+        cover_export.export(image, PixelFormat("uint8", 3), target, "webp", 1000, cancel=cancel_at_the_third_try)
+    assert len(asked) == 3 and list(tmp_path.iterdir()) == []
+    done = cover_export.export(image, PixelFormat("uint8", 3), target, "webp", None, cancel=lambda: False)
+    assert done.quality == 95 and target.stat().st_size == done.size and done.describe().startswith("WebP quality")
+
+
 def test_png_over_the_limit_is_posterised_then_refused_with_a_suggestion():
     image = _noise(Extent(300, 200))
     lossless = cover_export.encode_within(image, "png", None)
@@ -390,7 +405,7 @@ def test_cli_cover_of_the_cartoon(shared_weights, images, tmp_path, capsys):
     image, fmt = read_image(output)
     assert image.shape[:2] == (720, 1280) and output.stat().st_size <= 2_000_000
     assert "looks like an illustration" in out and "best installed anime model" in out
-    assert re.search(r"WEBP quality \d+, [\d,]+ bytes", out)
+    assert re.search(r"WebP quality \d+, [\d,]+ bytes", out)
     assert "no faces found" in out
 
 
@@ -400,7 +415,7 @@ def test_cli_lowers_jpeg_quality_to_meet_a_tight_limit(shared_weights, images, t
                      "-o", str(output), "--weights", str(shared_weights)])
     out = capsys.readouterr().out
     assert code == 0, out
-    quality = int(re.search(r"JPG quality (\d+)", out).group(1))
+    quality = int(re.search(r"JPEG quality (\d+)", out).group(1))
     assert 30 <= quality < 95  # 95 makes about 170 kB here
     assert output.stat().st_size <= 60000 and read_image(output)[0].shape == (720, 1280, 3)
 
