@@ -8,7 +8,7 @@ from typing import Callable, Optional, Tuple
 import numpy as np
 
 from . import pixels
-from .cover_presets import EXPORT_FORMATS
+from .cover_presets import EXPORT_FORMAT_NAMES, EXPORT_FORMATS, export_format_of
 from .errors import Cancelled, EngineError, Kind
 from .formats import PixelFormat
 from .imagefile import WRITE_EXTENSIONS, encode_image
@@ -17,7 +17,6 @@ from .paths import atomic_write_bytes
 LOSSY_QUALITIES = tuple(range(95, 29, -5))  # 95, 90, ... 30: below that covers look visibly blocky
 PNG_POSTERISE_BITS = (7, 6, 5)
 WHITE = (1.0, 1.0, 1.0)
-FORMAT_NAMES = {"jpg": "JPEG", "png": "PNG", "webp": "WebP"}
 Cancel = Callable[[], bool]
 
 
@@ -37,14 +36,13 @@ class Encoded:
             how = f" quality {self.quality}"
         else:
             how = " (lossless)" if self.bits == 8 else f" posterised to {self.bits} bits a channel"
-        return f"{FORMAT_NAMES[self.format]}{how}, {self.size:,} bytes"
+        return f"{EXPORT_FORMAT_NAMES[self.format]}{how}, {self.size:,} bytes"
 
 
 def format_for(path: Path, requested: Optional[str] = None) -> str:
     """The export format: ``requested`` if given, else from the file name's extension."""
-    name = (requested or Path(path).suffix.lstrip(".")).lower()
-    name = "jpg" if name == "jpeg" else name
-    if name not in EXPORT_FORMATS:
+    name = export_format_of(f"cover.{requested}" if requested else path)
+    if name is None:
         raise EngineError(Kind.BAD_INPUT, f"Covers are saved as {', '.join(EXPORT_FORMATS)}; "
                           f"{Path(path).name!r} names none of them (use e.g. cover.jpg).")
     return name

@@ -16,6 +16,8 @@ from .geometry import Extent
 PRESETS_FILE = Path(__file__).resolve().parent / "data" / "cover_presets.json"
 CUSTOM_ID = "custom"
 EXPORT_FORMATS = ("jpg", "png", "webp")  # what covers are saved as (first = default)
+EXPORT_FORMAT_NAMES = {"jpg": "JPEG", "png": "PNG", "webp": "WebP"}
+EXPORT_EXTENSIONS = {"jpg": ("jpg", "jpeg"), "png": ("png",), "webp": ("webp",)}   # first = the one written
 MAX_EDGE = 16384  # larger covers are surely a typo (and would need gigabytes)
 
 
@@ -78,6 +80,17 @@ def parse_size(text: str) -> Extent:
     if size.is_empty or max(size) > MAX_EDGE:
         raise EngineError(Kind.BAD_INPUT, f"Size {size} is out of range (1 to {MAX_EDGE} pixels a side).")
     return size
+
+
+def export_format_of(file_name: str) -> Optional[str]:
+    """The export format a file name's extension names (``.jpeg`` and ``.JPG`` are jpg), None for any other."""
+    extension = Path(str(file_name)).suffix.lstrip(".").lower()
+    return next((fmt for fmt, extensions in EXPORT_EXTENSIONS.items() if extension in extensions), None)
+
+
+def preset_of_size(size: Extent) -> Optional[CoverTarget]:
+    """The first preset whose exact size is ``size`` (None when none is)."""
+    return next((target for target in presets() if target.size == Extent(*size)), None)
 
 
 def custom(size: Extent, max_bytes: Optional[int] = None) -> CoverTarget:

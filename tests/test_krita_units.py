@@ -417,12 +417,13 @@ def test_plugin_imports_only_stdlib_qt_krita_and_vendored_modules():
 # ---- export cover: presets, names, limits, colour spaces, what the user is told ----
 
 def test_export_preset_matching_and_default_format(plugin):
-    ea, es, g, cp = plugin.export_action, plugin.export_settings, plugin.geometry, plugin.cover_presets
-    targets = cp.presets()
-    assert ea.matching_preset(g.Extent(1280, 720), targets).id == "video-16x9"
-    assert ea.matching_preset(g.Extent(1080, 1920), targets).id == "short-9x16"
-    assert ea.matching_preset(g.Extent(720, 1280), targets) is None          # turned round is not the same
-    assert ea.matching_preset(g.Extent(1281, 720), targets) is None
+    es, g, cp = plugin.export_settings, plugin.geometry, plugin.cover_presets
+    assert cp.preset_of_size(g.Extent(1280, 720)).id == "video-16x9"      # the vendored copy
+    assert cp.preset_of_size(g.Extent(1080, 1920)).id == "short-9x16"
+    assert cp.preset_of_size(g.Extent(720, 1280)) is None          # turned round is not the same
+    assert cp.preset_of_size(g.Extent(1281, 720)) is None
+    assert [cp.export_format_of(n) for n in ("a.JPEG", "b.jpg", "c.webp", "d.png", "e.tif", "f")] == [
+        "jpg", "jpg", "webp", "png", None, None]
     article = cp.preset("article-2.35x1")
     assert es.default_format(article, "png") == "png" and es.default_format(article, "webp") == "jpg"
     assert es.default_format(None, "webp") == "webp" and es.default_format(None, "tiff") == "jpg"

@@ -17,12 +17,12 @@ from krita_realesrgan.geometry import Extent
 
 from .cover_choices import CUSTOM, language_key, preset_entries
 
+FORMAT_NAMES = cover_presets.EXPORT_FORMAT_NAMES
+
 AUTO = "auto"
 KB = 1000                    # the presets' limits are decimal (2 MB = 2,000,000 bytes)
 PRESET_LIMIT = -1            # the limit argument's "auto": the preset's own limit
 MAX_KB = 1_000_000           # 1 GB: anything larger is a typo
-FORMAT_NAMES = {"jpg": "JPEG", "png": "PNG", "webp": "WebP"}
-EXTENSIONS = {"jpg": "jpg", "jpeg": "jpg", "png": "png", "webp": "webp"}
 
 PRESET_AUTO_LABEL = {"en": "The preset of the image's size (else custom)", "zh": "与图像尺寸相同的预设（否则为自定义）"}
 CUSTOM_LABEL = {"en": "Custom (no preset: the limit and format below)", "zh": "自定义（无预设：按下方的上限和格式）"}
@@ -32,7 +32,8 @@ FORMAT_AUTO_LABEL = {"en": "From the file name (else the preset's first format)"
 
 def preset_for_size(size: Extent) -> str:
     """The id of the first preset whose exact size is ``size``, else ``custom``."""
-    return next((target.id for target in cover_presets.presets() if target.size == size), CUSTOM)
+    target = cover_presets.preset_of_size(size)
+    return target.id if target else CUSTOM
 
 
 def preset_limit_kb(preset_id: str) -> int:
@@ -53,11 +54,6 @@ def preset_choices(language: str) -> Tuple[Tuple[str, str], ...]:
 def format_choices(language: str) -> Tuple[Tuple[str, str], ...]:
     return ((AUTO, FORMAT_AUTO_LABEL[language_key(language)]),) + tuple(
         (name, FORMAT_NAMES[name]) for name in cover_presets.EXPORT_FORMATS)
-
-
-def extension_format(path: Path) -> Optional[str]:
-    """The export format the file name's extension names (``.jpeg`` is jpg), None for any other."""
-    return EXTENSIONS.get(path.suffix.lstrip(".").lower())
 
 
 @dataclass(frozen=True)
@@ -90,7 +86,7 @@ class ExportChoices:
             raise EngineError(Kind.BAD_INPUT, f"The file-size limit must be 0 (none) to {MAX_KB:,} KB, "
                               f"not {self.max_kb}.")
         max_kb = preset_limit_kb(preset) if self.max_kb == PRESET_LIMIT else self.max_kb
-        named = extension_format(self.path)
+        named = cover_presets.export_format_of(self.path.name)
         chosen = self.format if self.format != AUTO else (named or _first_format(preset))
         if chosen not in cover_presets.EXPORT_FORMATS:
             raise EngineError(Kind.BAD_INPUT, f"Covers are saved as {', '.join(cover_presets.EXPORT_FORMATS)}, "

@@ -10,34 +10,29 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Optional
 
 from .actions import canvas_extent, converted_copy, read_pixels
 from .export_settings import NO_PRESET, ExportChoices
 from .i18n import tr
-from .krita_realesrgan.cover_presets import CoverTarget
-from .krita_realesrgan.geometry import Bounds, Extent
+from .krita_realesrgan import cover_presets
+from .krita_realesrgan.geometry import Bounds
 from .pixels_krita import DEPTH_DTYPES, MODEL_CHANNELS, layout_for
 
 EXPORT_DEPTH = "U8"   # what a converted copy gets (the file is 8-bit sRGB either way)
-_EXTENSIONS = {"jpg": ("jpg", "jpeg"), "png": ("png",), "webp": ("webp",)}
-FORMAT_LABELS = {"jpg": "JPEG", "png": "PNG", "webp": "WebP"}
+_EXTENSIONS = cover_presets.EXPORT_EXTENSIONS
+FORMAT_LABELS = cover_presets.EXPORT_FORMAT_NAMES
 _NOT_IN_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
 
 
 # ---- pure: presets, names, colour spaces, what the user is told ---------------------------------------------
-
-def matching_preset(size: Extent, targets: Iterable[CoverTarget]) -> Optional[CoverTarget]:
-    """The first preset whose size is exactly ``size`` (None when none is)."""
-    return next((target for target in targets if target.size == size), None)
-
 
 def with_extension(path: str, fmt: str) -> str:
     """``path`` ending in ``fmt``'s extension: a cover extension of another format is replaced, others kept."""
     p = Path(path)
     if p.suffix.lower().lstrip(".") in _EXTENSIONS[fmt]:
         return path
-    known = p.suffix.lower().lstrip(".") in {ext for exts in _EXTENSIONS.values() for ext in exts}
+    known = cover_presets.export_format_of(p.name) is not None
     return str(p.with_suffix("") if known else p) + "." + fmt
 
 

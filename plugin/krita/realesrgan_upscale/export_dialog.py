@@ -7,7 +7,7 @@ from PyQt5.QtWidgets import QComboBox, QDialog, QDoubleSpinBox, QFormLayout, QHB
 
 from .cover_action import preset_label
 from .dialog import MODE_EXPORT, TITLES, ok_cancel_layout
-from .export_action import FORMAT_LABELS, matching_preset
+from .export_action import FORMAT_LABELS
 from .export_settings import KB, MB, NO_PRESET, ExportChoices, ExportMemory, default_format, limit_bytes, limit_shown
 from .i18n import current_language, tr
 from .krita_realesrgan import cover_presets
@@ -57,7 +57,7 @@ class ExportDialog(QDialog):
         form.addRow("", self.summary)
         self.buttons = ok_cancel_layout(self, form)
 
-        target = matching_preset(size, self.targets.values())
+        target = cover_presets.preset_of_size(size)
         self._select(self.preset, target.id if target else NO_PRESET)
         self._preset_changed(memory.format)
         self.preset.currentIndexChanged.connect(lambda *_: self._preset_changed(self.format.currentData()))
