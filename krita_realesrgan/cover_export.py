@@ -8,7 +8,8 @@ from typing import Callable, Optional, Tuple
 import numpy as np
 
 from . import pixels
-from .cover_presets import EXPORT_FORMAT_NAMES, EXPORT_FORMATS, export_format_of
+from .cover_presets import EXPORT_FORMATS, export_format_of
+from .cover_reasons import encoding
 from .errors import Cancelled, EngineError, Kind
 from .formats import PixelFormat
 from .imagefile import WRITE_EXTENSIONS, encode_image
@@ -32,11 +33,7 @@ class Encoded:
         return len(self.data)
 
     def describe(self) -> str:
-        if self.quality is not None:
-            how = f" quality {self.quality}"
-        else:
-            how = " (lossless)" if self.bits == 8 else f" posterised to {self.bits} bits a channel"
-        return f"{EXPORT_FORMAT_NAMES[self.format]}{how}, {self.size:,} bytes"
+        return encoding(self.format, self.quality, self.bits, self.size).text("en")
 
 
 def format_for(path: Path, requested: Optional[str] = None) -> str:

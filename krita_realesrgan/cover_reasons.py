@@ -1,4 +1,5 @@
-"""Why a cover came out as it did (which model, where the crop is), in English and Simplified Chinese.
+"""Why a cover came out as it did (which model, where the crop is) and how its file was encoded, in English and
+Simplified Chinese.
 
 The engine says each reason as a key and its arguments; the words are made where they are shown, in the user's
 language (the Krita and GIMP plugins vendor this module, standard library only). On the wire a reason is
@@ -8,9 +9,9 @@ newer than the plugin), is shown as its English text.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, Mapping, Union
+from typing import Any, Dict, Mapping, Optional, Union
 
-from .cover_presets import is_chinese
+from .cover_presets import EXPORT_FORMAT_NAMES, is_chinese
 
 TEXT = "text"  # a reason that is only words (no template)
 
@@ -51,6 +52,12 @@ TEMPLATES: Dict[str, tuple] = {
     "padded_on_colour": ("fitted inside {size} on a {colour} background (nothing cropped)",
                          "完整放入 {size}，背景是纯色 {colour}（没有裁剪）"),
 }
+TEMPLATES.update({   # how an exported cover file was encoded (cover_export; the editors' "Export cover")
+    "encoded_lossy": ("{format} quality {quality}, {bytes:,} bytes", "{format} 质量 {quality}，{bytes:,} 字节"),
+    "encoded_lossless": ("{format} (lossless), {bytes:,} bytes", "{format}（无损），{bytes:,} 字节"),
+    "encoded_posterised": ("{format} posterised to {bits} bits a channel, {bytes:,} bytes",
+                           "{format} 色阶减至每通道 {bits} 位，{bytes:,} 字节"),
+})
 KINDS = {"anime": ("anime", "动漫/插画"), "photo": ("photo", "照片")}
 
 
@@ -84,3 +91,14 @@ class Reason:
                 pass
         text = data.get("text", "") if isinstance(data, dict) else data
         return Reason(TEXT, {"text": str(text)})
+
+
+def encoding(export_format: str, quality: Optional[int], bits: int, size: int) -> Reason:
+    """How a cover file was encoded (``cover_export.Encoded``, a client's ``ExportOutcome``): e.g. "JPEG quality
+    85, 1,912,334 bytes", "PNG (lossless), …", "PNG posterised to 6 bits a channel, …"."""
+    name = EXPORT_FORMAT_NAMES.get(export_format, export_format.upper())
+    if quality is not None:
+        return Reason("encoded_lossy", {"format": name, "quality": quality, "bytes": size})
+    if bits >= 8:
+        return Reason("encoded_lossless", {"format": name, "bytes": size})
+    return Reason("encoded_posterised", {"format": name, "bits": bits, "bytes": size})

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Optional, Tuple
 
 from krita_realesrgan import cover_presets
+from krita_realesrgan.cover_reasons import encoding
 from krita_realesrgan.errors import EngineError, Kind
 from krita_realesrgan.geometry import Extent
 
@@ -102,21 +103,15 @@ def _first_format(preset: str) -> str:
     return cover_presets.EXPORT_FORMATS[0] if preset == CUSTOM else cover_presets.preset(preset).formats[0]
 
 
-SAVED = {"en": "Saved {path}: {how}, {size:,} bytes ({limit})", "zh": "已保存 {path}：{how}，{size:,} 字节（{limit}）"}
+SAVED = {"en": "Saved {path}: {how} ({limit})", "zh": "已保存 {path}：{how}（{limit}）"}
 LIMIT = {"en": "limit {limit:,}", "zh": "上限 {limit:,}"}
 NO_LIMIT = {"en": "no size limit", "zh": "无大小限制"}
-QUALITY = {"en": "{format} quality {quality}", "zh": "{format} 质量 {quality}"}
-LOSSLESS = {"en": "PNG (lossless)", "zh": "PNG（无损）"}
-POSTERISED = {"en": "PNG posterised to {bits} bits a channel", "zh": "PNG 色调分离至每通道 {bits} 位"}
 
 
 def saved_message(path: Path, format: str, quality: Optional[int], bits: int, size: int,
                   max_bytes: Optional[int], language: str = "") -> str:
     """What the user is told after the export (an ExportOutcome's fields), in ``language`` (see ui_language)."""
     key = language_key(language)
-    if quality is not None:
-        how = QUALITY[key].format(format=FORMAT_NAMES.get(format, format.upper()), quality=quality)
-    else:
-        how = LOSSLESS[key] if bits >= 8 else POSTERISED[key].format(bits=bits)
+    how = encoding(format, quality, bits, size).text(language)
     limit = LIMIT[key].format(limit=max_bytes) if max_bytes else NO_LIMIT[key]
-    return SAVED[key].format(path=path, how=how, size=size, limit=limit)
+    return SAVED[key].format(path=path, how=how, limit=limit)

@@ -14,8 +14,9 @@ from typing import Optional
 
 from .actions import canvas_extent, converted_copy, read_pixels
 from .export_settings import NO_PRESET, ExportChoices
-from .i18n import tr
+from .i18n import current_language, tr
 from .krita_realesrgan import cover_presets
+from .krita_realesrgan.cover_reasons import encoding
 from .krita_realesrgan.geometry import Bounds
 from .pixels_krita import DEPTH_DTYPES, MODEL_CHANNELS, layout_for
 
@@ -72,14 +73,7 @@ def needs_srgb_copy(color_model: str, color_depth: str, profile: str) -> bool:
 
 def outcome_text(outcome) -> str:
     """E.g. "JPEG quality 85, 1,912,334 bytes"; "PNG (lossless), …"; "PNG posterised to 6 bits a channel, …"."""
-    size = f"{outcome.bytes:,}"
-    name = FORMAT_LABELS.get(outcome.format, outcome.format.upper())
-    if outcome.quality is not None:
-        return tr("{format} quality {quality}, {size} bytes").format(format=name, quality=outcome.quality, size=size)
-    if outcome.bits >= 8:
-        return tr("{format} (lossless), {size} bytes").format(format=name, size=size)
-    return tr("{format} posterised to {bits} bits a channel, {size} bytes").format(format=name, bits=outcome.bits,
-                                                                                 size=size)
+    return encoding(outcome.format, outcome.quality, outcome.bits, outcome.bytes).text(current_language())
 
 
 def export_summary(outcome, max_bytes: Optional[int]) -> str:

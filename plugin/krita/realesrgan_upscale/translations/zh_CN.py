@@ -102,9 +102,6 @@ STRINGS = {
     "Format:": "格式：",
     "This image is {w} × {h} px; the preset asks for {pw} × {ph} px.":
         "此图像为 {w} × {h} 像素；该预设要求 {pw} × {ph} 像素。",
-    "{format} quality {quality}, {size} bytes": "{format} 质量 {quality}，{size} 字节",
-    "{format} (lossless), {size} bytes": "{format}（无损），{size} 字节",
-    "{format} posterised to {bits} bits a channel, {size} bytes": "{format} 色阶减至每通道 {bits} 位，{size} 字节",
     "Saved {path}: {how}": "已保存 {path}：{how}",
     "Saved {path}: {how} (limit {limit})": "已保存 {path}：{how}（上限 {limit}）",
 }
