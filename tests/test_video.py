@@ -24,7 +24,8 @@ REPO = Path(__file__).resolve().parents[1]
 CLIP_EXTENT = Extent(96, 64)
 CLIP_FRAMES = 24
 CLIP_RATE = 12
-SEGMENT = 9   # a multiple of 3: whole microseconds at 12 frames/s
+SEGMENT = 3   # a multiple of 3: whole microseconds at 12 frames/s; small, so that a SIGINT after the first
+              # segment still finds 7 segments of work left (with 9 the run could finish before the signal)
 SUBTITLES = "1\n00:00:00,100 --> 00:00:00,900\nHello\n\n2\n00:00:01,000 --> 00:00:01,500\nWorld\n"
 
 
