@@ -150,8 +150,37 @@ def faces_to_keep(faces: Sequence[Bounds], crop: Extent) -> List[Bounds]:
 
 
 def with_headroom(box: Bounds, face_height: int) -> Bounds:
-    room = int(round(FACE_HEADROOM * face_height))
-    return Bounds(box.x - room, box.y - room, box.width + 2 * room, box.height + 2 * room)
+    return box.padded(int(round(FACE_HEADROOM * face_height)))
+
+
+def cut_area(crop: Bounds, faces: Sequence[Bounds]) -> int:
+    """How badly ``crop`` cuts through ``faces``: per face, the smaller of its parts inside and outside (0 for a
+    face that is wholly in or wholly out)."""
+    total = 0
+    for face in faces:
+        inside = face.intersection(crop).extent.pixel_count
+        total += min(inside, face.extent.pixel_count - inside)
+    return total
+
+
+def _starts(current: int, length: int, picture_length: int, keep: Tuple[int, int],
+            faces: Sequence[Tuple[int, int]]) -> List[int]:
+    """On one axis, where a window of ``length`` may start so that ``keep`` (start, end) stays inside it and it
+    stays inside the picture: ``current`` and every start that puts an edge of the window on a face's edge."""
+    low, high = max(0, keep[1] - length), min(picture_length - length, keep[0])
+    if low > high:
+        return [current]
+    edges = [edge for face in faces for edge in face]
+    return sorted({min(max(start, low), high) for start in [current] + edges + [edge - length for edge in edges]})
+
+
+def clear_of_faces(crop: Bounds, picture: Extent, keep: Bounds, others: Sequence[Bounds]) -> Bounds:
+    """``crop`` moved as little as possible, still holding ``keep``, so that it cuts through as little of the
+    ``others`` (faces it could not hold with the rest) as it can: a face half in a cover looks like a mistake."""
+    xs = _starts(crop.x, crop.width, picture.width, (keep.x, keep.right), [(f.x, f.right) for f in others])
+    ys = _starts(crop.y, crop.height, picture.height, (keep.y, keep.bottom), [(f.y, f.bottom) for f in others])
+    candidates = [Bounds(x, y, crop.width, crop.height) for x in xs for y in ys]
+    return min(candidates, key=lambda moved: (cut_area(moved, others), abs(moved.x - crop.x) + abs(moved.y - crop.y)))
 
 
 def place_crop(picture: Extent, crop: Extent, faces: Sequence[Bounds],
@@ -168,6 +197,7 @@ def place_crop(picture: Extent, crop: Extent, faces: Sequence[Bounds],
         target = roomy if _fits(roomy, crop) else box
         bounds = centred(picture, crop, target.x + target.width / 2, target.y + target.height / 2)
         if len(kept) < len(faces):
+            bounds = clear_of_faces(bounds, picture, box, [face for face in faces if face not in kept])
             reason = Reason("crop_largest_faces", {"faces": len(faces), "kept": len(kept)})
         else:
             reason = Reason("crop_all_faces", {"faces": len(faces)}) if len(faces) > 1 else Reason("crop_one_face")

@@ -152,6 +152,17 @@ def test_crop_contains_all_faces_when_they_fit_else_the_largest():
     assert edge.bounds.x == 0 and edge.bounds.contains(Bounds(0, 0, 50, 50))
 
 
+def test_a_face_left_out_is_not_cut_in_half():
+    picture, crop = Extent(3000, 800), Extent(800, 800)
+    big, wide = Bounds(1000, 300, 300, 300), Bounds(1500, 300, 320, 200)   # together 820 px: only the big one fits
+    centred = cover_crop.centred(picture, crop, 1150, 450)
+    assert 0 < cover_crop.cut_area(centred, [wide])                     # centring on the big face cuts the other
+    choice = cover_crop.place_crop(picture, crop, [big, wide], None)
+    assert choice.kept == (big,) and choice.bounds.contains(big)
+    assert choice.bounds.intersection(wide).is_empty and choice.bounds == Bounds(700, 0, 800, 800)  # moved 50 px
+    assert cover_crop.cut_area(choice.bounds, [big, wide]) == 0
+
+
 def test_salient_centre_finds_the_odd_part():
     rng = np.random.default_rng(1)
     grey = rng.integers(100, 140, (100, 300), dtype=np.uint8)  # a plain, slightly grainy backdrop
@@ -297,6 +308,7 @@ def test_every_preset_with_the_stand_in(children, preset_id):
     assert Bounds.of(cover.extent_of(result.image)).contains(result.canvas)
     kept = cover_crop.faces_to_keep(result.faces, target.size)
     assert len(result.faces) >= 3 and all(result.canvas.contains(face) for face in kept)
+    assert cover_crop.cut_area(result.canvas, result.faces) == 0
     if len(kept) == len(result.faces):
         assert "around the 5 faces" in str(result.reasons[-1])
 
@@ -378,6 +390,7 @@ def test_children_every_preset_real_engine(real_upscaler, children, preset_id, t
     assert len(result.faces) >= 3
     kept = cover_crop.faces_to_keep(result.faces, target.size)
     assert kept and all(result.canvas.contains(face) for face in kept)
+    assert cover_crop.cut_area(result.canvas, result.faces) == 0  # each child's face wholly in or wholly out
     if preset_id in ("video-16x9", "video-16x9-fhd", "article-2.35x1"):
         assert len(kept) == len(result.faces)  # wide enough for all five children
     cover_file = tmp_path / f"{preset_id}.jpg"
