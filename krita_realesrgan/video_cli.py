@@ -1,6 +1,7 @@
 """``krita-realesrgan video -i clip.mp4 -o out.mp4 -n realesr-animevideov3 -s 2``: upscale a clip, keep its sound.
 
-Ctrl-C stops cleanly (no output file; the finished segments stay for ``--resume``). See ``video.py``.
+Ctrl-C stops cleanly at the next tile (no output file; the finished segments stay for ``--resume``);
+a second Ctrl-C stops at once. See ``video.py``.
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from . import catalog
+from .ctrl_c import CtrlC
 from .errors import Cancelled, EngineError
 from .formats import AUTO_TILE, NO_TILING, UpscaleOptions
 from .upscale_cli import EXIT_INTERRUPTED, EXIT_OK, fail
@@ -87,8 +89,9 @@ def run(args: argparse.Namespace) -> int:
                                    precision=args.precision),
             codec=args.codec, crf=args.crf, preset=args.preset, pix_fmt=args.pix_fmt, fps=args.fps,
             segment_frames=args.segment_frames, extract_every=args.extract_frame_every)
-        report = upscale_video(args.input, args.output, options, weights_dir=args.weights_dir, resume=args.resume,
-                               progress=bar, log=bar.bar.write)
+        with CtrlC("stopping… (press Ctrl-C again to stop at once)") as stop:
+            report = upscale_video(args.input, args.output, options, weights_dir=args.weights_dir,
+                                   resume=args.resume, progress=bar, cancel=stop, log=bar.bar.write)
     except (KeyboardInterrupt, Cancelled):
         bar.close()
         print("\ninterrupted: no output written; run again with --resume to continue", file=sys.stderr)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ import numpy as np
 import pytest
 
 from krita_realesrgan import upscale_cli
+from krita_realesrgan.ctrl_c import CtrlC
 from krita_realesrgan.formats import PixelFormat
 
 REPO = Path(__file__).resolve().parents[1]
@@ -138,3 +140,14 @@ def test_list_models(tmp_path, shared_weights):
     assert rows["realesr-animevideov3"][1:3] == ["x4", "yes"]
     assert rows["RealESRGAN_x2plus"][1:3] == ["x2", "no"]
     assert "python3 installer.py --models" in result.stdout
+
+
+def test_first_ctrl_c_asks_the_job_to_stop_the_second_interrupts(capsys):
+    before = signal.getsignal(signal.SIGINT)
+    with CtrlC("stopping…") as stop:
+        assert not stop()
+        signal.raise_signal(signal.SIGINT)       # to this thread: the handler has run when the next line starts
+        assert stop() and "stopping…" in capsys.readouterr().err
+        with pytest.raises(KeyboardInterrupt):
+            signal.raise_signal(signal.SIGINT)
+    assert signal.getsignal(signal.SIGINT) is before
