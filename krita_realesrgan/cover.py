@@ -5,7 +5,9 @@
 
 ``make_cover`` returns the whole upscaled picture plus where the cover lies in it, so an editor can keep the
 full picture as a layer (the user can still move it) with the cover as the canvas; ``CoverResult.compose()``
-gives the finished cover pixels (what the CLI saves).
+gives the finished cover pixels (what the CLI saves). The crop is placed on the small input, before anything is
+upscaled, so a caller that only wants the finished cover (the CLI) can ask for ``whole_picture=False``: then only
+the part around the crop goes through the network (a 9:16 crop of a wide photo: less than half the work).
 """
 from __future__ import annotations
 
@@ -31,6 +33,8 @@ BLUR_DIM = 0.6              # the blurred background is darkened so the picture 
 BLUR_WORK_EDGE = 96         # the background is blurred at this small size, then enlarged (cheap, same look)
 BLUR_SIGMA = 4.0            # at BLUR_WORK_EDGE
 MAX_UPSCALED_PIXELS = 120_000_000  # "cover" of a panorama in a tall frame would need a gigantic picture
+CROP_CONTEXT = 24           # whole_picture=False: source pixels kept around the crop, so the network sees across
+                            # its edges (more than the models' receptive reach that the tiling relies on)
 
 Progress = Callable[[int, int], None]
 Cancel = Callable[[], bool]
@@ -64,16 +68,22 @@ class Background:
 
 @dataclass
 class CoverResult:
-    image: np.ndarray          # the whole upscaled picture, in ``fmt``
+    image: np.ndarray          # the whole upscaled picture (whole_picture=False: the cover only), in ``fmt``
     fmt: PixelFormat
-    canvas: Bounds             # the cover, in the upscaled picture's coordinates: inside it ("cover"),
+    canvas: Bounds             # the cover, in ``image``'s coordinates: inside it ("cover"),
                                # or around it with the picture centred ("pad", negative x/y)
     fit: str
     model: str                 # the model that ran ("" when the picture only had to be reduced)
-    faces: Tuple[Bounds, ...]  # faces found, in the upscaled picture's coordinates
+    faces: Tuple[Bounds, ...]  # faces found, in ``image``'s coordinates
     reasons: List[Reason] = field(default_factory=list)
     background: Optional[np.ndarray] = None   # "pad": the canvas-size background, opaque, in ``fmt``
     seconds: float = 0.0
+    placed: Optional[Bounds] = None  # where ``image`` lies in the whole upscaled picture (None: it is all of it)
+
+    @property
+    def whole_canvas(self) -> Bounds:
+        """The cover in the whole upscaled picture's coordinates (``canvas`` when ``image`` is all of it)."""
+        return self.canvas if self.placed is None else self.canvas.offset(self.placed.x, self.placed.y)
 
     @property
     def size(self) -> Extent:
@@ -125,22 +135,46 @@ def _resolve_model(image: np.ndarray, fmt: PixelFormat, requested: str, upscaler
     return cover_content.choose_model(guess, upscaler.model_status())
 
 
-def _enlarge(upscaler, image: np.ndarray, fmt: PixelFormat, size: Extent, options: UpscaleOptions,
-             progress: Optional[Progress], cancel: Optional[Cancel]) -> Tuple[np.ndarray, str, List[Reason]]:
+def part_around(wanted: Bounds, source: Extent, scaled: Extent) -> Bounds:
+    """The part of the source picture that holds ``wanted`` (in the scaled picture) plus CROP_CONTEXT pixels."""
+    fx, fy = source.width / scaled.width, source.height / scaled.height
+    x0, y0 = int(np.floor(wanted.x * fx)) - CROP_CONTEXT, int(np.floor(wanted.y * fy)) - CROP_CONTEXT
+    x1, y1 = int(np.ceil(wanted.right * fx)) + CROP_CONTEXT, int(np.ceil(wanted.bottom * fy)) + CROP_CONTEXT
+    return Bounds(x0, y0, x1 - x0, y1 - y0).clamped(source)
+
+
+def _enlarge(upscaler, image: np.ndarray, fmt: PixelFormat, size: Extent, wanted: Bounds, options: UpscaleOptions,
+             choose_model: Callable[[], Tuple[str, List[Reason]]], progress: Optional[Progress],
+             cancel: Optional[Cancel]) -> Tuple[np.ndarray, str, List[Reason]]:
+    """The ``wanted`` pixels of ``image`` resized to ``size``: through the network (then resampled), or only
+    resampled when it shrinks. When ``wanted`` is not all of it and the final resample interpolates (see
+    ``resample.window``), only the part of ``image`` around it goes through the network. ``choose_model()``
+    names the model (and why) when one is needed."""
     source = extent_of(image)
-    if size.width <= source.width and size.height <= source.height:
+    if size.fits_in(source):
         reason = Reason("already_large", {"source": str(source), "size": str(size)})
-        return resample.to_size(image, size), "", [reason]
-    model, reasons = _resolve_model(image, fmt, options.model, upscaler)
+        return np.ascontiguousarray(resample.to_size(image, size)[wanted.slices]), "", [reason]
+    model, reasons = choose_model()
+    scale = next((row.get("scale") for row in upscaler.model_status() if row["name"] == model), None)
+    windowed = wanted != Bounds.of(size) and bool(scale) and resample.interpolates(source * scale, size)
+    part = part_around(wanted, source, size) if windowed else Bounds.of(source)
     # one pass at the network's native scale, then resampled to the exact size (like the reference's
     # --outscale): a second network pass for factors above the native scale would cost 16x the time
-    result = upscaler.upscale(image, fmt, options.with_(model=model, target=None, scale=None), progress, cancel)
-    native = extent_of(result.image)
+    result = upscaler.upscale(image[part.slices], fmt, options.with_(model=model, target=None, scale=None),
+                              progress, cancel)
+    native_scale = result.image.shape[1] // part.width
+    native = source * native_scale
+    if windowed:
+        pixels_out = resample.window(result.image, part.scaled(native_scale), native, size, wanted)
+    else:
+        pixels_out = np.ascontiguousarray(resample.to_size(result.image, size)[wanted.slices])
     factor = max(size.width / source.width, size.height / source.height)
     reasons.append(Reason("upscaled", {"source": str(source), "native": str(native), "size": str(size),
-                                       "native_scale": round(native.width / source.width, 4),
-                                       "factor": round(factor, 4), "device": str(result.device)}))
-    return resample.to_size(result.image, size), model, reasons
+                                       "native_scale": native_scale, "factor": round(factor, 4),
+                                       "device": str(result.device)}))
+    if part != Bounds.of(source):
+        reasons.append(Reason("upscaled_part", {"part": str(part.extent), "source": str(source)}))
+    return pixels_out, model, reasons
 
 
 def blurred_background(image: np.ndarray, fmt: PixelFormat, size: Extent) -> np.ndarray:
@@ -180,11 +214,14 @@ def _target_size(target: Union[CoverTarget, Extent]) -> Extent:
 def make_cover(upscaler, image: np.ndarray, fmt: PixelFormat, target: Union[CoverTarget, Extent],
                fit: str = "cover", background: Background = Background(),
                options: Optional[UpscaleOptions] = None, progress: Optional[Progress] = None,
-               cancel: Optional[Cancel] = None) -> CoverResult:
+               cancel: Optional[Cancel] = None, whole_picture: bool = True) -> CoverResult:
     """Upscale ``image`` for a cover of ``target`` and decide where the cover lies (see the module docstring).
 
     ``options.model`` may be ``"auto"`` (pick by content); ``options.scale``/``target`` are ignored (the cover
     decides them); tile, device, precision, denoise and alpha handling are passed on to the engine.
+    ``whole_picture=False`` ("cover" fit): only the cover's pixels are made (``image`` is the cover) and, where the
+    final resample interpolates (the cover needs at least half the network's scale, as small pictures do), only
+    the part of the picture around them goes through the network: the same pixels within a few levels.
     """
     started = time.perf_counter()
     if fit not in FITS:
@@ -206,15 +243,23 @@ def make_cover(upscaler, image: np.ndarray, fmt: PixelFormat, target: Union[Cove
         cx, cy = cover_crop.salient_centre(cover_crop.saliency(grey, alpha), window)
         salient = (cx * scaled.width / source.width, cy * scaled.height / source.height)
 
-    enlarged, model, reasons = _enlarge(upscaler, image, fmt, scaled, options, progress, cancel)
+    def choose_model() -> Tuple[str, List[Reason]]:   # by the whole picture's content, also when only a part runs
+        return _resolve_model(image, fmt, options.model, upscaler)
+
     if fit == "cover":
         choice = cover_crop.place_crop(scaled, size, faces, salient)
-        canvas, extra = choice.bounds, [choice.reason]
-        result_background = None
+        wanted = Bounds.of(scaled) if whole_picture else choice.bounds
+        enlarged, model, reasons = _enlarge(upscaler, image, fmt, scaled, wanted, options, choose_model, progress,
+                                            cancel)
+        canvas, extra = choice.bounds.relative_to(wanted), [choice.reason]
+        faces = tuple(face.relative_to(wanted) for face in faces)
+        result_background, placed = None, (None if whole_picture else wanted)
     else:
+        enlarged, model, reasons = _enlarge(upscaler, image, fmt, scaled, Bounds.of(scaled), options, choose_model,
+                                            progress, cancel)
         canvas = Bounds(-((size.width - scaled.width) // 2), -((size.height - scaled.height) // 2), *size)
         result_background = (solid_background(background.colour, fmt, size) if background.colour is not None
                              else blurred_background(image, fmt, size))
-        extra = [background.reason(size)]
+        extra, placed = [background.reason(size)], None
     return CoverResult(enlarged, fmt, canvas, fit, model, faces, reasons + extra, result_background,
-                       time.perf_counter() - started)
+                       time.perf_counter() - started, placed)

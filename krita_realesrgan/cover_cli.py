@@ -97,12 +97,13 @@ def make(args: argparse.Namespace) -> int:
                              alpha=args.alpha)
     from .engine import Upscaler  # torch: imported only when there is work to do
     result = cover.make_cover(Upscaler(args.weights), image, fmt, target, args.fit, background, options,
-                              progress=_progress)
+                              progress=_progress, whole_picture=False)   # only the cover is saved
     encoded = cover_export.export(result.compose(), fmt, output, export_format, target.max_bytes)
+    scaled = cover.upscaled_size(cover.extent_of(image), target.size, result.fit)
     for reason in result.reasons:
         print(f"- {reason}")
     if result.fit == "cover":
-        print(f"- cover = {result.canvas} of the upscaled {cover.extent_of(result.image)} picture")
+        print(f"- cover = {result.whole_canvas} of the upscaled {scaled} picture")
     limit = f" (limit {target.max_bytes:,})" if target.max_bytes else ""
     print(f"wrote {output}: {target.size}, {encoded.describe()}{limit}, {result.seconds:.1f} s")
     return 0

@@ -40,6 +40,8 @@ TEMPLATES: Dict[str, tuple] = {
                  "{size} (x{factor:.2f} in all)",
                  "网络在 {device} 上把 {source} 放大到 {native}（x{native_scale:g}），再重采样到 {size}"
                  "（总共 x{factor:.2f}）"),
+    "upscaled_part": ("only the part around the cover went through the network ({part} of the {source} picture)",
+                      "只有封面周围的部分经过网络处理（{source} 图片中的 {part}）"),
     "crop_one_face": ("crop placed around the face found", "裁剪框围绕找到的人脸"),
     "crop_all_faces": ("crop placed around the {faces} faces found", "裁剪框围绕找到的 {faces} 张人脸"),
     "crop_largest_faces": ("{faces} faces found but they do not all fit; crop placed around the {kept} largest",

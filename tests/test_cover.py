@@ -35,13 +35,14 @@ class NearestUpscaler:
     def __init__(self, status=None):
         self.status = status or [{"name": "realesr-animevideov3", "available": True, "catalog": True,
                                   "kind": "anime", "scale": 4}]
-        self.calls = []
+        self.calls, self.inputs = [], []
 
     def model_status(self):
         return self.status
 
     def upscale(self, image, fmt, options, progress=None, cancel=None):
         self.calls.append(options)
+        self.inputs.append(cover.extent_of(image))
         out = np.repeat(np.repeat(image, self.scale, axis=0), self.scale, axis=1)
         if progress:
             progress(1, 1)
@@ -313,6 +314,33 @@ def test_every_preset_with_the_stand_in(children, preset_id):
         assert "around the 5 faces" in str(result.reasons[-1])
 
 
+def flattened(result, fmt):
+    """The cover as it is saved as JPEG (transparency on white): what the two ways of making it must agree on."""
+    return cover_export.to_8bit(result.compose(), fmt, "jpg").astype(np.int16)
+
+
+@pytest.mark.parametrize("name, target", [("OST_009.png", Extent(1280, 720)),     # Lanczos: exact window
+                                          ("children-alpha.png", Extent(1080, 1920)),
+                                          ("OST_009.png", Extent(600, 300))])      # x1.34: area averaging
+def test_cover_only_runs_the_network_on_the_part_around_the_crop(images, name, target):
+    image, fmt = read_image(images / name)
+    whole_run, part_run = NearestUpscaler(), NearestUpscaler()
+    whole = cover.make_cover(whole_run, image, fmt, target)
+    part = cover.make_cover(part_run, image, fmt, target, whole_picture=False)
+    source = cover.extent_of(image)
+    assert cover.extent_of(part.image) == target and part.canvas == Bounds.of(target)
+    assert part.whole_canvas == whole.canvas and part.placed == whole.canvas and whole.whole_canvas == whole.canvas
+    assert len(part.faces) == len(whole.faces) and not any(r.key == "upscaled_part" for r in whole.reasons)
+    difference = np.abs(flattened(part, fmt) - flattened(whole, fmt))
+    assert whole_run.inputs == [source]
+    if cover.resample.interpolates(source * 4, cover.upscaled_size(source, target, "cover")):
+        assert part_run.inputs[0].pixel_count < 0.6 * source.pixel_count
+        assert any(r.key == "upscaled_part" for r in part.reasons)
+        assert difference.max() <= 5                    # the same samples (Lanczos phase in 1/32 px, hard edges)
+    else:   # area averaging needs the whole picture: it all goes through the network, the crop is exact
+        assert part_run.inputs == [source] and difference.max() == 0
+
+
 def test_reduces_without_a_network_when_already_large_enough(building):
     stand_in = NearestUpscaler()
     result = cover.make_cover(stand_in, *building, Extent(200, 100))
@@ -407,6 +435,22 @@ def test_children_every_preset_real_engine(real_upscaler, children, preset_id, t
         lossless = cover_export.encode_within(cover_export.to_8bit(result.compose(), children[1], "png"), "png",
                                               None)
         assert png.size <= target.max_bytes and (png.bits < 8) == (lossless.size > target.max_bytes)
+
+
+@pytest.mark.slow
+def test_cover_only_matches_the_whole_picture_with_the_real_network(shared_weights, building, children):
+    """The CLI's way (only the part around the crop through the network) against the editors' way (all of it)."""
+    from krita_realesrgan.engine import Upscaler
+    upscaler = Upscaler(shared_weights)
+    for (image, fmt), target, most in ((building, "video-16x9", 4), (children, "short-9x16", 48)):
+        preset = cover_presets.preset(target)
+        whole = cover.make_cover(upscaler, image, fmt, preset)
+        part = cover.make_cover(upscaler, image, fmt, preset, whole_picture=False)
+        assert part.whole_canvas == whole.canvas and cover.extent_of(part.image) == preset.size
+        difference = np.abs(flattened(part, fmt) - flattened(whole, fmt))
+        # the network sees the same pixels around the cover (CROP_CONTEXT beyond its reach): only tiles and, in
+        # the cut-out photo, the colour filled in under transparent pixels differ, at the edges of the cut-out
+        assert difference.mean() < 0.3 and difference.max() <= most, (target, difference.mean(), difference.max())
 
 
 def test_cli_cover_of_the_cartoon(shared_weights, images, tmp_path, capsys):

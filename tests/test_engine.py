@@ -213,3 +213,27 @@ def test_impossible_devices_are_refused(upscaler, cartoon, device, precision):
     with pytest.raises(EngineError) as error:
         upscaler.upscale(cartoon, PixelFormat("uint8", 3), UpscaleOptions(device=device, precision=precision))
     assert error.value.kind == Kind.DEVICE
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "uint16", "float32"])
+def test_a_window_of_a_resample_from_a_part_of_the_picture(images, dtype):
+    """resample.window: the pixels to_size gives, from a part of the picture only (what a cover crop needs)."""
+    import cv2
+    from krita_realesrgan import resample
+    from krita_realesrgan.geometry import Bounds
+    photo, _ = read_image(images / "OST_009.png")                         # 448x640
+    picture = cv2.resize(photo, (1792, 2560), interpolation=cv2.INTER_CUBIC)   # smooth, like a network's output
+    picture = {"uint8": picture, "uint16": picture.astype(np.uint16) * 257,
+               "float32": picture.astype(np.float32) / 255}[dtype]
+    size, wanted = Extent(1280, 1829), Bounds(100, 394, 900, 720)
+    full = resample.to_size(picture, size)[wanted.slices]
+    where = Bounds(96, 496, 1400, 1120)                                  # around the window, plus Lanczos' reach
+    part = resample.window(picture[where.slices], where, Extent(1792, 2560), size, wanted)
+    assert part.shape == full.shape and part.dtype == full.dtype
+    level = {"uint8": 1, "uint16": 257, "float32": 1 / 255}[dtype]
+    assert np.abs(part.astype(np.float64) - full).max() <= 2 * level
+    edge = Bounds(0, 0, 1280, 100)                                       # at the picture's edge: same edge rule
+    assert np.abs(resample.window(picture[:200], Bounds(0, 0, 1792, 200), Extent(1792, 2560), size, edge)
+                  .astype(np.float64) - resample.to_size(picture, size)[edge.slices]).max() <= 2 * level
+    with pytest.raises(ValueError):                                      # a 3x reduction averages areas
+        resample.window(picture, Bounds(0, 0, 1792, 2560), Extent(1792, 2560), Extent(597, 853), wanted)
