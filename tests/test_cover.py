@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from krita_realesrgan import (cli, cover, cover_cli, cover_content, cover_crop, cover_export, cover_op,
-                              cover_presets, rawimage, worker)
+                              cover_presets, rawimage, resample, worker)
 from krita_realesrgan.errors import Cancelled, EngineError, Kind
 from krita_realesrgan.formats import PixelFormat, UpscaleOptions
 from krita_realesrgan.geometry import Bounds, Extent
@@ -333,7 +333,7 @@ def test_cover_only_runs_the_network_on_the_part_around_the_crop(images, name, t
     assert len(part.faces) == len(whole.faces) and not any(r.key == "upscaled_part" for r in whole.reasons)
     difference = np.abs(flattened(part, fmt) - flattened(whole, fmt))
     assert whole_run.inputs == [source]
-    if cover.resample.interpolates(source * 4, cover.upscaled_size(source, target, "cover")):
+    if resample.interpolates(source * 4, cover.upscaled_size(source, target, "cover")):
         assert part_run.inputs[0].pixel_count < 0.6 * source.pixel_count
         assert any(r.key == "upscaled_part" for r in part.reasons)
         assert difference.max() <= 5                    # the same samples (Lanczos phase in 1/32 px, hard edges)
