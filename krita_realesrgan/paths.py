@@ -10,6 +10,7 @@ Environment variables override it (tests use them):
     KRITA_REALESRGAN_WEIGHTS  the weights folder
     KRITA_REALESRGAN_DATA     the data folder (default venv and weights live below it)
     KRITA_REALESRGAN_FFMPEG   an ffmpeg to use instead of the one found on PATH (read by video.py)
+    KRITA_REALESRGAN_CACHE    the engine's cache folder (compiled models; default: <data folder>/cache)
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ ENV_PYTHON = "KRITA_REALESRGAN_PYTHON"
 ENV_WEIGHTS = "KRITA_REALESRGAN_WEIGHTS"
 ENV_DATA = "KRITA_REALESRGAN_DATA"
 ENV_FFMPEG = "KRITA_REALESRGAN_FFMPEG"    # an ffmpeg to use instead of the one found on PATH
+ENV_CACHE = "KRITA_REALESRGAN_CACHE"
 
 
 def home_dir(env: Mapping[str, str] = os.environ) -> Path:
@@ -63,6 +65,13 @@ def default_venv(env: Mapping[str, str] = os.environ, platform: str = sys.platfo
 
 def default_weights(env: Mapping[str, str] = os.environ, platform: str = sys.platform) -> Path:
     return data_dir(env, platform) / "weights"
+
+
+def cache_dir(env: Mapping[str, str] = os.environ, platform: str = sys.platform) -> Path:
+    """The engine's cache: things it can rebuild (converted and compiled models), safe to delete."""
+    if env.get(ENV_CACHE):
+        return Path(env[ENV_CACHE])
+    return data_dir(env, platform) / "cache"
 
 
 def log_file(env: Mapping[str, str] = os.environ, platform: str = sys.platform) -> Path:
