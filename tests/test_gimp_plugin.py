@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import ANIMEVIDEO_PTH, IMAGES, SHARED, WEIGHTS, require
+from conftest import ANIMEVIDEO_PTH, IMAGES, WEIGHTS, require
 from gimp import chroot
 
 pytestmark = [pytest.mark.gimp, pytest.mark.slow]
@@ -132,7 +132,7 @@ def gimp_session(profile, name, cases, choices=(), home="home", **env):
     """``cases`` in one GIMP session: the parsed results (the raw pixels stay in the profile)."""
     results_path = profile.write_spec(name, cases, choices)
     started = time.monotonic()
-    with chroot.mounted(profile.root, extra=[SHARED]):
+    with chroot.mounted(profile.root):
         finished = chroot.run_gimp(profile.root, profile.script(), profile.env(f"{name}.json", home, **env))
     results_file = profile.host(results_path)
     assert results_file.exists(), f"GIMP wrote no results:\n{finished.stdout[-3000:]}\n{finished.stderr[-3000:]}"
@@ -334,7 +334,7 @@ def test_cancel_ends_the_plugin_and_leaves_the_image_unchanged(profile, cancel_c
         return set((profile.root / "tmp").glob("krita-realesrgan-*/job*-in.raw"))
 
     earlier = payloads()
-    with chroot.mounted(profile.root, extra=[SHARED]):
+    with chroot.mounted(profile.root):
         gimp = subprocess.Popen(chroot.gimp_command(profile.root, profile.script(),
                                                     profile.env(f"{cancel_case['name']}.json")),
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -1,4 +1,4 @@
-"""Acceptance: the engine reproduces the reference Real-ESRGAN outputs (../shared/testdata/golden).
+"""Acceptance: the engine reproduces the reference Real-ESRGAN outputs (tests/data/golden).
 
 Untiled, float32, realesr-animevideov3, colour under transparency left as it is (the reference's behaviour):
 every pixel within 1 level (8-bit) or 257 (16-bit, i.e. one 8-bit level) of the reference.

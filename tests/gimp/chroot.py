@@ -1,8 +1,8 @@
 """Run GIMP 3 from the Debian trixie root (tests/gimp/build_root.sh) with this machine's engine visible inside.
 
 The root has GIMP's Python (python3-gi) but no torch; the plug-in's client starts the engine worker with the
-host's venv python, which the root sees at the same paths through bind mounts (the repository with its venv,
-the interpreter's installation, the shared test data). /proc and /dev are mounted for the run only, and every
+host's venv python, which the root sees at the same paths through bind mounts (the repository with its venv
+and its test data, the interpreter's installation). /proc and /dev are mounted for the run only, and every
 mount is undone when the ``mounted`` context ends, also on errors.
 """
 from __future__ import annotations

@@ -27,7 +27,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from conftest import IMAGES, SHARED, WEIGHTS  # noqa: E402
+from conftest import IMAGES, WEIGHTS  # noqa: E402
 from gimp import chroot  # noqa: E402
 
 DISPLAY = ":87"
@@ -77,7 +77,7 @@ def main(target: Path, procedure: str, lang: str) -> int:
     fbdir = Path(tempfile.mkdtemp(prefix="xvfb-"))
     xvfb = subprocess.Popen(["Xvfb", DISPLAY, "-screen", "0", f"{SCREEN[0]}x{SCREEN[1]}x24", "-fbdir", str(fbdir),
                              "-nolisten", "tcp"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    extra = [SHARED, Path("/tmp/.X11-unix")]
+    extra = [Path("/tmp/.X11-unix")]
     try:
         time.sleep(2)
         with chroot.mounted(root, extra=extra):
