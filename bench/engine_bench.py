@@ -1,6 +1,6 @@
 """Engine speed and memory on real images, side by side with a reference-style run of the same network.
 
-    .venv/bin/python bench/engine_bench.py [--repeat 2] [--weights ../shared/weights]
+    .venv/bin/python bench/engine_bench.py [--repeat 2] [--weights tests/data/weights/realesr-animevideov3.pth]
 
 "reference-style" reproduces how the reference implementation runs the network (NCHW contiguous tensors,
 torch.no_grad, alpha in a second network pass); the other rows are this engine's pipeline end to end
@@ -19,8 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
+from bench_data import ANIMEVIDEO_PTH, REPO
+from bench_data import IMAGES as IMAGE_DIR
+
 sys.path.insert(0, str(REPO))
 
 IMAGES = {
@@ -35,7 +36,7 @@ CONFIGS = ["reference-style", "fp32", "fp32 tile 128", "fp32 tile 256", "bf16"]
 def load(name):
     from krita_realesrgan.imagefile import read_image
     file, crop = IMAGES[name]
-    image, fmt = read_image(SHARED / "testdata" / "images" / file)
+    image, fmt = read_image(IMAGE_DIR / file)
     if crop:
         x, y, w, h = crop
         image = np.ascontiguousarray(image[y:y + h, x:x + w])
@@ -95,7 +96,7 @@ def _timed(run):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=2)
-    parser.add_argument("--weights", default=str(SHARED / "weights" / "realesr-animevideov3.pth"))
+    parser.add_argument("--weights", default=str(ANIMEVIDEO_PTH))
     parser.add_argument("--child", nargs=2)
     args = parser.parse_args()
     weights = Path(args.weights)

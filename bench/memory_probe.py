@@ -15,7 +15,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
+from bench_data import IMAGES, REPO, WEIGHTS
+
 sys.path.insert(0, str(REPO))
 
 from krita_realesrgan.engine import Upscaler  # noqa: E402
@@ -28,8 +29,8 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=2000)
     parser.add_argument("--scale", type=float, default=4)
     parser.add_argument("--tile", type=int, default=0)
-    parser.add_argument("--image", default=str(REPO.parent / "shared/testdata/images/OST_009.png"))
-    parser.add_argument("--weights", default=str(REPO.parent / "shared/weights"))
+    parser.add_argument("--image", default=str(IMAGES / "OST_009.png"))
+    parser.add_argument("--weights", default=str(WEIGHTS))
     args = parser.parse_args()
     photo, _ = read_image(Path(args.image))
     image = cv2.resize(photo[..., :3], (args.size, args.size), interpolation=cv2.INTER_CUBIC)

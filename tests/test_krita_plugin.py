@@ -94,8 +94,6 @@ def read_raw(path: Path) -> np.ndarray:
 def krita_run(tmp_path_factory, images, shared_weights):
     if not shutil.which("kritarunner"):
         pytest.skip("Krita is not installed (apt-get install -y krita)")
-    if not (REPO / "krita_realesrgan" / "client.py").exists():
-        pytest.skip("krita_realesrgan/client.py (the engine client) is not in this checkout yet")
     home = tmp_path_factory.mktemp("krita-home")
     pykrita = install_plugin(home, shared_weights)
     out = tmp_path_factory.mktemp("krita-out")
@@ -523,8 +521,6 @@ def menu_session(tmp_path_factory, shared_weights, remembered: str, image: Path,
     session), then ``run_menu_driver`` on ``action``."""
     if not (shutil.which("krita") and shutil.which("xvfb-run")):
         pytest.skip("needs krita and xvfb (apt-get install -y krita xvfb)")
-    if not (REPO / "krita_realesrgan" / "client.py").exists():
-        pytest.skip("krita_realesrgan/client.py (the engine client) is not in this checkout yet")
     home = tmp_path_factory.mktemp("krita-xvfb-home")
     install_plugin(home, shared_weights)
     with open(home / ".config" / "kritarc", "a") as kritarc:

@@ -339,7 +339,7 @@ def test_cli_fails_in_one_line_for_a_corrupt_pack(tmp_path):
 @pytest.mark.parametrize("image_name", ["0014.jpg", "wolf_gray.jpg"])
 def test_converted_animevideov3_upscales_like_the_pth(ncnn_models_dir, animevideo_pth, images, tmp_path,
                                                       image_name):
-    engine = pytest.importorskip("krita_realesrgan.engine")
+    from krita_realesrgan.engine import Upscaler
     from krita_realesrgan.formats import UpscaleOptions
 
     image, fmt = read_image(images / image_name)
@@ -348,12 +348,8 @@ def test_converted_animevideov3_upscales_like_the_pth(ncnn_models_dir, animevide
     results = []
     # the catalog name resolves to the converted file in a weights folder that has only that one
     for weights_dir, model in ((converted_dir, "realesr-animevideov3"), (animevideo_pth.parent, str(animevideo_pth))):
-        try:
-            upscaler = engine.Upscaler(weights_dir)
-            options = UpscaleOptions(model=model, tile=-1, precision="fp32", fill_transparent=False)
-            results.append(upscaler.upscale(image, fmt, options).image)
-        except NotImplementedError:
-            pytest.skip("the engine's Upscaler is not implemented yet")
+        options = UpscaleOptions(model=model, tile=-1, precision="fp32", fill_transparent=False)
+        results.append(Upscaler(weights_dir).upscale(image, fmt, options).image)
     converted, official = results
     assert converted.shape == official.shape and converted.dtype == official.dtype == np.uint8
     difference = np.abs(converted.astype(np.int16) - official.astype(np.int16))
