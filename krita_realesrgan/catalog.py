@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Dict, Optional, Tuple
 
+from .errors import EngineError, Kind
+
 RELEASES = "https://github.com/xinntao/Real-ESRGAN/releases/download"
 
 # Where the offline fallback comes from: the portable realesrgan-ncnn-vulkan models, shipped on PyPI.
@@ -151,3 +153,14 @@ def required_files(name: str) -> Tuple[ModelInfo, ...]:
     model = MODELS[name]
     partner = MODELS.get(model.denoise_partner) if model.denoise_partner else None
     return (model,) + ((partner,) if partner else ())
+
+
+def check_denoise(model: str, denoise: Optional[float]) -> None:
+    """Refuse a denoise strength for a model that has no weak-denoise twin (it would be silently ignored)."""
+    if denoise is None:
+        return
+    info = get(model)
+    if info is None or not info.denoise_partner:
+        with_twin = ", ".join(m.name for m in _MODELS if m.denoise_partner)
+        raise EngineError(Kind.BAD_INPUT, f"A denoise strength works only with {with_twin} (it is blended with "
+                          f"its weak-denoise twin); {model} has no such twin. Leave the denoise strength out.")

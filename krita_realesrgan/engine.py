@@ -7,21 +7,26 @@ Arrays are numpy, HxW (grey) or HxWxC, channel order grey[A]/RGB[A], with the dt
 """
 from __future__ import annotations
 
+import logging
 import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, List, Optional
+from typing import Callable, List, Optional, Tuple
 
 import numpy as np
 
-from . import devices, pixels, resample
+from . import pixels, resample, run_estimate
 from .errors import EngineError, Kind
 from .formats import NO_TILING, PixelFormat, UpscaleOptions
 from .geometry import Extent
-from .models import LoadedModel, ModelStore
+from .backends import choice as backend_choice
+from .backends.loader import Network, NetworkStore
+from .models import ModelStore
 from .runner import TileOutOfMemory, run_planes
 from .tiling import TilePlan
+
+log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]   # (tiles done, tiles total), over all network passes
 Cancel = Callable[[], bool]             # polled between tiles; True -> raise errors.Cancelled
@@ -33,10 +38,20 @@ _TILE_STEP = 16
 @dataclass
 class UpscaleResult:
     image: np.ndarray
-    device: str        # "cpu", "cuda:0", "mps"
+    device: str        # "cpu", "cuda:0", "mps" (torch); "cpu", "gpu" (OpenVINO)
     precision: str     # "fp32", "fp16", "bf16"
     tile: int          # the input tile edge finally used (after any out-of-memory halving); 0 = whole image
     seconds: float
+    backend: str = "torch"          # "torch" | "openvino"
+    notes: Tuple[str, ...] = ()     # said once per process (e.g. a model OpenVINO could not convert)
+
+
+@dataclass(frozen=True)
+class ModelFacts:
+    scale: int         # the network's native scale
+    device: str
+    precision: str
+    bytes_per_pixel: float   # the network's working memory per input pixel
 
 
 def network_passes(source: Extent, target: Extent, scale: int) -> int:
@@ -48,9 +63,9 @@ def network_passes(source: Extent, target: Extent, scale: int) -> int:
     return passes
 
 
-def auto_tile(model: LoadedModel, extent: Extent, batch: int) -> int:
+def auto_tile(model: Network, extent: Extent, batch: int) -> int:
     """The largest tile edge whose activations fit the device's memory budget; 0 when the whole image fits."""
-    pixels_fit = model.placement.tile_budget_bytes() / (model.bytes_per_pixel * batch)
+    pixels_fit = model.backend.tile_budget_bytes() / (model.bytes_per_pixel * batch)
     edge = int(math.sqrt(max(pixels_fit, 0)))
     if edge >= max(extent):
         return 0
@@ -101,19 +116,36 @@ class Upscaler:
 
     def __init__(self, weights_dir: Optional[Path] = None):
         self.models = ModelStore(weights_dir)
+        self.networks = NetworkStore(self.models)
+        self._said: set = set()
 
     def model_status(self) -> List[dict]:
         """Every listed catalog model plus any extra weight files found: name, file, path, available, scale,
         purpose, kind. For the plugins' model list (greyed when unavailable)."""
         return self.models.status()
 
+    def model_facts(self, options: UpscaleOptions) -> ModelFacts:
+        """Load the model ``options`` name (if not loaded yet) and say what a run would use."""
+        model = self.network(options)
+        return ModelFacts(model.scale, model.backend.device, model.backend.precision, model.bytes_per_pixel)
+
+    def network(self, options: UpscaleOptions) -> Network:
+        """The network ``options`` ask for, on the backend, device and precision they resolve to."""
+        choice = backend_choice.choose(options.backend, options.device, options.precision, options.fast,
+                                       backend_choice.probe())
+        return self.networks.get(options.model, options.denoise, choice)
+
     def upscale(self, image: np.ndarray, fmt: PixelFormat, options: UpscaleOptions,
                 progress: Optional[Progress] = None, cancel: Optional[Cancel] = None) -> UpscaleResult:
         started = time.perf_counter()
         extent = pixels.check_image(image, fmt)
-        placement = devices.choose(options.device, options.precision)
-        model = self.models.get(options.model, options.denoise, placement)
+        model = self.network(options)
+        notes = tuple(note for note in model.notes if note not in self._said)
+        self._said.update(notes)
+        for note in notes:
+            log.info("%s", note)   # the worker's log; the CLI prints result.notes
         target = options.output_extent(extent, model.scale)
+        run_estimate.check_limit(target, options.max_pixels, "raise the pixel limit")
         passes = network_passes(extent, target, model.scale)
         native = extent * (model.scale ** passes)
 
@@ -140,10 +172,11 @@ class Upscaler:
         output = resample.to_size(through_network, target)
         if fmt.channels == 1:
             output = output[:, :, 0]
-        return UpscaleResult(np.ascontiguousarray(output), placement.name, placement.precision, tile,
-                             time.perf_counter() - started)
+        backend = model.backend
+        return UpscaleResult(np.ascontiguousarray(output), backend.device, backend.precision, tile,
+                             time.perf_counter() - started, backend.name, notes)
 
-    def _run_pass(self, model: LoadedModel, planes: List[np.ndarray], tile: int, make_sink, counter: _Counter,
+    def _run_pass(self, model: Network, planes: List[np.ndarray], tile: int, make_sink, counter: _Counter,
                   cancel: Optional[Cancel], remaining_passes: int):
         extent = Extent(planes[0].shape[1], planes[0].shape[0])
         if tile == NO_TILING:
@@ -159,7 +192,7 @@ class Upscaler:
             counter.total = done_before + plan.count * (1 + remaining_passes * model.scale ** 2)
             sink = make_sink()
             try:
-                run_planes(model, planes, plan, model.placement, sink, counter.tick, cancel)
+                run_planes(model.backend, planes, plan, sink, counter.tick, cancel)
                 return sink.planes, (edge if plan.count > 1 else 0)
             except TileOutOfMemory:
                 counter.done = done_before
@@ -170,4 +203,4 @@ class Upscaler:
                         Kind.OUT_OF_MEMORY,
                         "Not enough memory to upscale this image, even in small tiles. Close other programs, "
                         "use a smaller model, or choose the CPU (more memory) instead of the GPU.",
-                        f"out of memory at tile {current} on {model.placement.name}") from None
+                        f"out of memory at tile {current} on {model.backend.describe()}") from None

@@ -10,12 +10,14 @@ from typing import Optional
 
 class Kind:
     BAD_INPUT = "bad_input"                  # unreadable/corrupt file, empty image, wrong array shape
+    BAD_REQUEST = "bad_request"              # a worker request that breaks the protocol (see request_schema)
     UNSUPPORTED_FORMAT = "unsupported_format"  # colour model/dtype the engine cannot take
     UNKNOWN_MODEL = "unknown_model"          # not in the catalog and not a file
     WEIGHTS_MISSING = "weights_missing"      # catalog model whose file is not installed
     BAD_WEIGHTS = "bad_weights"              # a file that is not a usable upscaler
     UNSAFE_FILE = "unsafe_file"              # a pickle that wants to run code
     OUT_OF_MEMORY = "out_of_memory"          # even the smallest tile did not fit
+    TOO_LARGE = "too_large"                  # the result would exceed the pixel limit (raise it to go on)
     DEVICE = "device"                        # requested device/precision not available
     ENGINE_MISSING = "engine_missing"        # (client side) the engine python is not installed
     WORKER_DIED = "worker_died"              # (client side) the worker process ended unexpectedly

@@ -61,9 +61,11 @@ class PixelFormat:
 
 
 AUTO_TILE = 0    # choose from free memory (whole image when it fits)
+DEFAULT_MAX_PIXELS = 16384 * 16384   # output pixels allowed without asking (268 MP: a 4096×4096 picture ×4)
 NO_TILING = -1   # always run the whole image at once
 
 PRECISIONS = ("auto", "fp32", "fp16", "bf16")
+BACKENDS = ("auto", "torch", "openvino")   # see backends.choice
 ALPHA_MODES = ("network", "resize")
 
 
@@ -75,10 +77,13 @@ class UpscaleOptions:
     tile: int = AUTO_TILE               # input tile edge in pixels, AUTO_TILE or NO_TILING
     device: str = "auto"                # auto | cpu | cuda | cuda:N | mps
     precision: str = "auto"             # auto (fp16 on CUDA, fp32 elsewhere) | fp32 | fp16 | bf16
+    backend: str = "auto"               # auto (torch on CUDA/MPS, else OpenVINO) | torch | openvino
+    fast: bool = False                  # the fastest precision the device runs natively (bf16 CPU, fp16 GPU)
     denoise: Optional[float] = None     # denoise strength 0..1 for models with a denoise twin (None = 1)
     alpha: str = "network"              # network (like the reference) | resize (cheaper)
     fill_transparent: bool = True       # extend colour under fully transparent pixels (no dark fringes);
                                         # False reproduces the reference exactly
+    max_pixels: int = DEFAULT_MAX_PIXELS  # refuse results with more output pixels (0 = no limit)
 
     def __post_init__(self):
         if self.scale is not None and not (0 < float(self.scale) <= 64):
@@ -93,8 +98,15 @@ class UpscaleOptions:
                               "or 16 and more).")
         if self.precision not in PRECISIONS:
             raise EngineError(Kind.BAD_INPUT, f"Precision must be one of {', '.join(PRECISIONS)}.")
+        if self.backend not in BACKENDS:
+            raise EngineError(Kind.BAD_INPUT, f"Backend must be one of {', '.join(BACKENDS)}.")
+        if self.fast and self.precision != "auto":
+            raise EngineError(Kind.BAD_INPUT, f"Choose either fast mode or a precision ({self.precision}), "
+                              "not both.")
         if self.alpha not in ALPHA_MODES:
             raise EngineError(Kind.BAD_INPUT, f"Alpha mode must be one of {', '.join(ALPHA_MODES)}.")
+        if int(self.max_pixels) < 0:
+            raise EngineError(Kind.BAD_INPUT, f"The pixel limit {self.max_pixels} must be 0 (none) or more.")
         if self.denoise is not None and not (0.0 <= float(self.denoise) <= 1.0):
             raise EngineError(Kind.BAD_INPUT, f"Denoise strength {self.denoise} must be between 0 and 1.")
 

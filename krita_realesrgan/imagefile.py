@@ -13,11 +13,13 @@ import numpy as np
 
 from .errors import EngineError, Kind
 from .formats import PixelFormat
+from .image_header import READ_EXTENSIONS, WRITE_EXTENSIONS, unreadable
 from .paths import atomic_write_bytes
 
-READ_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
-WRITE_EXTENSIONS = {"png": ".png", "jpg": ".jpg", "jpeg": ".jpg", "webp": ".webp", "tif": ".tif", "tiff": ".tif"}
+__all__ = ["READ_EXTENSIONS", "WRITE_EXTENSIONS", "encode_image", "format_of", "is_image_path", "read_image",
+           "write_image"]
 _OPAQUE_ONLY = (".jpg", ".jpeg")
+_FLOAT_EXTENSIONS = (".tif", ".tiff")   # the formats that keep float samples
 
 
 def is_image_path(path: Path) -> bool:
@@ -36,9 +38,13 @@ def read_image(path: Path) -> Tuple[np.ndarray, PixelFormat]:
         data = np.fromfile(str(path), dtype=np.uint8)
     except OSError as error:
         raise EngineError(Kind.BAD_INPUT, f"Cannot read {path}: {error.strerror or error}.") from error
-    image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+    try:
+        image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+    except cv2.error as error:   # e.g. a header that asks for more memory than OpenCV allows
+        raise EngineError(Kind.BAD_INPUT, f"{path.name} cannot be decoded (damaged, or too large to decode).",
+                          f"{path}: {error}") from error
     if image is None or image.size == 0:
-        raise EngineError(Kind.BAD_INPUT, f"{path.name} is not a readable image (corrupt or unsupported file).")
+        raise unreadable(path, "OpenCV cannot decode it")
     if image.dtype not in (np.uint8, np.uint16, np.float32):
         raise EngineError(Kind.UNSUPPORTED_FORMAT, f"{path.name} has {image.dtype} samples, which are not supported.")
     if image.ndim == 3:
@@ -57,7 +63,9 @@ def encode_image(array: np.ndarray, extension: str, quality: Optional[int] = Non
     ext = extension.lower()
     fmt = format_of(array)
     image = array
-    if fmt.dtype in ("float16", "float32"):
+    if fmt.dtype in ("float16", "float32") and ext in _FLOAT_EXTENSIONS:
+        image = array.astype(np.float32)                          # float stays float (values as they are)
+    elif fmt.dtype in ("float16", "float32"):
         image = (np.clip(array.astype(np.float32), 0, 1) * 65535.0 + 0.5).astype(np.uint16)
     if ext in _OPAQUE_ONLY or ext == ".webp":
         if image.dtype == np.uint16:

@@ -18,6 +18,7 @@ STDLIB_MODULES = (
     "cover_presets.py",
     "cover_reasons.py",
     "regions.py",
+    "run_estimate.py",
 )
 # Data files the portable modules read, vendored beside them (paths relative to the package).
 STDLIB_DATA = (

@@ -5,6 +5,9 @@
 * A bad file in a folder does not stop the run: the failures are listed at the end and the exit code is 1.
   Problems that would fail every file (missing weights, unknown model, unusable device) stop at once.
 * Output files appear complete or not at all (``imagefile.write_image`` writes atomically).
+* Before the first upscale: every header is read (a damaged one fails that file only), every output name is planned
+  (``batch_plan``: no two outputs alike, none over an input) and the output folder is proven writable. Before each
+  file: its result size is checked against ``--max-pixels`` and announced with memory and a rough time.
 """
 from __future__ import annotations
 
@@ -13,13 +16,18 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
-from . import catalog
+from . import backend_args, catalog
+from .batch_plan import OUTPUT_FORMATS, Naming, Task, plan_folder, refuse_overwriting_inputs
 from .errors import INSTALL_HINT, EngineError, Kind
-from .formats import AUTO_TILE, NO_TILING, PixelFormat, UpscaleOptions
+from .file_guard import ensure_writable_folder
+from .formats import AUTO_TILE, DEFAULT_MAX_PIXELS, NO_TILING, UpscaleOptions
+from .geometry import Extent
+from .image_header import WRITE_EXTENSIONS, ImageHeader, read_header
 
-EXTENSIONS = ("auto", "png", "jpg", "webp")
+EXTENSIONS = OUTPUT_FORMATS
+LIMIT_HINT = "raise the limit with --max-pixels N (0 = no limit)"
 DEFAULT_SUFFIX = "out"
 DEFAULT_OUTPUT = "results"
 # Errors that would repeat for every file: stop instead of failing each one.
@@ -57,16 +65,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="output format; auto = the input's (png for images with alpha)")
     parser.add_argument("--suffix", default=DEFAULT_SUFFIX,
                         help=f"added to output names: <name>_<suffix>.<ext> (default: {DEFAULT_SUFFIX}; '' for none)")
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default: auto)")
+    backend_args.add_arguments(parser)
     parser.add_argument("--weights-dir", type=Path, default=None,
                         help="folder with the weight files (default: the installer's weights folder)")
+    parser.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS,
+                        help=f"refuse results with more pixels than this (default {DEFAULT_MAX_PIXELS:,}; "
+                        "0 = no limit)")
     parser.add_argument("--list-models", action="store_true", help="list the models and whether they are installed")
-
-
-@dataclass(frozen=True)
-class Task:
-    source: Path
-    target: Path
 
 
 # --- planning: which files go where ---------------------------------------------------------------------------
@@ -77,24 +82,13 @@ def list_images(folder: Path) -> List[Path]:
     return sorted(p for p in folder.iterdir() if is_image_path(p))
 
 
-def output_extension(source: Path, fmt: PixelFormat, ext: str) -> str:
-    """The output file extension (with dot): --ext, or the input's own (png when the image has alpha)."""
-    from .imagefile import WRITE_EXTENSIONS
-    if ext != "auto":
-        return WRITE_EXTENSIONS[ext]
-    if fmt.has_alpha:
-        return ".png"
-    return WRITE_EXTENSIONS.get(source.suffix.lower().lstrip("."), ".png")
-
-
-def output_name(source: Path, suffix: str, extension: str) -> str:
-    return f"{source.stem}_{suffix}{extension}" if suffix else f"{source.stem}{extension}"
-
-
 def is_output_file(output: Path) -> bool:
     """Whether ``-o`` names a file (an image extension and not an existing folder) rather than a folder."""
-    from .imagefile import WRITE_EXTENSIONS
     return not output.is_dir() and output.suffix.lower().lstrip(".") in WRITE_EXTENSIONS
+
+
+def naming_from(args: argparse.Namespace) -> Naming:
+    return Naming(suffix=args.suffix, ext=args.ext)
 
 
 def plan_sources(args: argparse.Namespace) -> List[Path]:
@@ -111,15 +105,51 @@ def plan_sources(args: argparse.Namespace) -> List[Path]:
     return [source]
 
 
-def target_for(source: Path, fmt: PixelFormat, args: argparse.Namespace) -> Path:
+@dataclass
+class Plan:
+    tasks: List[Task]
+    headers: Dict[Path, Optional[ImageHeader]]
+    failures: List[Tuple[Path, str]]    # files refused while planning (damaged header): the rest still runs
+    renames: List[str]
+
+
+def plan_run(sources: List[Path], args: argparse.Namespace) -> Plan:
+    """Read every header and decide every output name before the first upscale; refuse outputs that are inputs."""
+    headers: Dict[Path, Optional[ImageHeader]] = {}
+    failures: List[Tuple[Path, str]] = []
+    for source in sources:
+        try:
+            headers[source] = read_header(source)
+        except EngineError as error:
+            if len(sources) == 1:
+                raise
+            failures.append((source, error.message))
+    readable = [source for source in sources if source in headers]
+    naming = naming_from(args)
     if args.input.is_file() and is_output_file(args.output):
-        return args.output
-    return args.output / output_name(source, args.suffix, output_extension(source, fmt, args.ext))
+        tasks = [Task(args.input, args.output)]
+    else:
+        alpha = {source: header.has_alpha if header else None for source, header in headers.items()}
+        tasks = plan_folder(readable, args.output, naming, alpha)
+    hint = ("Choose another output folder with -o, or keep a --suffix." if args.input.is_dir() or not
+            is_output_file(args.output) else "Choose another output file with -o.")
+    refuse_overwriting_inputs(tasks, sources, hint)
+    renames = [task.describe_rename(naming.name(task.source.stem,
+                                                naming.extension(task.source, alpha_of(headers, task.source))))
+               for task in tasks if task.renamed]
+    return Plan(tasks, headers, failures, renames)
+
+
+def alpha_of(headers: Dict[Path, Optional[ImageHeader]], source: Path) -> Optional[bool]:
+    header = headers.get(source)
+    return header.has_alpha if header else None
 
 
 def options_from(args: argparse.Namespace) -> UpscaleOptions:
-    return UpscaleOptions(model=args.model_name, scale=args.outscale, tile=args.tile, device=args.device,
-                          precision=args.precision, denoise=args.denoise_strength, alpha=args.alpha_upsampler)
+    catalog.check_denoise(args.model_name, args.denoise_strength)
+    return UpscaleOptions(model=args.model_name, scale=args.outscale, tile=args.tile, **backend_args.options(args),
+                          precision=args.precision, denoise=args.denoise_strength, alpha=args.alpha_upsampler,
+                          max_pixels=args.max_pixels)
 
 
 # --- running --------------------------------------------------------------------------------------------------
@@ -142,38 +172,50 @@ class TileBar:
         self.bar.close()
 
 
-def upscale_file(upscaler, source: Path, args: argparse.Namespace, options: UpscaleOptions, position: int) -> str:
-    """Read, upscale, write one file; returns a one-line report. Raises EngineError."""
+def upscale_file(upscaler, task: Task, header: Optional[ImageHeader], options: UpscaleOptions, position: int,
+                 say) -> str:
+    """Check the size, read, upscale, write one file; returns a one-line report. Raises EngineError."""
     from .imagefile import read_image, write_image
-    image, fmt = read_image(source)
-    target = target_for(source, fmt, args)
-    bar = TileBar(source.name, position)
+    from .preflight import announce, notes_after_decode, record_speed
+    if header is not None:   # the size is known before decoding: refuse a huge picture before it fills the memory
+        say(announce(upscaler, task.source, header.extent, options, LIMIT_HINT))
+    image, fmt = read_image(task.source)
+    if header is None:
+        say(announce(upscaler, task.source, Extent(image.shape[1], image.shape[0]), options, LIMIT_HINT, fmt))
+    for note in notes_after_decode(task.source, header, image, fmt, task.target):
+        say(f"{task.source.name}: note: {note}")
+    bar = TileBar(task.source.name, position)
     try:
         result = upscaler.upscale(image, fmt, options, progress=bar)
     finally:
         bar.close()
-    write_image(target, result.image)
+    write_image(task.target, result.image)
+    record_speed(upscaler, options, result, image)
+    for note in result.notes:
+        say(f"note: {note}")
     height, width = result.image.shape[:2]
-    return (f"{source} -> {target} ({width}x{height}, {result.device} {result.precision}, "
+    return (f"{task.source} -> {task.target} ({width}x{height}, {result.backend} {result.device} {result.precision}, "
             f"{result.seconds:.1f} s)")
 
 
-def run_all(upscaler, sources: List[Path], args: argparse.Namespace, options: UpscaleOptions,
-            say) -> List[Tuple[Path, str]]:
-    """Upscale every source; returns the failures (path, message). Fatal errors, and the error of a lone
-    input file, propagate."""
+def run_all(upscaler, plan: Plan, options: UpscaleOptions, say) -> List[Tuple[Path, str]]:
+    """Upscale every planned task; returns the failures (path, message), those of planning first. Fatal errors,
+    and the error of a lone input file, propagate."""
     from tqdm import tqdm
-    failures: List[Tuple[Path, str]] = []
-    several = len(sources) > 1
-    images = tqdm(sources, desc="images", unit="image", disable=None if several else True, position=0)
-    for source in images:
+    failures: List[Tuple[Path, str]] = list(plan.failures)
+    for source, message in plan.failures:
+        say(f"{source}: FAILED: {message}")
+    several = len(plan.tasks) + len(plan.failures) > 1
+    images = tqdm(plan.tasks, desc="images", unit="image", disable=None if several else True, position=0)
+    for task in images:
         try:
-            say(upscale_file(upscaler, source, args, options, position=1 if several else 0))
+            say(upscale_file(upscaler, task, plan.headers.get(task.source), options,
+                             position=1 if several else 0, say=say))
         except EngineError as error:
             if error.kind in FATAL_KINDS or not several:
                 raise
-            failures.append((source, error.message))
-            say(f"{source}: FAILED: {error.message}")
+            failures.append((task.source, error.message))
+            say(f"{task.source}: FAILED: {error.message}")
     images.close()
     return failures
 
@@ -209,11 +251,14 @@ def run(args: argparse.Namespace) -> int:
         sources = plan_sources(args)
         if not sources:
             return fail(f"{args.input} holds no images.")
-        if not is_output_file(args.output) or args.input.is_dir():
-            args.output.mkdir(parents=True, exist_ok=True)
+        plan = plan_run(sources, args)
+        folder = args.output if (args.input.is_dir() or not is_output_file(args.output)) else args.output.parent
+        ensure_writable_folder(folder)
         from tqdm import tqdm
+        for line in plan.renames:
+            tqdm.write(f"renamed: {line}")
         from .engine import Upscaler
-        failures = run_all(Upscaler(args.weights_dir), sources, args, options, say=tqdm.write)
+        failures = run_all(Upscaler(args.weights_dir), plan, options, say=tqdm.write)
     except EngineError as error:
         return fail(error.message)
     except OSError as error:

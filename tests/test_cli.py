@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from krita_realesrgan import upscale_cli
+from krita_realesrgan.batch_plan import Naming
 from krita_realesrgan.ctrl_c import CtrlC
-from krita_realesrgan.formats import PixelFormat
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -32,28 +32,28 @@ def test_defaults_mirror_the_reference():
     assert parse("-i", "x", "--bf16").precision == "bf16" and parse("-i", "x", "--fp32").precision == "fp32"
     with pytest.raises(SystemExit):
         parse("-i", "x", "--fp32", "--bf16")
-    options = upscale_cli.options_from(parse("-i", "x", "-n", "realesr-animevideov3", "-s", "2.5", "-t", "128",
+    options = upscale_cli.options_from(parse("-i", "x", "-n", "realesr-general-x4v3", "-s", "2.5", "-t", "128",
                                              "--alpha-upsampler", "resize", "--denoise-strength", "0.3"))
     assert (options.scale, options.tile, options.alpha, options.denoise) == (2.5, 128, "resize", 0.3)
 
 
 def test_output_names_follow_the_reference():
-    rgb, rgba = PixelFormat("uint8", 3), PixelFormat("uint16", 4)
-    assert upscale_cli.output_extension(Path("a.jpeg"), rgb, "auto") == ".jpg"
-    assert upscale_cli.output_extension(Path("a.jpg"), rgba, "auto") == ".png"   # alpha -> png
-    assert upscale_cli.output_extension(Path("a.bmp"), rgb, "auto") == ".png"    # not writable -> png
-    assert upscale_cli.output_extension(Path("a.png"), rgba, "webp") == ".webp"
-    assert upscale_cli.output_name(Path("d/cat.jpg"), "out", ".png") == "cat_out.png"
-    assert upscale_cli.output_name(Path("d/cat.jpg"), "", ".png") == "cat.png"
+    naming, to_webp = Naming("out", "auto"), Naming("out", "webp")
+    assert naming.extension(Path("a.jpeg"), None) == ".jpg"
+    assert naming.extension(Path("a.webp"), True) == ".png"    # alpha -> png
+    assert naming.extension(Path("a.bmp"), None) == ".png"     # not writable -> png
+    assert to_webp.extension(Path("a.png"), True) == ".webp"
+    assert naming.name("cat", ".png") == "cat_out.png"
+    assert Naming("", "auto").name("cat", ".png") == "cat.png"
 
 
 def test_output_file_or_folder(tmp_path):
     source = tmp_path / "in.png"
     source.write_bytes(b"")
     args = parse("-i", str(source), "-o", str(tmp_path / "big.webp"))
-    assert upscale_cli.target_for(source, PixelFormat("uint8", 3), args) == tmp_path / "big.webp"
+    assert upscale_cli.plan_run([source], args).tasks[0].target == tmp_path / "big.webp"
     args = parse("-i", str(source), "-o", str(tmp_path / "outs"))
-    assert upscale_cli.target_for(source, PixelFormat("uint8", 3), args) == tmp_path / "outs" / "in_out.png"
+    assert upscale_cli.plan_run([source], args).tasks[0].target == tmp_path / "outs" / "in_out.png"
 
 
 def cli(*argv: str, weights: Path, cwd: Path) -> subprocess.CompletedProcess:

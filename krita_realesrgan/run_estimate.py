@@ -1,0 +1,125 @@
+"""Before a run: what it will produce (size, memory, rough time), and the pixel limit that stops runaway requests.
+
+A 388 KB PNG can declare 20000×20000 pixels, and ×4 that is 6.4 gigapixels: many minutes and gigabytes before
+anything fails. Every front end checks the planned result against a limit (``DEFAULT_MAX_PIXELS``, raised with an
+option) before it decodes or starts, and can show the estimate. The time comes from the speed measured by earlier
+runs on this computer for the same model, device and precision (``SpeedRecord``); there is none before the first.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+from .errors import EngineError, Kind
+from .formats import DEFAULT_MAX_PIXELS
+from .geometry import Extent
+
+__all__ = ["DEFAULT_MAX_PIXELS", "RunEstimate", "SpeedRecord", "check_limit", "estimate", "network_pixels"]
+TILE_WORKSPACE_BYTES = 512 * 1024 ** 2  # the network's activations (the CPU tile budget) on top of the pictures
+
+
+def network_pixels(source: Extent, scale: int, passes: int) -> int:
+    """How many input pixels the network sees over all its passes (each pass runs on the previous output)."""
+    return sum(source.pixel_count * scale ** (2 * index) for index in range(passes))
+
+
+@dataclass(frozen=True)
+class RunEstimate:
+    source: Extent
+    result: Extent
+    memory_bytes: int
+    seconds: Optional[float]   # None until this computer has run the model once
+
+    def describe(self) -> str:
+        parts = [f"{self.source} -> {self.result}", f"about {_size(self.memory_bytes)} of memory"]
+        if self.seconds is not None:
+            parts.append(f"about {_duration(self.seconds)}")
+        return ", ".join(parts)
+
+
+def estimate(source: Extent, result: Extent, channels: int, bytes_per_sample: int,
+             seconds_per_megapixel: Optional[float], scale: int = 4, passes: int = 1,
+             network_bytes_per_pixel: float = 0.0) -> RunEstimate:
+    """Memory: the decoded input, its float planes, the float output planes and the output in its own format, plus
+    the network's working space (its activations, up to the tile budget). Time: the measured speed times the
+    pixels the network sees."""
+    floats = 4 * channels
+    workspace = min(TILE_WORKSPACE_BYTES, network_bytes_per_pixel * source.pixel_count)
+    memory = int(source.pixel_count * (channels * bytes_per_sample + floats)
+                 + result.pixel_count * (floats + channels * bytes_per_sample) + workspace)
+    seconds = None
+    if seconds_per_megapixel is not None:
+        seconds = seconds_per_megapixel * network_pixels(source, scale, passes) / 1e6
+    return RunEstimate(source, result, memory, seconds)
+
+
+def check_limit(result: Extent, max_pixels: int, how_to_raise: str) -> None:
+    """Refuse a result above ``max_pixels`` (0 = no limit). ``how_to_raise`` names the option or setting."""
+    if max_pixels and result.pixel_count > max_pixels:
+        raise EngineError(Kind.TOO_LARGE, f"The result would be {result} pixels ({_megapixels(result)}), above the "
+                          f"limit of {max_pixels / 1e6:,.0f} megapixels. Choose a smaller scale or a smaller "
+                          f"picture, or {how_to_raise}.")
+
+
+class SpeedRecord:
+    """Seconds per megapixel of network input, per model, device and precision, measured by real runs on this
+    computer (a JSON file in the engine's cache folder). The newest run weighs half."""
+
+    def __init__(self, path: Optional[Path] = None):
+        if path is None:
+            from .paths import cache_dir
+            path = cache_dir() / "speed.json"
+        self.path = Path(path)
+
+    @staticmethod
+    def key(model: str, device: str, precision: str) -> str:
+        return f"{Path(model).name}|{device}|{precision}"
+
+    def _load(self) -> dict:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def seconds_per_megapixel(self, model: str, device: str, precision: str) -> Optional[float]:
+        value = self._load().get(self.key(model, device, precision))
+        return float(value) if isinstance(value, (int, float)) and math.isfinite(value) and value > 0 else None
+
+    def add(self, model: str, device: str, precision: str, seconds: float, megapixels: float) -> None:
+        """Fold in one run; a file that cannot be written only costs the next estimate."""
+        if megapixels <= 0 or seconds <= 0:
+            return
+        from .paths import atomic_write_bytes
+        data = self._load()
+        key = self.key(model, device, precision)
+        measured = seconds / megapixels
+        previous = data.get(key)
+        data[key] = measured if not isinstance(previous, (int, float)) else (previous + measured) / 2
+        try:
+            atomic_write_bytes(self.path, json.dumps(data, indent=1, sort_keys=True).encode("utf-8"))
+        except OSError:
+            pass
+
+
+def _megapixels(extent: Extent) -> str:
+    count = extent.pixel_count
+    return f"{count / 1e9:.1f} gigapixels" if count >= 1e9 else f"{count / 1e6:,.0f} megapixels"
+
+
+def _size(count: int) -> str:
+    for unit, size in (("GB", 1024 ** 3), ("MB", 1024 ** 2)):
+        if count >= size:
+            return f"{count / size:.1f} {unit}"
+    return f"{max(1, count // 1024)} KB"
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{max(1, round(seconds))} s"
+    if seconds < 5400:
+        return f"{round(seconds / 60)} min"
+    return f"{seconds / 3600:.1f} h"
