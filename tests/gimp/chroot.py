@@ -28,11 +28,12 @@ def root_path() -> Path:
 def why_unusable(root: Path) -> Optional[str]:
     """None when GIMP can be run from ``root``, else the reason (for a pytest skip)."""
     if not (root / STAMP).is_file():
-        return f"no GIMP 3 root at {root} (build it with tests/gimp/build_root.sh; {ROOT_ENV} overrides the path)"
+        return (f"no GIMP 3 root at {root} (as root: apt-get install -y debootstrap && sh tests/gimp/build_root.sh; "
+                f"{ROOT_ENV} overrides the path)")
     if not (root / "usr" / "bin" / GIMP_CONSOLE).exists():
-        return f"{root} has no {GIMP_CONSOLE}"
+        return f"{root} has no {GIMP_CONSOLE} (rebuild it: sh tests/gimp/build_root.sh)"
     if os.geteuid() != 0:
-        return "running GIMP in the trixie root needs root privileges (chroot, mount)"
+        return "running GIMP in the trixie root needs root privileges (chroot, mount): run the tests as root"
     return None
 
 
