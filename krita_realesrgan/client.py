@@ -8,8 +8,9 @@
     client.close()
 
 One worker process per client, started on first use and restarted on the next job after it died. Pixels go
-through payload files in a private temporary folder (mode 0700, removed by ``close``); each job's files are
-removed when the job ends. A reader thread sorts the worker's events into per-job queues.
+through payload files in a private temporary folder (mode 0700, removed by ``close``), which the worker is told
+at start (``--payloads``) and outside which it reads and writes no payload; each job's files are removed when
+the job ends. A reader thread sorts the worker's events into per-job queues.
 """
 from __future__ import annotations
 
@@ -434,7 +435,8 @@ class EngineClient:
             options["start_new_session"] = True  # Ctrl-C in the editor's terminal is not meant for the worker
         with open(stderr_path, "wb") as stderr:
             try:
-                popen = subprocess.Popen([python, "-m", WORKER_MODULE, "--log", str(self.log_path)],
+                popen = subprocess.Popen([python, "-m", WORKER_MODULE, "--payloads", str(self._ensure_tempdir()),
+                                          "--log", str(self.log_path)],
                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,
                                          env=self._worker_env(), close_fds=True, **options)
             except OSError as error:

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Optional
 
-from . import cover, cover_export, cover_presets
+from . import backend_args, cover, cover_export, cover_presets
 from .errors import Cancelled, EngineError, Kind
 from .formats import ALPHA_MODES, AUTO_TILE, UpscaleOptions
 from .imagefile import read_image
@@ -44,7 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="how transparency is enlarged: resize (default; half the time, covers are mostly "
                              "flattened anyway) or network (like the reference)")
     parser.add_argument("-t", "--tile", type=int, default=AUTO_TILE, help="tile size, 0 = automatic (default)")
-    parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:N or mps")
+    backend_args.add_arguments(parser)
     parser.add_argument("--weights", type=Path, default=None, help="folder with the model weights")
     parser.add_argument("--list-presets", action="store_true", help="list the cover presets and exit")
 
@@ -93,7 +93,7 @@ def make(args: argparse.Namespace) -> int:
                           f"not {export_format}.")
     background = cover.Background.parse(args.background)
     image, fmt = read_image(args.input)
-    options = UpscaleOptions(model=args.model, tile=args.tile, device=args.device, denoise=args.denoise,
+    options = UpscaleOptions(model=args.model, tile=args.tile, **backend_args.options(args), denoise=args.denoise,
                              alpha=args.alpha)
     from .engine import Upscaler  # torch: imported only when there is work to do
     result = cover.make_cover(Upscaler(args.weights), image, fmt, target, args.fit, background, options,

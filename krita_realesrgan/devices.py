@@ -5,17 +5,18 @@ import gc
 from dataclasses import dataclass
 from typing import List
 
-import psutil
 import torch
 
+from .backends import looks_like_out_of_memory
+from .backends.budget import CPU_TILE_BUDGET, host_tile_budget
+from .backends.choice import FP16_ON_CPU, NO_CPU_BF16
+from .backends.cpu import this_cpu
 from .errors import EngineError, Kind
 
 _DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 
-# Share of free memory one tile may use, and a ceiling on the CPU: bigger CPU tiles are not faster, and the
-# whole result image must fit beside them (a 2000x2000 x4 run stays under 2.5 GB).
-_FREE_SHARE = {"cuda": 0.6, "mps": 0.4, "cpu": 0.4}
-_CPU_TILE_BUDGET = 512 * 1024 ** 2
+# Share of free memory one tile may use on CUDA; the host's share and CPU ceiling are in backends.budget.
+_CUDA_FREE_SHARE = 0.6
 
 
 @dataclass(frozen=True)
@@ -36,10 +37,8 @@ class Placement:
         kind = self.device.type
         if kind == "cuda":
             free, _ = torch.cuda.mem_get_info(self.device)
-            return int(free * _FREE_SHARE["cuda"])
-        free = psutil.virtual_memory().available
-        budget = int(free * _FREE_SHARE.get(kind, 0.4))
-        return min(budget, _CPU_TILE_BUDGET) if kind == "cpu" else budget
+            return int(free * _CUDA_FREE_SHARE)
+        return host_tile_budget(cap=CPU_TILE_BUDGET if kind == "cpu" else 0)
 
     def release_cache(self) -> None:
         gc.collect()
@@ -81,18 +80,20 @@ def choose(device: str = "auto", precision: str = "auto") -> Placement:
         precision = "fp16" if target.type in ("cuda", "mps") else "fp32"
     if precision == "fp16" and target.type == "cpu":
         # float16 convolutions on the CPU are tens of times slower than float32 (and no more exact)
-        raise EngineError(Kind.DEVICE, "Half precision (fp16) is for GPUs; on the CPU use fp32 or bf16.")
+        raise EngineError(Kind.DEVICE, FP16_ON_CPU)
     if precision == "bf16" and target.type == "cpu" and not cpu_has_bfloat16():
         # without AVX512-BF16/AMX, bfloat16 convolutions are emulated: about 8x slower than fp32 (bench/)
-        raise EngineError(Kind.DEVICE, "This CPU has no bfloat16 instructions (bf16 would be about 8x slower "
-                          "than fp32 here); use fp32.")
+        raise EngineError(Kind.DEVICE, NO_CPU_BF16)
     if precision not in _DTYPES:
         raise EngineError(Kind.DEVICE, f"Unknown precision {precision!r}.")
     return Placement(target, precision)
 
 
 def cpu_has_bfloat16() -> bool:
-    """Whether this CPU runs bfloat16 convolutions natively (AVX512-BF16 or AMX)."""
+    """Whether this CPU runs bfloat16 convolutions natively (AVX512-BF16 or AMX): its flags, else torch's probe."""
+    native = this_cpu().native_bf16
+    if native is not None:
+        return native
     try:
         return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
     except (AttributeError, RuntimeError):
@@ -100,11 +101,7 @@ def cpu_has_bfloat16() -> bool:
 
 
 def is_out_of_memory(error: BaseException) -> bool:
-    if isinstance(error, MemoryError):
-        return True
     oom = getattr(torch, "OutOfMemoryError", None)
     if oom is not None and isinstance(error, oom):
         return True
-    text = str(error).lower()
-    return isinstance(error, RuntimeError) and ("out of memory" in text or "can't allocate memory" in text
-                                                or "not enough memory" in text)
+    return looks_like_out_of_memory(error)

@@ -13,13 +13,15 @@ import pickle
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
-
-import torch
+from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from . import catalog
-from .devices import Placement
 from .errors import INSTALL_HINT, EngineError, Kind
+
+if TYPE_CHECKING:  # torch is imported only to read or build a network (a warm OpenVINO run needs none)
+    import torch
+
+    from .devices import Placement
 
 WEIGHT_SUFFIXES = (".pth", ".pt", ".ckpt", ".safetensors")
 
@@ -87,6 +89,7 @@ def resolve(model: str, dirs: Sequence[Path]) -> Tuple[str, Path, Optional[catal
 
 def read_state_dict(path: Path) -> Dict[str, torch.Tensor]:
     """Read a weights file without ever running code from it."""
+    import torch
     path = Path(path)
     try:
         if path.suffix.lower() == ".safetensors":
@@ -104,6 +107,7 @@ def read_state_dict(path: Path) -> Dict[str, torch.Tensor]:
 
 
 def _unwrap(data, path: Path) -> Dict[str, torch.Tensor]:
+    import torch
     if isinstance(data, dict):
         for key in ("params_ema", "params", "state_dict", "model"):
             inner = data.get(key)
@@ -131,6 +135,7 @@ def _margin(arch: str, state: Dict[str, torch.Tensor]) -> int:
 
 def build(state: Dict[str, torch.Tensor], name: str, placement: Placement, key: Tuple = ()) -> LoadedModel:
     import spandrel
+    import torch
     try:
         descriptor = spandrel.ModelLoader().load_from_state_dict(state)
     except Exception as error:  # noqa: BLE001 - spandrel raises several types for unknown layouts
@@ -153,6 +158,39 @@ def build(state: Dict[str, torch.Tensor], name: str, placement: Placement, key: 
                        placement)
 
 
+@dataclass(frozen=True)
+class WeightSources:
+    """The weight file(s) a request names: one file, or a model and its denoise twin blended."""
+
+    name: str
+    path: Path
+    partner: Optional[Path] = None     # the weak-denoise twin, blended when denoise < 1
+    denoise: Optional[float] = None    # None unless blended
+
+    @property
+    def files(self) -> Tuple[Path, ...]:
+        return (self.path,) + ((self.partner,) if self.partner is not None else ())
+
+    @property
+    def key(self) -> Tuple:
+        """Identifies the network within a process (files and their modification times, the blend)."""
+        return (str(self.path), self.path.stat().st_mtime_ns, str(self.partner), self.denoise)
+
+    def read(self) -> Dict[str, torch.Tensor]:
+        state = read_state_dict(self.path)
+        if self.partner is not None:
+            state = blend(state, read_state_dict(self.partner), float(self.denoise))
+        return state
+
+
+def weight_sources(model: str, denoise: Optional[float], dirs: Sequence[Path]) -> WeightSources:
+    catalog.check_denoise(model, denoise)
+    name, path, info = resolve(model, dirs)
+    if info is not None and info.denoise_partner and denoise is not None and denoise < 1.0:
+        return WeightSources(name, path, resolve(info.denoise_partner, dirs)[1], float(denoise))
+    return WeightSources(name, path)
+
+
 class ModelStore:
     """Loads models on demand and keeps the ``capacity`` most recently used ones."""
 
@@ -162,23 +200,16 @@ class ModelStore:
         self._cache: "OrderedDict[Tuple, LoadedModel]" = OrderedDict()
 
     def get(self, model: str, denoise: Optional[float], placement: Placement) -> LoadedModel:
-        name, path, info = resolve(model, self.dirs)
-        partner = None
-        if info is not None and info.denoise_partner and denoise is not None and denoise < 1.0:
-            partner = resolve(info.denoise_partner, self.dirs)[1]
-        else:
-            denoise = None
-        key = (str(path), path.stat().st_mtime_ns, str(partner), denoise, placement)
+        sources = weight_sources(model, denoise, self.dirs)
+        key = sources.key + (placement,)
         if key in self._cache:
             self._cache.move_to_end(key)
             return self._cache[key]
-        state = read_state_dict(path)
-        if partner is not None:
-            state = blend(state, read_state_dict(partner), float(denoise))
+        state = sources.read()
         while len(self._cache) >= self.capacity:
             self._cache.popitem(last=False)
             placement.release_cache()
-        loaded = build(state, name, placement, key)
+        loaded = build(state, sources.name, placement, key)
         self._cache[key] = loaded
         return loaded
 

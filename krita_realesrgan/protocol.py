@@ -21,7 +21,15 @@ Events::
     {"id": 3, "event": "cancelled"}
     {"id": 5, "event": "bye"}
 
-Pixel payloads never go through the pipe: they are files in a private temporary folder (see ``rawimage``).
+Pixel payloads never go through the pipe: they are files in the client's private temporary folder (see
+``rawimage``), which the worker is given at start (``--payloads DIR``): ``input``, ``output`` and
+``background_output`` must name files directly in it (symlinks resolved). ``export``'s ``path``, the user's
+chosen file, is the one exception: an absolute name with an export extension.
+
+Every field has one JSON type (``request_schema.FIELDS``; ``id`` and ``job`` are integers). A line that breaks
+this (wrong type, unknown field, not JSON, not UTF-8, over ``request_schema.MAX_LINE_BYTES``) is answered with
+``{"id": <its id, or null>, "event": "error", "error": {"kind": "bad_request", ...}}`` and the worker reads on;
+the worker ends when its stdin closes.
 Anything on the worker's stdout that is not a JSON line is ignored by the client (stray prints are logged).
 """
 from __future__ import annotations

@@ -1,19 +1,17 @@
-"""Run a loaded network over float planes, tile by tile, on a device.
+"""Run a network over float planes, tile by tile, through a backend (``backends``: PyTorch or OpenVINO).
 
-Only tiles go to the device; the whole image stays in host memory. All planes of one tile go through the
-network in one batch (colour and alpha together). One-channel planes are replicated to RGB on the way in and
-reduced to luma on the way out, like the reference.
+Only tiles go to the backend; the whole image stays in host memory. All planes of one tile go through the
+network in one batch (colour and alpha together); every tile of a plan has the same shape. One-channel planes
+are replicated to RGB on the way in and reduced to luma on the way out, like the reference.
 """
 from __future__ import annotations
 
 from typing import Callable, List, Optional
 
 import numpy as np
-import torch
 
-from .devices import Placement, is_out_of_memory
+from .backends import Backend
 from .errors import Cancelled
-from .models import LoadedModel
 from .pixels import LUMA
 from .tiling import BandBlender, TilePlan
 
@@ -22,7 +20,8 @@ class TileOutOfMemory(Exception):
     """The device ran out of memory on a tile of this plan."""
 
 
-def _to_batch(planes: List[np.ndarray], source, placement: Placement) -> torch.Tensor:
+def _to_batch(planes: List[np.ndarray], source, backend: Backend) -> np.ndarray:
+    """The tile ``source`` of every plane as one N×h×w×3 float32 batch (grey planes replicated to RGB)."""
     rows, cols = source.slices
     crops = []
     for plane in planes:
@@ -30,50 +29,43 @@ def _to_batch(planes: List[np.ndarray], source, placement: Placement) -> torch.T
         if crop.shape[2] == 1:
             crop = np.repeat(crop, 3, axis=2)
         crops.append(crop)
-    batch = torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2)  # N,3,h,w (a channels-last view)
-    return batch.to(placement.device, placement.dtype, non_blocking=True).contiguous(
-        memory_format=torch.channels_last)
+    return np.stack(crops).astype(np.float32, copy=False)
 
 
-def _from_batch(output: torch.Tensor, channels: List[int]) -> List[np.ndarray]:
-    output = output.float()
+def _from_batch(output: np.ndarray, channels: List[int]) -> List[np.ndarray]:
     results = []
-    for index, c in enumerate(channels):
-        image = output[index]
+    for image, c in zip(output, channels):
         if c == 1:
-            image = torch.tensordot(torch.from_numpy(LUMA).to(image.device), image, dims=([0], [0]))[None]
-        results.append(image.permute(1, 2, 0).cpu().numpy())
+            image = np.tensordot(image, LUMA, axes=([2], [0]))[:, :, None].astype(np.float32, copy=False)
+        results.append(image)
     return results
 
 
-def run_planes(model: LoadedModel, planes: List[np.ndarray], plan: TilePlan, placement: Placement,
+def run_planes(backend: Backend, planes: List[np.ndarray], plan: TilePlan,
                emit: Callable[[int, List[np.ndarray]], None],
                on_tile: Optional[Callable[[], None]] = None,
                cancelled: Optional[Callable[[], bool]] = None) -> None:
-    """Upscale ``planes`` (HxWxC float32, C = 1 or 3) by the model's scale, following ``plan``.
+    """Upscale ``planes`` (HxWxC float32, C = 1 or 3) by the plan's scale with ``backend``, following ``plan``.
 
     Finished output rows are passed to ``emit(y0, [rows per plane])`` top to bottom (float32, clamped to
     [0, 1]). Raises TileOutOfMemory when the device cannot hold a tile, Cancelled when ``cancelled()`` says so.
     """
     channels = [p.shape[2] for p in planes]
     blender = BandBlender(plan, channels, emit)
-    network = model.descriptor
-    with torch.inference_mode():
-        for row, tiles in plan.row_tiles():
-            blender.start_row(row)
-            for tile in tiles:
-                if cancelled is not None and cancelled():
-                    raise Cancelled()
-                try:
-                    output = network(_to_batch(planes, tile.source, placement))
-                    outputs = _from_batch(output, channels)
-                except Exception as error:  # noqa: BLE001 - only out-of-memory is handled here
-                    if is_out_of_memory(error):
-                        del error
-                        placement.release_cache()
-                        raise TileOutOfMemory() from None
-                    raise
-                blender.add(tile, outputs)
-                if on_tile is not None:
-                    on_tile()
+    for row, tiles in plan.row_tiles():
+        blender.start_row(row)
+        for tile in tiles:
+            if cancelled is not None and cancelled():
+                raise Cancelled()
+            try:
+                outputs = _from_batch(backend.run(_to_batch(planes, tile.source, backend)), channels)
+            except Exception as error:  # noqa: BLE001 - only out-of-memory is handled here
+                if backend.is_out_of_memory(error):
+                    del error
+                    backend.release_cache()
+                    raise TileOutOfMemory() from None
+                raise
+            blender.add(tile, outputs)
+            if on_tile is not None:
+                on_tile()
     blender.finish()

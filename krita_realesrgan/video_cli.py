@@ -10,7 +10,7 @@ import sys
 from fractions import Fraction
 from pathlib import Path
 
-from . import catalog
+from . import backend_args, catalog
 from .ctrl_c import CtrlC
 from .errors import Cancelled, EngineError
 from .formats import AUTO_TILE, NO_TILING, UpscaleOptions
@@ -38,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="final scale, e.g. 2 (default: the model's native scale)")
     parser.add_argument("-t", "--tile", type=int, default=AUTO_TILE,
                         help=f"tile edge in input pixels; {AUTO_TILE} = automatic, {NO_TILING} = never tile")
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default: auto)")
+    backend_args.add_arguments(parser)
     parser.add_argument("--precision", choices=("auto", "fp32", "fp16", "bf16"), default="auto")
     parser.add_argument("--weights-dir", type=Path, default=None, help="folder with the weight files")
     parser.add_argument("--codec", default=DEFAULT_CODEC, help=f"ffmpeg video encoder (default: {DEFAULT_CODEC})")
@@ -85,8 +85,8 @@ def run(args: argparse.Namespace) -> int:
     bar = FrameBar(args.input.name)
     try:
         options = VideoOptions(
-            upscale=UpscaleOptions(model=args.model_name, scale=args.outscale, tile=args.tile, device=args.device,
-                                   precision=args.precision),
+            upscale=UpscaleOptions(model=args.model_name, scale=args.outscale, tile=args.tile,
+                                   precision=args.precision, **backend_args.options(args)),
             codec=args.codec, crf=args.crf, preset=args.preset, pix_fmt=args.pix_fmt, fps=args.fps,
             segment_frames=args.segment_frames, extract_every=args.extract_frame_every)
         with CtrlC("stopping… (press Ctrl-C again to stop at once)") as stop:

@@ -1,4 +1,4 @@
-"""The engine worker: ``python -m krita_realesrgan.worker [--log PATH]``.
+"""The engine worker: ``python -m krita_realesrgan.worker --payloads DIR [--log PATH]``.
 
 A long-lived process that the editor plugins start through ``client.EngineClient``. It keeps one ``Upscaler``
 (so models stay loaded between jobs), reads requests as JSON lines on stdin and answers with JSON-line events
@@ -6,6 +6,9 @@ on stdout, as ``protocol`` describes. Pixels travel in payload files (``rawimage
 
 * Requests run one at a time, in order, on the main thread; a reader thread takes stdin so that ``cancel``
   reaches a running job, which stops between two tiles.
+* Every line is checked by ``request_schema`` before it is queued: a malformed one (wrong field type, not JSON,
+  a payload path outside ``--payloads``, the client's private folder) gets a ``bad_request`` error event and the
+  worker reads on. Nothing a line holds can stop the reader, so stdin closing always ends the worker.
 * The real stdout carries protocol lines only: ``sys.stdout`` and file descriptor 1 point at stderr, so a stray
   ``print`` in a library cannot corrupt the stream.
 * Errors are events: ``EngineError`` -> its kind/message/detail; anything else -> ``internal`` with the traceback
@@ -27,7 +30,7 @@ import traceback
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional, Tuple
 
-from . import __version__, paths, protocol, rawimage
+from . import __version__, paths, protocol, rawimage, request_schema
 from .errors import INSTALLER_COMMAND, Cancelled, EngineError, Kind
 from .formats import PixelFormat, UpscaleOptions
 from .geometry import Extent
@@ -223,32 +226,45 @@ def error_event(job_id: Any, error: BaseException) -> Event:
 
 
 class Worker:
-    def __init__(self, upscaler, events: EventWriter, handlers: Dict[str, Callable[[JobContext], Event]] = HANDLERS):
+    """``payload_folder``: the client's private folder, the only place payload paths may name (None: none may)."""
+
+    def __init__(self, upscaler, events: EventWriter, handlers: Dict[str, Callable[[JobContext], Event]] = HANDLERS,
+                 payload_folder: Optional[Path] = None):
         self.upscaler, self.events, self.handlers = upscaler, events, handlers
+        self.payload_folder = None if payload_folder is None else request_schema.resolved_folder(payload_folder)
         self.cancels = CancelBoard()
         self.requests: "queue.Queue[Optional[Dict[str, Any]]]" = queue.Queue()
         self.running = True
 
     # reader thread
     def read_requests(self, fd: int) -> None:
-        for line in read_lines(fd):
-            if not line.strip():
-                continue
-            message = protocol.decode(line)
-            if message is None or "op" not in message:
-                log.warning("ignored a line that is not a request: %r", line[:200])
-                self.events.send(protocol.event(None, "error", error=EngineError(
-                    Kind.BAD_INPUT, "The worker received a line that is not a JSON request.").to_json()))
-                continue
-            if message["op"] == "cancel":
-                found = self.cancels.cancel(message.get("job"))
-                log.info("cancel job %s%s", message.get("job"), "" if found else " (not queued or running)")
-                continue
-            self.cancels.register(message.get("id"))
-            self.requests.put(message)
-        log.info("stdin closed: cancelling and stopping")
-        self.cancels.cancel_all()
-        self.requests.put(None)
+        try:
+            for line in read_lines(fd, request_schema.MAX_LINE_BYTES):
+                if line.strip():
+                    self.accept(line)
+        finally:
+            log.info("stdin closed: cancelling and stopping")
+            self.cancels.cancel_all()
+            self.requests.put(None)
+
+    def accept(self, line: bytes) -> None:
+        """One line from stdin: queue its request, act on a cancel, or answer a malformed line with an error."""
+        try:
+            request = request_schema.parse(line, self.payload_folder)
+        except request_schema.BadRequest as error:
+            log.warning("bad request %r: %s", line[:200], error.message)
+            self.events.send(error_event(error.job_id, error))
+            return
+        except Exception as error:  # noqa: BLE001 - a bug in the checks must not stop the reader
+            log.exception("checking request %r failed", line[:200])
+            self.events.send(error_event(None, error))
+            return
+        if request["op"] == "cancel":
+            found = self.cancels.cancel(request["job"])
+            log.info("cancel job %s%s", request["job"], "" if found else " (not queued or running)")
+            return
+        self.cancels.register(request["id"])
+        self.requests.put(request)
 
     # main thread
     def serve(self) -> None:
@@ -292,20 +308,29 @@ def warm_up() -> None:
         log.exception("warm-up import failed")
 
 
-def read_lines(fd: int, chunk: int = 65536):
+def read_lines(fd: int, max_line: int, chunk: int = 65536):
     """Lines from a file descriptor, read without Python's buffered reader (whose lock would block interpreter
-    shutdown while this daemon thread waits for input)."""
-    pending = b""
+    shutdown while this daemon thread waits for input). Of a line longer than ``max_line`` bytes only the first
+    ``max_line + 1`` are kept (the caller sees it is too long); the rest is read and dropped."""
+    pending, overlong = b"", False
     while True:
         data = os.read(fd, chunk)
         if not data:
             if pending:
                 yield pending
             return
+        if overlong:                    # inside a line already handed over: drop up to its end
+            end = data.find(b"\n")
+            if end < 0:
+                continue
+            data, overlong = data[end + 1:], False
         pending += data
         while b"\n" in pending:
             line, pending = pending.split(b"\n", 1)
             yield line + b"\n"
+        if len(pending) > max_line:
+            yield pending[:max_line + 1]
+            pending, overlong = b"", True
 
 
 class _LogLines:
@@ -361,11 +386,30 @@ def setup_logging(log_path: Optional[Path]) -> None:
     root.addHandler(handler)
 
 
+def payload_folder_problem(folder: Path) -> Optional[str]:
+    """Why ``folder`` cannot be the payload folder (None when it can): it must be a folder that only its owner can
+    write to, as ``tempfile.mkdtemp`` makes (else another user could plant a link there)."""
+    try:
+        info = folder.stat()
+    except OSError as error:
+        return error.strerror or str(error)
+    if not folder.is_dir():
+        return "not a folder"
+    if os.name == "posix" and info.st_mode & 0o022:
+        return "others may write to it (use a private folder, mode 0700)"
+    return None
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m krita_realesrgan.worker",
                                      description="The engine worker (JSON lines on stdin/stdout; see protocol.py).")
+    parser.add_argument("--payloads", type=Path, required=True, metavar="DIR",
+                        help="the client's private payload folder: payload paths must name files in it")
     parser.add_argument("--log", type=Path, default=None, help=f"log file (default {paths.log_file()})")
     args = parser.parse_args(argv)
+    problem = payload_folder_problem(args.payloads)
+    if problem:
+        parser.error(f"--payloads {args.payloads}: {problem}")
     events = EventWriter(protect_stdout())
     setup_logging(args.log or paths.log_file())
     try:
@@ -377,7 +421,7 @@ def main(argv=None) -> int:
         events.send(protocol.event(None, "error", error=EngineError(Kind.ENGINE_MISSING, message,
                                                                     traceback.format_exc()).to_json()))
         return ENGINE_IMPORT_FAILED_EXIT
-    worker = Worker(Upscaler(), events)
+    worker = Worker(Upscaler(), events, payload_folder=args.payloads)
     threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
     log.info("worker %s started (python %s, weights %s)", __version__, sys.executable,
              ", ".join(map(str, worker.upscaler.models.dirs)))

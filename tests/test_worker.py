@@ -162,7 +162,7 @@ def test_cancel_reaches_a_running_job_and_a_queued_one(tmp_path):
     upscaler = FakeUpscaler()
     upscaler.release.clear()
     events = RecordingEvents()
-    serving = worker.Worker(upscaler, events)
+    serving = worker.Worker(upscaler, events, payload_folder=tmp_path)
     read_fd, write_fd = os.pipe()
     reader = threading.Thread(target=serving.read_requests, args=(read_fd,), daemon=True)
     reader.start()
@@ -194,12 +194,14 @@ class RawWorker:
     """``python -m krita_realesrgan.worker`` with pipes, for speaking the protocol line by line."""
 
     def __init__(self, tmp_path: Path, weights: Path, extra_pythonpath=()):
+        """``tmp_path`` is also the payload folder (``--payloads``)."""
         self.log = tmp_path / "worker.log"
         self.stderr_path = tmp_path / "stderr.txt"
         env = dict(os.environ, KRITA_REALESRGAN_WEIGHTS=str(weights),
                    PYTHONPATH=os.pathsep.join([*map(str, extra_pythonpath), str(REPO)]))
         with open(self.stderr_path, "wb") as stderr:
-            self.popen = subprocess.Popen([sys.executable, "-m", "krita_realesrgan.worker", "--log", str(self.log)],
+            self.popen = subprocess.Popen([sys.executable, "-m", "krita_realesrgan.worker",
+                                           "--payloads", str(tmp_path), "--log", str(self.log)],
                                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, env=env)
         self.lines = []
 
