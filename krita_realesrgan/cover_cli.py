@@ -11,8 +11,11 @@ import sys
 from pathlib import Path
 from typing import Optional
 
-from . import backend_args, cover, cover_export, cover_presets
+from . import backend_args, catalog, cover, cover_export, cover_presets, limit_args
 from .errors import Cancelled, EngineError, Kind
+from .file_guard import InputGuard, ensure_writable_folder
+from .image_header import read_header
+from .run_estimate import check_limit
 from .formats import ALPHA_MODES, AUTO_TILE, UpscaleOptions
 from .imagefile import read_image
 
@@ -46,6 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-t", "--tile", type=int, default=AUTO_TILE, help="tile size, 0 = automatic (default)")
     backend_args.add_arguments(parser)
     parser.add_argument("--weights", type=Path, default=None, help="folder with the model weights")
+    limit_args.add_argument(parser)
     parser.add_argument("--list-presets", action="store_true", help="list the cover presets and exit")
 
 
@@ -92,9 +96,22 @@ def make(args: argparse.Namespace) -> int:
         raise EngineError(Kind.BAD_INPUT, f"The {target.id} preset takes {', '.join(target.formats)}, "
                           f"not {export_format}.")
     background = cover.Background.parse(args.background)
+    if args.model != cover.AUTO_MODEL:
+        catalog.check_denoise(args.model, args.denoise)
+    elif args.denoise is not None:
+        raise EngineError(Kind.BAD_INPUT, "A denoise strength needs a model chosen with -n (e.g. -n "
+                          "realesr-general-x4v3), not the automatic choice.")
+    header = read_header(args.input)
+    InputGuard([args.input]).check(output, "Choose another output file with -o.")
+    ensure_writable_folder(output.parent)
+    if header is not None:   # a declared size far beyond the limit is refused before decoding
+        check_limit(header.extent, args.max_pixels, limit_args.HINT, "The picture has")
     image, fmt = read_image(args.input)
+    source = cover.extent_of(image)
+    check_limit(source, args.max_pixels, limit_args.HINT, "The picture has")
+    check_limit(cover.upscaled_size(source, target.size, args.fit), args.max_pixels, limit_args.HINT)
     options = UpscaleOptions(model=args.model, tile=args.tile, **backend_args.options(args), denoise=args.denoise,
-                             alpha=args.alpha)
+                             alpha=args.alpha, max_pixels=args.max_pixels)
     from .engine import Upscaler  # torch: imported only when there is work to do
     result = cover.make_cover(Upscaler(args.weights), image, fmt, target, args.fit, background, options,
                               progress=_progress, whole_picture=False)   # only the cover is saved

@@ -21,7 +21,7 @@ def announce(upscaler: Upscaler, source: Path, extent: Extent, options: UpscaleO
              fmt: Optional[PixelFormat] = None, speeds: Optional[SpeedRecord] = None) -> str:
     """Refuse (EngineError TOO_LARGE) a picture whose decoding or result would pass ``options.max_pixels``;
     otherwise the line that says what the run will produce."""
-    check_limit(extent, options.max_pixels, how_to_raise)          # decoding alone
+    check_limit(extent, options.max_pixels, how_to_raise, "The picture has")   # decoding alone
     facts = upscaler.model_facts(options)
     result = options.output_extent(extent, facts.scale)
     check_limit(result, options.max_pixels, how_to_raise)

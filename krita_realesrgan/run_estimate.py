@@ -56,12 +56,11 @@ def estimate(source: Extent, result: Extent, channels: int, bytes_per_sample: in
     return RunEstimate(source, result, memory, seconds)
 
 
-def check_limit(result: Extent, max_pixels: int, how_to_raise: str) -> None:
-    """Refuse a result above ``max_pixels`` (0 = no limit). ``how_to_raise`` names the option or setting."""
-    if max_pixels and result.pixel_count > max_pixels:
-        raise EngineError(Kind.TOO_LARGE, f"The result would be {result} pixels ({_megapixels(result)}), above the "
-                          f"limit of {max_pixels / 1e6:,.0f} megapixels. Choose a smaller scale or a smaller "
-                          f"picture, or {how_to_raise}.")
+def check_limit(extent: Extent, max_pixels: int, how_to_raise: str, what: str = "The result would be") -> None:
+    """Refuse ``extent`` above ``max_pixels`` (0 = no limit). ``how_to_raise`` names the option or setting."""
+    if max_pixels and extent.pixel_count > max_pixels:
+        raise EngineError(Kind.TOO_LARGE, f"{what} {extent} pixels ({_pixels(extent.pixel_count)}), above the limit "
+                          f"of {_pixels(max_pixels)}. Choose a smaller scale or a smaller picture, or {how_to_raise}.")
 
 
 class SpeedRecord:
@@ -105,9 +104,10 @@ class SpeedRecord:
             pass
 
 
-def _megapixels(extent: Extent) -> str:
-    count = extent.pixel_count
-    return f"{count / 1e9:.1f} gigapixels" if count >= 1e9 else f"{count / 1e6:,.0f} megapixels"
+def _pixels(count: int) -> str:
+    if count >= 1e9:
+        return f"{count / 1e9:.1f} gigapixels"
+    return f"{count / 1e6:,.0f} megapixels" if count >= 1e7 else f"{count:,} pixels"
 
 
 def _size(count: int) -> str:

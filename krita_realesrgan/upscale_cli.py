@@ -18,16 +18,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
-from . import backend_args, catalog
+from . import backend_args, catalog, limit_args
 from .batch_plan import OUTPUT_FORMATS, Naming, Task, plan_folder, refuse_overwriting_inputs
 from .errors import INSTALL_HINT, EngineError, Kind
 from .file_guard import ensure_writable_folder
-from .formats import AUTO_TILE, DEFAULT_MAX_PIXELS, NO_TILING, UpscaleOptions
+from .formats import AUTO_TILE, NO_TILING, UpscaleOptions
 from .geometry import Extent
 from .image_header import WRITE_EXTENSIONS, ImageHeader, read_header
 
 EXTENSIONS = OUTPUT_FORMATS
-LIMIT_HINT = "raise the limit with --max-pixels N (0 = no limit)"
 DEFAULT_SUFFIX = "out"
 DEFAULT_OUTPUT = "results"
 # Errors that would repeat for every file: stop instead of failing each one.
@@ -68,9 +67,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     backend_args.add_arguments(parser)
     parser.add_argument("--weights-dir", type=Path, default=None,
                         help="folder with the weight files (default: the installer's weights folder)")
-    parser.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS,
-                        help=f"refuse results with more pixels than this (default {DEFAULT_MAX_PIXELS:,}; "
-                        "0 = no limit)")
+    limit_args.add_argument(parser)
     parser.add_argument("--list-models", action="store_true", help="list the models and whether they are installed")
 
 
@@ -178,10 +175,10 @@ def upscale_file(upscaler, task: Task, header: Optional[ImageHeader], options: U
     from .imagefile import read_image, write_image
     from .preflight import announce, notes_after_decode, record_speed
     if header is not None:   # the size is known before decoding: refuse a huge picture before it fills the memory
-        say(announce(upscaler, task.source, header.extent, options, LIMIT_HINT))
+        say(announce(upscaler, task.source, header.extent, options, limit_args.HINT))
     image, fmt = read_image(task.source)
     if header is None:
-        say(announce(upscaler, task.source, Extent(image.shape[1], image.shape[0]), options, LIMIT_HINT, fmt))
+        say(announce(upscaler, task.source, Extent(image.shape[1], image.shape[0]), options, limit_args.HINT, fmt))
     for note in notes_after_decode(task.source, header, image, fmt, task.target):
         say(f"{task.source.name}: note: {note}")
     bar = TileBar(task.source.name, position)

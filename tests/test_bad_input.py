@@ -1,0 +1,366 @@
+"""Bad input to the image command line (one file, a folder) and to ``cover``: what a hostile or careless user does.
+
+For each entry point: a file that is not what its name says, a file too big, a path that must not be written, and
+an interrupted run. Every case checks the user's files afterwards, byte for byte. (The worker protocol, video and
+the installer have their own files: test_bad_input_worker.py, test_bad_input_media.py.)
+"""
+from __future__ import annotations
+
+import os
+import signal
+import struct
+import subprocess
+import sys
+import time
+import zlib
+from pathlib import Path
+from typing import Dict
+
+import cv2
+import numpy as np
+import pytest
+
+from krita_realesrgan.image_header import read_header
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run_cli(*argv: str, weights: Path, cwd: Path, **popen) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "krita_realesrgan", *argv], capture_output=True, text=True,
+                          cwd=str(cwd), env=cli_env(weights, cwd), timeout=300, **popen)
+
+
+def cli_env(weights: Path, cwd: Path) -> Dict[str, str]:
+    return dict(os.environ, PYTHONPATH=str(REPO), PYTHONUNBUFFERED="1", KRITA_REALESRGAN_WEIGHTS=str(weights),
+                KRITA_REALESRGAN_CONFIG=str(cwd / "no-config.json"), KRITA_REALESRGAN_CACHE=str(cwd / "cache"))
+
+
+def snapshot(folder: Path) -> Dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and not p.is_symlink()}
+
+
+def one_line_error(result: subprocess.CompletedProcess) -> str:
+    assert "Traceback" not in result.stderr, result.stderr
+    lines = [line for line in result.stderr.strip().splitlines() if line.startswith("error: ")]
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+def png_declaring(path: Path, width: int, height: int) -> Path:
+    """A PNG whose header declares ``width`` x ``height`` grey pixels, with one row of data (what a hostile or
+    truncated download looks like: a few bytes that ask for gigabytes)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+                     + chunk(b"IEND", b""))
+    return path
+
+
+def real_grey_png(path: Path, width: int, height: int) -> Path:
+    """A real, complete, valid grey PNG of any size, written row by row (a flat grey compresses to almost nothing)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    packer = zlib.compressobj(9)
+    row = b"\0" + b"\x80" * width
+    body = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", body) + chunk(b"IEND", b""))
+    return path
+
+
+def small_copy(images: Path, name: str, target: Path, size: int = 32) -> Path:
+    image = cv2.imread(str(images / name), cv2.IMREAD_UNCHANGED)
+    assert cv2.imwrite(str(target), image[:size, :size])
+    return target
+
+
+# --- a path that must not be written: the input itself ------------------------------------------------------
+
+@pytest.mark.parametrize("how", ["same path", "other spelling", "symlink", "hard link"])
+def test_output_that_is_the_input_is_refused(tmp_path, shared_weights, images, how):
+    source = small_copy(images, "0014.jpg", tmp_path / "x.jpg")
+    before = source.read_bytes()
+    output = {"same path": Path("x.jpg"), "other spelling": tmp_path / "." / "x.jpg",
+              "symlink": tmp_path / "link.jpg", "hard link": tmp_path / "hard.jpg"}[how]
+    if how == "symlink":
+        output.symlink_to(source)
+    elif how == "hard link":
+        os.link(source, output)
+    result = run_cli("-i", "x.jpg", "-o", str(output), weights=shared_weights, cwd=tmp_path)
+    assert result.returncode == 1
+    assert "is the input file" in one_line_error(result)
+    assert source.read_bytes() == before
+    assert not list(tmp_path.glob(".*.part"))
+
+
+def test_folder_into_itself_without_suffix_is_refused_before_any_work(tmp_path, shared_weights, images):
+    folder = tmp_path / "pics"
+    folder.mkdir()
+    small_copy(images, "0014.jpg", folder / "a.jpg")
+    small_copy(images, "wolf_gray.jpg", folder / "b.png")
+    before = snapshot(folder)
+    result = run_cli("-i", str(folder), "-o", str(folder), "--suffix", "", weights=shared_weights, cwd=tmp_path)
+    assert result.returncode == 1
+    error = one_line_error(result)
+    assert "2 outputs would replace input pictures (a.jpg, b.png)" in error
+    assert snapshot(folder) == before
+    assert "->" not in result.stdout     # nothing was upscaled
+
+
+def test_folder_output_that_would_be_another_input_is_refused(tmp_path, shared_weights, images):
+    """a.jpeg -> a.jpg with --suffix '' is not a.jpeg itself, but it is the user's a.jpg."""
+    folder = tmp_path / "pics"
+    folder.mkdir()
+    small_copy(images, "0014.jpg", folder / "a.jpeg")
+    small_copy(images, "wolf_gray.jpg", folder / "a.jpg")
+    before = snapshot(folder)
+    result = run_cli("-i", str(folder), "-o", str(folder), "--suffix", "", weights=shared_weights, cwd=tmp_path)
+    assert result.returncode == 1
+    assert "would replace" in one_line_error(result)
+    assert snapshot(folder) == before
+
+
+# --- outputs that would collide within one run ---------------------------------------------------------------
+
+@pytest.mark.slow
+def test_colliding_output_names_are_renamed_not_overwritten(tmp_path, shared_weights, images):
+    folder, out = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    for name, source in (("a.jpg", "0014.jpg"), ("a.jpeg", "wolf_gray.jpg"), ("t.tif", "0014.jpg"),
+                         ("t.tiff", "wolf_gray.jpg"), ("b.png", "0014.jpg"), ("b.bmp", "wolf_gray.jpg")):
+        small_copy(images, source, folder / name, 16)
+    result = run_cli("-i", str(folder), "-o", str(out), "-s", "1", weights=shared_weights, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["a_jpeg_out.jpg", "a_out.jpg", "b_bmp_out.png", "b_out.png", "t_out.tif", "t_tiff_out.tif"]
+    # each output holds its own input: the cartoon is colour, the wolf grey
+    for colour, grey in (("a_out.jpg", "a_jpeg_out.jpg"), ("b_out.png", "b_bmp_out.png"),
+                         ("t_out.tif", "t_tiff_out.tif")):
+        assert cv2.imread(str(out / colour), cv2.IMREAD_UNCHANGED).ndim == 3
+        assert cv2.imread(str(out / grey), cv2.IMREAD_UNCHANGED).ndim == 2
+    assert "renamed: a.jpeg -> a_jpeg_out.jpg" in result.stdout
+    assert "renamed: b.bmp -> b_bmp_out.png" in result.stdout
+
+
+def test_forced_extension_collisions_are_renamed(tmp_path, shared_weights, images):
+    folder, out = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    small_copy(images, "0014.jpg", folder / "c.webp", 8)
+    small_copy(images, "0014.jpg", folder / "c.png", 8)
+    result = run_cli("-i", str(folder), "-o", str(out), "-s", "1", "--ext", "png", weights=shared_weights,
+                     cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["c_out.png", "c_webp_out.png"]
+
+
+# --- a file that is not what its name says ------------------------------------------------------------------
+
+def test_text_named_png_fails_alone_and_a_jpeg_named_png_works(tmp_path, shared_weights, images):
+    folder, out = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    (folder / "notes.png").write_text("this is not a picture\n")
+    jpeg_bytes = cv2.imencode(".jpg", cv2.imread(str(images / "0014.jpg"))[:16, :16])[1].tobytes()
+    (folder / "really_a_jpeg.png").write_bytes(jpeg_bytes)
+    result = run_cli("-i", str(folder), "-o", str(out), "-s", "1", weights=shared_weights, cwd=tmp_path)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "notes.png: notes.png is not a readable image" in result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["really_a_jpeg_out.png"]
+
+    single = run_cli("-i", str(folder / "notes.png"), "-o", str(out), weights=shared_weights, cwd=tmp_path)
+    assert single.returncode == 1
+    assert one_line_error(single) == "error: notes.png is not a readable image (corrupt or unsupported file)."
+
+
+def test_cover_of_a_text_file_is_a_one_line_error(tmp_path, shared_weights):
+    (tmp_path / "photo.jpg").write_text("not a photo")
+    result = run_cli("cover", "-i", "photo.jpg", "-o", "cover.jpg", "--weights", str(shared_weights),
+                     weights=shared_weights, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "photo.jpg is not a readable image" in one_line_error(result)
+    assert not (tmp_path / "cover.jpg").exists()
+
+
+# --- a file too big -----------------------------------------------------------------------------------------
+
+def test_header_declaring_100000_square_is_refused_before_decoding(tmp_path, shared_weights, images):
+    huge = png_declaring(tmp_path / "huge.png", 100_000, 100_000)
+    assert read_header(huge).extent == (100_000, 100_000)
+    result = run_cli("-i", str(huge), "-o", str(tmp_path / "out"), weights=shared_weights, cwd=tmp_path)
+    assert result.returncode == 1
+    error = one_line_error(result)
+    assert "100000x100000" in error and "--max-pixels" in error
+    # without the limit, the decoder's own refusal is still one line, not a cv2.error traceback
+    result = run_cli("-i", str(huge), "-o", str(tmp_path / "out"), "--max-pixels", "0", weights=shared_weights,
+                     cwd=tmp_path)
+    assert result.returncode == 1
+    assert "huge.png" in one_line_error(result)
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+
+
+def test_huge_file_in_a_folder_does_not_stop_the_batch(tmp_path, shared_weights, images):
+    folder, out = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    png_declaring(folder / "a_huge.png", 100_000, 100_000)
+    small_copy(images, "0014.jpg", folder / "b_small.jpg", 16)
+    result = run_cli("-i", str(folder), "-o", str(out), "--max-pixels", "0", weights=shared_weights, cwd=tmp_path)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "1 of 2 image(s) failed" in result.stderr and "a_huge.png" in result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["b_small_out.jpg"]
+
+
+def test_real_picture_whose_result_passes_the_limit_is_refused_with_the_option(tmp_path, shared_weights):
+    big = real_grey_png(tmp_path / "flat.png", 9000, 9000)       # valid; ×4 would be 36000x36000 (1.3 gigapixels)
+    assert big.stat().st_size < 1_000_000
+    result = run_cli("-i", str(big), "-o", str(tmp_path / "out"), weights=shared_weights, cwd=tmp_path)
+    assert result.returncode == 1
+    error = one_line_error(result)
+    assert "The result would be 36000x36000 pixels (1.3 gigapixels)" in error and "--max-pixels" in error
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+
+
+def test_cover_refuses_a_huge_picture_before_decoding(tmp_path, shared_weights):
+    png_declaring(tmp_path / "huge.png", 100_000, 100_000)
+    result = run_cli("cover", "-i", "huge.png", "-o", "cover.jpg", "--weights", str(shared_weights),
+                     weights=shared_weights, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "--max-pixels" in one_line_error(result)
+    assert not (tmp_path / "cover.jpg").exists()
+
+
+def test_estimate_is_announced_before_the_run(tmp_path, shared_weights, images):
+    source = small_copy(images, "0014.jpg", tmp_path / "x.jpg", 24)
+    result = run_cli("-i", str(source), "-o", str(tmp_path / "out"), weights=shared_weights, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "x.jpg: 24x24 -> 96x96, about" in result.stdout and "of memory" in result.stdout
+    again = run_cli("-i", str(source), "-o", str(tmp_path / "out"), weights=shared_weights, cwd=tmp_path)
+    assert "of memory, about" in again.stdout     # the first run's speed gives the second its rough time
+
+
+# --- a path that must not be written: an output folder that takes no files ----------------------------------
+
+def unwritable_folder(tmp_path: Path) -> Path:
+    """An existing folder where no file can be created, also for root (sysfs refuses new files to everyone)."""
+    if os.geteuid() != 0:
+        folder = tmp_path / "locked"
+        folder.mkdir()
+        folder.chmod(0o555)
+        return folder
+    folder = Path("/sys/kernel")
+    try:
+        handle = os.open(folder / "krita-realesrgan-probe", os.O_CREAT | os.O_WRONLY, 0o600)
+    except OSError:
+        return folder
+    os.close(handle)
+    pytest.fail("/sys/kernel accepted a new file: this machine has no unwritable folder to test with")
+
+
+def test_unwritable_output_folder_is_found_before_the_upscale(tmp_path, shared_weights, images):
+    source = small_copy(images, "0014.jpg", tmp_path / "x.jpg")
+    folder = unwritable_folder(tmp_path)
+    result = run_cli("-i", str(source), "-o", str(folder), weights=shared_weights, cwd=tmp_path)
+    assert result.returncode == 1
+    error = one_line_error(result)
+    assert f"Cannot write to the output folder {folder}" in error and ".part" not in error
+    assert "->" not in result.stdout     # refused before any upscale
+
+    cover = run_cli("cover", "-i", str(source), "-o", str(folder / "c.jpg"), "--weights", str(shared_weights),
+                    weights=shared_weights, cwd=tmp_path)
+    assert cover.returncode == 2
+    assert f"Cannot write to the output folder {folder}" in one_line_error(cover)
+
+
+# --- odd pictures: float, animation, options that would be ignored ------------------------------------------
+
+def test_float_tiff_stays_float_and_clipping_is_said(tmp_path, shared_weights, images):
+    colour = cv2.imread(str(images / "0014.jpg"))[:16, :16].astype(np.float32) / 255.0
+    colour[0, 0] = (1.5, -0.25, 0.5)                     # HDR-ish values outside 0..1
+    assert cv2.imwrite(str(tmp_path / "f.tif"), colour)
+    result = run_cli("-i", "f.tif", "-o", "out", "-s", "1", weights=shared_weights, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    written = cv2.imread(str(tmp_path / "out" / "f_out.tif"), cv2.IMREAD_UNCHANGED)
+    assert written.dtype == np.float32 and written.shape == (16, 16, 3)
+    assert "2 float samples lie outside 0..1" in result.stdout
+    # away from the clipped corner the picture is the input (x1 through the network then back: close, not equal)
+    assert np.abs(written[8:, 8:] - colour[8:, 8:]).mean() < 0.05
+
+
+def test_animated_gif_says_only_the_first_frame_is_used(tmp_path, shared_weights):
+    from PIL import Image
+    frames = [Image.fromarray(np.full((12, 12, 3), value, np.uint8)) for value in (0, 128, 255)]
+    frames[0].save(tmp_path / "anim.gif", save_all=True, append_images=frames[1:])
+    result = run_cli("-i", "anim.gif", "-o", "out", "-s", "1", weights=shared_weights, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "it has 3 frames; only the first is upscaled" in result.stdout
+    assert (tmp_path / "out" / "anim_out.png").exists()
+
+
+@pytest.mark.parametrize("command", ["image", "cover"])
+def test_denoise_strength_for_a_model_without_twin_is_refused(tmp_path, shared_weights, images, command):
+    source = small_copy(images, "0014.jpg", tmp_path / "x.jpg", 16)
+    argv = (["-i", str(source), "-o", "out", "--denoise-strength", "0.5"] if command == "image" else
+            ["cover", "-i", str(source), "-o", "c.jpg", "-n", "realesr-animevideov3", "--denoise", "0.5",
+             "--weights", str(shared_weights)])
+    result = run_cli(*argv, weights=shared_weights, cwd=tmp_path)
+    assert result.returncode != 0
+    assert "has no such twin" in one_line_error(result)
+    assert not (tmp_path / "out").exists() and not (tmp_path / "c.jpg").exists()
+
+
+# --- an interrupted run ---------------------------------------------------------------------------------------
+
+def interrupt_after(argv, wait_for: str, weights: Path, cwd: Path) -> subprocess.CompletedProcess:
+    """Start the CLI, send Ctrl-C (SIGINT) once ``wait_for`` appears on its stdout, and collect the result."""
+    process = subprocess.Popen([sys.executable, "-m", "krita_realesrgan", *argv], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, cwd=str(cwd), env=cli_env(weights, cwd))
+    seen = ""
+    deadline = time.monotonic() + 120
+    while wait_for not in seen and time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        seen += line
+    time.sleep(0.5)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=120)
+    return subprocess.CompletedProcess(argv, process.returncode, seen + out, err)
+
+
+@pytest.mark.slow
+def test_interrupted_folder_run_leaves_whole_files_only(tmp_path, shared_weights, images):
+    folder, out = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    big = cv2.resize(cv2.imread(str(images / "OST_009.png")), (448, 448))
+    for name in ("a.png", "b.png", "c.png"):
+        assert cv2.imwrite(str(folder / name), big)
+    before = snapshot(folder)
+    result = interrupt_after(["-i", str(folder), "-o", str(out), "-t", "64"], "a.png: 448x448", shared_weights,
+                             tmp_path)
+    assert result.returncode == 130, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr and "interrupted" in result.stderr
+    assert snapshot(folder) == before
+    for written in out.iterdir():        # only finished outputs, each a whole picture
+        assert not written.name.endswith(".part") and not written.name.startswith(".")
+        assert cv2.imread(str(written)).shape == (1792, 1792, 3)
+
+
+@pytest.mark.slow
+def test_interrupted_cover_writes_nothing(tmp_path, shared_weights, images):
+    big = cv2.resize(cv2.imread(str(images / "OST_009.png")), (1000, 1000))
+    assert cv2.imwrite(str(tmp_path / "photo.png"), big)
+    # x4 in 32-pixel tiles: far longer than the 6 s before Ctrl-C, wherever it lands (imports, model, tiles)
+    process = subprocess.Popen([sys.executable, "-m", "krita_realesrgan", "cover", "-i", "photo.png", "-o",
+                                "cover.jpg", "-n", "realesr-animevideov3", "-t", "32", "--size", "4000x4000",
+                                "--weights", str(shared_weights)], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, cwd=str(tmp_path),
+                               env=cli_env(shared_weights, tmp_path))
+    time.sleep(6)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 130, (out, err)
+    assert "Traceback" not in err
+    assert not (tmp_path / "cover.jpg").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
