@@ -508,6 +508,9 @@ def test_readme_states_the_two_commands_and_its_images_exist():
     assert (REPO / "docs" / "before-after.png").is_file()
     for image in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", readme):
         assert (REPO / image).is_file(), f"README shows {image}, which is missing"
+    for target in re.findall(r"\]\(([^)#]+)\)", readme):
+        assert target.startswith("https://") or (REPO / target).exists(), f"README links {target}, which is missing"
+    assert "docs/architecture.md" in readme and "../shared" not in readme   # a user's clone has no ../shared
     assert "docs/krita-dialog.png" in readme
     ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
     assert "python3 installer.py --dev && .venv/bin/python -m pytest" in ci
