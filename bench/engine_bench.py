@@ -68,7 +68,11 @@ def reference_style(image, fmt, weights):
 def engine_run(image, fmt, config, weights):
     from krita_realesrgan import devices
     from krita_realesrgan.engine import Upscaler
+    from dataclasses import replace
+    from krita_realesrgan.backends import choice
     devices.cpu_has_bfloat16 = lambda: True  # measure bf16 even where the engine would refuse it
+    facts = choice.probe()
+    choice.probe = lambda: replace(facts, cpu_bf16=True)
     from krita_realesrgan.formats import NO_TILING, UpscaleOptions
     upscaler = Upscaler(weights.parent)
     tile = int(config.split("tile ")[1]) if "tile" in config else NO_TILING

@@ -130,6 +130,7 @@ class IrStore:
                 openvino.save_model(model, str(staging / "network.xml"), compress_to_fp16=False)
             meta = {"format": FORMAT, "openvino": openvino_version(), **meta}
             (staging / "network.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+            os.chmod(staging, 0o755)    # mkdtemp makes 0700; the cache is as readable as the weights
             final = self.root / digest
             if final.exists():          # an older format, a refusal by an older OpenVINO, or another process
                 shutil.rmtree(final, ignore_errors=True)
