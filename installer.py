@@ -196,7 +196,7 @@ def check(args, console: Console) -> int:
     console.step(f"Models in {config.weights}")
     requested = set(manifest.data.get("models", []))
     for info in catalog.MODELS.values():
-        state, ok = model_state(config.weights, info, manifest)
+        state, ok = model_state(config.weights, info, manifest, python if torch_info else None)
         if not info.listed and not ok and info.name not in requested:
             continue  # a helper file (the denoise twin) that nobody asked for
         if not ok and info.name in requested:

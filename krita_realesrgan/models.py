@@ -2,14 +2,19 @@
 
 * ``resolve``: a catalog name or a file path -> the weight file(s) on disk, or a clear error saying how to get them.
 * ``read_state_dict``: ``.safetensors``, or ``.pth`` with ``torch.load(weights_only=True)`` — a pickle that
-  wants to run code is refused, never executed. ``params_ema`` is preferred over ``params`` like the reference.
+  wants to run code is refused, never executed; bytes that are no pickle at all are called damaged.
+  ``params_ema`` is preferred over ``params`` like the reference.
+* ``describe_weights``: read a file and recognise its network without placing it anywhere (the installer's check).
 * ``blend``: per-tensor ``s*A + (1-s)*B`` (the reference's denoise strength, "DNI").
 * ``ModelStore``: loads through spandrel (which detects the architecture), places it on a device, and keeps the
   most recently used models warm.
 """
 from __future__ import annotations
 
+import io
 import pickle
+import pickletools
+import zipfile
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,13 +102,45 @@ def read_state_dict(path: Path) -> Dict[str, torch.Tensor]:
             data = load_file(str(path), device="cpu")
         else:
             data = torch.load(str(path), map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as error:
-        raise EngineError(Kind.UNSAFE_FILE, f"{path.name} was refused: it is not a plain weights file (loading it "
-                          "would run code stored inside it).", f"{path}: {error}") from error
     except Exception as error:  # noqa: BLE001 - torch/zip/safetensors raise many types for a bad file
-        raise EngineError(Kind.BAD_WEIGHTS, f"{path.name} is not a readable weights file (damaged or "
-                          "incomplete download?).", f"{path}: {type(error).__name__}: {error}") from error
+        if isinstance(error, pickle.UnpicklingError) and _names_python_objects(path):
+            raise EngineError(Kind.UNSAFE_FILE, f"{path.name} was refused: it is not a plain weights file (loading "
+                              "it would run code stored inside it).", f"{path}: {error}") from error
+        raise EngineError(Kind.BAD_WEIGHTS, f"{path.name} is damaged or not a model file (an incomplete "
+                          f"download?): {_repair_advice(path)}.", f"{path}: {type(error).__name__}: {error}") from error
     return _unwrap(data, path)
+
+
+_NAMING_OPCODES = {"GLOBAL", "STACK_GLOBAL", "INST"}   # the opcodes that name a Python object to import
+
+
+def _names_python_objects(path: Path) -> bool:
+    """True when ``path`` holds well-formed pickles that name Python objects (what the safe loader refuses: a file
+    that wants to run code); False for bytes that are no pickle at all. Only reads opcodes: nothing is run."""
+    try:
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                data = next((archive.read(n) for n in archive.namelist() if n.endswith("data.pkl")), b"")
+        else:
+            data = path.read_bytes()   # the old format: several pickles in a row, then raw tensor bytes
+    except (OSError, zipfile.BadZipFile, RuntimeError, ValueError):
+        return False
+    stream = io.BytesIO(data)
+    while stream.tell() < len(data):
+        try:
+            opcodes = {opcode.name for opcode, _, _ in pickletools.genops(stream)}
+        except Exception:  # noqa: BLE001 - pickletools raises several types for bytes that are not a pickle
+            return False
+        if opcodes & _NAMING_OPCODES:
+            return True
+    return False
+
+
+def _repair_advice(path: Path) -> str:
+    info = next((m for m in catalog.MODELS.values() if path.name in m.local_names), None)
+    if info is not None:
+        return f"install it again with {INSTALL_HINT.format(models=info.name)}"
+    return "get a fresh copy of it, or choose another model"
 
 
 def _unwrap(data, path: Path) -> Dict[str, torch.Tensor]:
@@ -133,9 +170,9 @@ def _margin(arch: str, state: Dict[str, torch.Tensor]) -> int:
     return _ESRGAN_MARGIN if arch == "ESRGAN" else _DEFAULT_MARGIN
 
 
-def build(state: Dict[str, torch.Tensor], name: str, placement: Placement, key: Tuple = ()) -> LoadedModel:
+def recognise(state: Dict[str, torch.Tensor], name: str):
+    """The spandrel descriptor (on the CPU) of an RGB image-to-image network; EngineError(BAD_WEIGHTS) otherwise."""
     import spandrel
-    import torch
     try:
         descriptor = spandrel.ModelLoader().load_from_state_dict(state)
     except Exception as error:  # noqa: BLE001 - spandrel raises several types for unknown layouts
@@ -145,6 +182,20 @@ def build(state: Dict[str, torch.Tensor], name: str, placement: Placement, key: 
             or descriptor.output_channels != 3:
         raise EngineError(Kind.BAD_WEIGHTS, f"{name} is not an RGB image-to-image upscaler "
                           f"({descriptor.architecture.name}, purpose {descriptor.purpose}).")
+    return descriptor
+
+
+def describe_weights(path: Path) -> str:
+    """Load a weights file as the engine would (safely, on the CPU) and name its network, e.g. "Compact x4";
+    raises EngineError when it is damaged, unsafe or not an upscaler."""
+    path = Path(path)
+    descriptor = recognise(read_state_dict(path), path.name)
+    return f"{descriptor.architecture.name} x{descriptor.scale}"
+
+
+def build(state: Dict[str, torch.Tensor], name: str, placement: Placement, key: Tuple = ()) -> LoadedModel:
+    import torch
+    descriptor = recognise(state, name)
     if placement.precision == "fp16" and not descriptor.supports_half:
         raise EngineError(Kind.DEVICE, f"{descriptor.architecture.name} does not support fp16; use fp32.")
     if placement.precision == "bf16" and not descriptor.supports_bfloat16:

@@ -4,7 +4,8 @@
     -> encode segments of N frames (raw frames piped into ffmpeg, each segment finished atomically in a work folder)
     -> concatenate the segments and copy the input's audio/subtitles into a temp file -> rename onto the output
 
-Memory stays flat: one decoded frame and one upscaled frame are held at a time. A job that stops (Ctrl-C,
+Memory stays flat: the current and the previous frame are held (a frame equal to the one before, as ffmpeg's fps
+filter repeats them, reuses its upscaled picture). A job that stops (Ctrl-C,
 ``cancel``, a crash) leaves no output file; its finished segments stay in the work folder next to the output, and
 ``resume=True`` continues from the first unfinished segment. Every segment is a pure function of its frames and
 the encoder settings, so a resumed job gives the same file as an uninterrupted one.
@@ -21,6 +22,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from functools import lru_cache
@@ -81,11 +83,13 @@ class VideoInfo:
     stream: int                  # index of the video stream in the file (cover pictures skipped)
     pix_fmt: str                 # the decoder's pixel format, e.g. yuv420p, yuv420p10le
     colour: Tuple[str, ...]      # colour tags from the stream line (e.g. ("tv", "bt709")), may be empty
-    frame_rate: Fraction         # exact when the container's frame durations are constant
+    frame_rate: Fraction         # exact when the container's frame durations are constant; the most common
+                                 # frame duration's rate when they vary
     time_base: Fraction          # the video stream's time base
     frame_count: int
     duration: float              # seconds of video
     variable_rate: bool          # frame durations differ by more than one time-base tick
+    rate_range: Tuple[Fraction, Fraction]   # the slowest and the fastest rate of single frames
     sar: Fraction
     audio: Tuple[str, ...]       # codec name per audio stream
     subtitles: Tuple[str, ...]   # codec name per subtitle stream
@@ -156,7 +160,7 @@ def probe(path: Path) -> VideoInfo:
 
         listing = subprocess.Popen(_ffmpeg("-i", str(path), "-map", f"0:{index}", "-c", "copy", "-f", "framecrc",
                                            "-"), stdout=subprocess.PIPE, stderr=errors, text=True)
-        time_base, count, durations = None, 0, set()
+        time_base, count, durations = None, 0, Counter()
         first = last_end = None
         for line in listing.stdout:
             if line.startswith("#tb 0:"):
@@ -166,7 +170,7 @@ def probe(path: Path) -> VideoInfo:
             if packet:
                 pts, duration = int(packet.group(2)), int(packet.group(3))
                 count += 1
-                durations.add(duration)
+                durations[duration] += 1
                 first = pts if first is None else min(first, pts)
                 last_end = pts + duration if last_end is None else max(last_end, pts + duration)
         if listing.wait() != 0 or time_base is None or count == 0:
@@ -178,8 +182,8 @@ def probe(path: Path) -> VideoInfo:
     constant = len(durations) == 1 and 0 not in durations
     spread = (max(durations) - min(durations)) if durations else 0
     variable = not constant and spread > 1 and 0 not in durations
-    if constant:
-        frame_rate = 1 / (next(iter(durations)) * time_base)
+    if constant or variable:   # variable: the rate most frames have (one 5 fps second + one 25 fps second: 25)
+        frame_rate = 1 / (durations.most_common(1)[0][0] * time_base)
         # containers with coarse time bases (Matroska: 1 ms) round every duration: 29.97 fps reads as 33 ms
         if header_rate is not None and abs(1 / header_rate - 1 / frame_rate) < time_base:
             frame_rate = header_rate
@@ -188,8 +192,10 @@ def probe(path: Path) -> VideoInfo:
     else:
         frame_rate = Fraction(count) / ((last_end - first) * time_base)
     duration = float((last_end - first) * time_base) if variable else float(count / frame_rate)
+    rate_range = (1 / (max(durations) * time_base), 1 / (min(durations) * time_base)) if variable else (
+        frame_rate, frame_rate)
     return VideoInfo(extent, index, pix_fmt, tuple(t.strip() for t in tags.split(",") if t.strip()), frame_rate,
-                     time_base, count, duration, variable, sar, tuple(audio), tuple(subtitles))
+                     time_base, count, duration, variable, rate_range, sar, tuple(audio), tuple(subtitles))
 
 
 # --- containers ---------------------------------------------------------------------------------------------------
@@ -500,6 +506,7 @@ class VideoReport:
     resumed_frames: int      # frames taken from an earlier, interrupted run
     seconds_upscaling: float = 0.0
     notes: List[str] = field(default_factory=list)
+    warnings: List[str] = field(default_factory=list)   # something about the input went wrong (lost frames)
 
 
 def preview_folder(target: Path) -> Path:
@@ -528,6 +535,7 @@ class _FrameLoop:
         self.writer, self.work, self.wanted, self.target, self.notes = writer, work, wanted, target, notes
         self.extent: Optional[Extent] = None
         self.seconds = 0.0
+        self.previous: Optional[Tuple[np.ndarray, np.ndarray]] = None   # (decoded frame, its upscaled picture)
 
     def run(self, frames: Iterator[np.ndarray], index: int, total: int, progress: Optional[Progress],
             cancel: Optional[Cancel]) -> int:
@@ -536,7 +544,11 @@ class _FrameLoop:
         for frame in frames:
             if cancel is not None and cancel():
                 raise Cancelled()
-            image = self._upscale(frame, cancel, note=index == first)
+            if self.previous is not None and np.array_equal(frame, self.previous[0]):
+                image = self.previous[1]   # a repeated frame (ffmpeg's fps filter): the same picture again
+            else:
+                image = self._upscale(frame, cancel, note=index == first)
+                self.previous = (frame, image)
             if not self.writer.is_open:
                 self.writer.open(index // self.options.segment_frames, self.extent, raw_pix_fmt(self.fmt))
             self.writer.write(image)
@@ -587,11 +599,11 @@ def upscale_video(source: Path, target: Path, options: VideoOptions = VideoOptio
         raise EngineError(Kind.BAD_INPUT, "The output must not overwrite the input video.")
     info = probe(source)
     notes: List[str] = []
-    if info.variable_rate:
-        notes.append(f"{source.name} has a variable frame rate: the output keeps every frame and the total "
-                     f"duration, at an even {float(info.frame_rate):.3f} frames/s.")
     rate = Fraction(options.fps) if options.fps else info.frame_rate
-    total = round(info.duration * rate) if options.fps else info.frame_count
+    resample = rate if options.fps or info.variable_rate else None   # ffmpeg's fps filter: keeps the timing
+    if info.variable_rate and not options.fps:
+        notes.append(_variable_rate_note(source.name, info))
+    total = round(info.duration * rate) if resample else info.frame_count
     frames_per_segment = segment_length(options.segment_frames, rate)
     if frames_per_segment != options.segment_frames:
         say(f"Segments of {frames_per_segment} frames (whole microseconds at {rate} frames/s).")
@@ -612,7 +624,7 @@ def upscale_video(source: Path, target: Path, options: VideoOptions = VideoOptio
     writer = _SegmentWriter(processes, work, options, rate, info)
     loop = _FrameLoop(upscaler, fmt, options.upscale.with_(tile=tile), options, writer, work, wanted, target, notes)
     try:
-        decoder = processes.start(_decode_command(source, info, options.fps, skip, raw_pix_fmt(fmt)),
+        decoder = processes.start(_decode_command(source, info, resample, skip, raw_pix_fmt(fmt)),
                                   stdout=subprocess.PIPE)
         if progress:
             progress(min(skip, total), total)
@@ -628,7 +640,25 @@ def upscale_video(source: Path, target: Path, options: VideoOptions = VideoOptio
         raise
     work.remove()
     frames = end if end > skip else min(skip, total)   # (resumed after the last segment: nothing decoded)
-    return VideoReport(target, frames, extent, rate, min(skip, frames), loop.seconds, notes)
+    # the fps filter fills a gap with repeats, and its count may differ from the rounded total by one
+    lost = total - frames if total - frames > (1 if resample else 0) else 0
+    warnings = [_lost_frames_warning(source.name, info, lost, total, rate)] if lost else []
+    return VideoReport(target, frames, extent, rate, min(skip, frames), loop.seconds, notes, warnings)
+
+
+def _variable_rate_note(name: str, info: VideoInfo) -> str:
+    slowest, fastest = info.rate_range
+    return (f"{name} has a variable frame rate ({float(slowest):.3g} to {float(fastest):.3g} frames/s): the output "
+            f"runs at a constant {float(info.frame_rate):.3g} frames/s with the input's timing and duration "
+            f"(frames are repeated where the input is slower" + (", dropped where it is faster" if fastest >
+                                                                  info.frame_rate else "") + ").")
+
+
+def _lost_frames_warning(name: str, info: VideoInfo, lost: int, expected: int, rate: Fraction) -> str:
+    short = f"{float(lost / rate):.2f} s"
+    return (f"ffmpeg could not decode {lost} of the {expected} frames of {name} (a damaged file?): the output has "
+            f"{expected - lost} frames, and " + (f"its picture ends {short} before its sound." if info.audio else
+                                                   f"it is {short} shorter than the input."))
 
 
 def _segment_extent(segment: Path) -> Extent:

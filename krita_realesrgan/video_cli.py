@@ -104,6 +104,8 @@ def run(args: argparse.Namespace) -> int:
         bar.close()
     for note in report.notes:
         print(f"note: {note}", file=sys.stderr)
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     extent = report.extent
     print(f"{args.input} -> {report.output} ({report.frames} frames, {extent.width}x{extent.height}, "
           f"{float(report.frame_rate):.3f} fps"
