@@ -125,6 +125,19 @@ def test_a_model_that_does_not_convert_runs_with_torch_and_says_so_once(shared_w
     assert len(calls) == 1 and later.backend == "torch" and "strange_op" in later.notes[0]
 
 
+def test_an_intel_gpu_model_that_does_not_convert_runs_exact_on_the_cpu(shared_weights, images, monkeypatch,
+                                                                         tmp_path):
+    """The fallback from the Intel GPU's fp16 (--fast) is PyTorch on the CPU in float32, not an emulated fp16."""
+    monkeypatch.setenv("KRITA_REALESRGAN_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(openvino_store, "convert_checked", lambda descriptor, rule: (_ for _ in ()).throw(_Boom("no")))
+    monkeypatch.setattr(choice, "probe", lambda: Facts(False, False, ("CPU", "GPU"), False))
+    image, fmt = read_image(images / "0014.jpg")
+    result = Upscaler(shared_weights).upscale(np.ascontiguousarray(image[:32, :32]), fmt,
+                                              UpscaleOptions(model="realesr-animevideov3", fast=True))
+    assert (result.backend, result.device, result.precision) == ("torch", "cpu", "fp32")
+    assert "does not convert" in result.notes[0]
+
+
 # --- the choice -----------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("facts,device,fast,expected", [

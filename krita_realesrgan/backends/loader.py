@@ -78,7 +78,8 @@ class NetworkStore:
             from .. import devices
             note = (f"{sources.name} does not convert to OpenVINO ({found.reason}); "
                     "it runs with PyTorch on the CPU instead.")
-            return self._torch(model, denoise, devices.choose("cpu", choice.precision), (note,))
+            precision = choice.precision if choice.device == "CPU" else "fp32"   # the GPU's fp16 is no CPU's
+            return self._torch(model, denoise, devices.choose("cpu", precision), (note,))
         from .openvino_backend import OpenVinoBackend, new_core
         if self._core is None:
             self._core = new_core(self.ir_store.compiled_cache)
