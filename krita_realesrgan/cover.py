@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from . import cover_content, cover_crop, pixels, resample
-from .cover_presets import CoverTarget
+from .cover_presets import CoverTarget, upscaled_size
 from .cover_reasons import Reason
 from .errors import EngineError, Kind
 from .formats import PixelFormat, UpscaleOptions
@@ -110,22 +110,6 @@ class CoverResult:
 
 def extent_of(image: np.ndarray) -> Extent:
     return Extent(image.shape[1], image.shape[0])
-
-
-def upscaled_size(source: Extent, target: Extent, fit: str) -> Extent:
-    """The size the picture is scaled to: just covering the target ("cover") or just fitting in it ("pad").
-
-    The side that decides the factor matches the target exactly, the other is rounded (never short of the
-    target in "cover", never over it in "pad").
-    """
-    fx, fy = target.width / source.width, target.height / source.height
-    if fit == "cover":
-        if fx >= fy:
-            return Extent(target.width, max(target.height, round(source.height * fx)))
-        return Extent(max(target.width, round(source.width * fy)), target.height)
-    if fx <= fy:
-        return Extent(target.width, min(target.height, max(1, round(source.height * fx))))
-    return Extent(min(target.width, max(1, round(source.width * fy))), target.height)
 
 
 def _resolve_model(image: np.ndarray, fmt: PixelFormat, requested: str, upscaler) -> Tuple[str, List[Reason]]:

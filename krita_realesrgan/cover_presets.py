@@ -95,3 +95,19 @@ def preset_of_size(size: Extent) -> Optional[CoverTarget]:
 
 def custom(size: Extent, max_bytes: Optional[int] = None) -> CoverTarget:
     return CoverTarget(CUSTOM_ID, f"Custom {size}", f"自定义 {size}", Extent(*size), max_bytes, EXPORT_FORMATS)
+
+
+def upscaled_size(source: Extent, target: Extent, fit: str) -> Extent:
+    """The size the picture is scaled to: just covering the target ("cover") or just fitting in it ("pad").
+
+    The side that decides the factor matches the target exactly, the other is rounded (never short of the
+    target in "cover", never over it in "pad").
+    """
+    fx, fy = target.width / source.width, target.height / source.height
+    if fit == "cover":
+        if fx >= fy:
+            return Extent(target.width, max(target.height, round(source.height * fx)))
+        return Extent(max(target.width, round(source.width * fy)), target.height)
+    if fx <= fy:
+        return Extent(target.width, min(target.height, max(1, round(source.height * fx))))
+    return Extent(min(target.width, max(1, round(source.width * fy))), target.height)

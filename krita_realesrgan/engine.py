@@ -20,6 +20,7 @@ from . import pixels, resample, run_estimate
 from .errors import EngineError, Kind
 from .formats import NO_TILING, PixelFormat, UpscaleOptions
 from .geometry import Extent
+from .run_estimate import network_passes   # one rule for the engine and the estimates before a run
 from .backends import choice as backend_choice
 from .backends.loader import Network, NetworkStore
 from .models import ModelStore
@@ -52,15 +53,6 @@ class ModelFacts:
     device: str
     precision: str
     bytes_per_pixel: float   # the network's working memory per input pixel
-
-
-def network_passes(source: Extent, target: Extent, scale: int) -> int:
-    """How often to run a network of ``scale`` so its output is at least as large as ``target``."""
-    factor = max(target.width / source.width, target.height / source.height)
-    passes = 1
-    while scale ** passes < factor - 1e-9:
-        passes += 1
-    return passes
 
 
 def auto_tile(model: Network, extent: Extent, batch: int) -> int:

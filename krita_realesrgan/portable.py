@@ -19,6 +19,7 @@ STDLIB_MODULES = (
     "cover_reasons.py",
     "regions.py",
     "run_estimate.py",
+    "run_question.py",
 )
 # Data files the portable modules read, vendored beside them (paths relative to the package).
 STDLIB_DATA = (

@@ -17,8 +17,18 @@ from .errors import EngineError, Kind
 from .formats import DEFAULT_MAX_PIXELS
 from .geometry import Extent
 
-__all__ = ["DEFAULT_MAX_PIXELS", "RunEstimate", "SpeedRecord", "check_limit", "estimate", "network_pixels"]
+__all__ = ["DEFAULT_MAX_PIXELS", "RunEstimate", "SpeedRecord", "check_limit", "estimate", "memory_text",
+           "network_passes", "network_pixels"]
 TILE_WORKSPACE_BYTES = 512 * 1024 ** 2  # the network's activations (the CPU tile budget) on top of the pictures
+
+
+def network_passes(source: Extent, target: Extent, scale: int) -> int:
+    """How often to run a network of ``scale`` so its output is at least as large as ``target``."""
+    factor = max(target.width / source.width, target.height / source.height)
+    passes = 1
+    while scale ** passes < factor - 1e-9:
+        passes += 1
+    return passes
 
 
 def network_pixels(source: Extent, scale: int, passes: int) -> int:
@@ -34,7 +44,7 @@ class RunEstimate:
     seconds: Optional[float]   # None until this computer has run the model once
 
     def describe(self) -> str:
-        parts = [f"{self.source} -> {self.result}", f"about {_size(self.memory_bytes)} of memory"]
+        parts = [f"{self.source} -> {self.result}", f"about {memory_text(self.memory_bytes)} of memory"]
         if self.seconds is not None:
             parts.append(f"about {_duration(self.seconds)}")
         return ", ".join(parts)
@@ -42,12 +52,14 @@ class RunEstimate:
 
 def estimate(source: Extent, result: Extent, channels: int, bytes_per_sample: int,
              seconds_per_megapixel: Optional[float], scale: int = 4, passes: int = 1,
-             network_bytes_per_pixel: float = 0.0) -> RunEstimate:
+             network_bytes_per_pixel: Optional[float] = 0.0) -> RunEstimate:
     """Memory: the decoded input, its float planes, the float output planes and the output in its own format, plus
-    the network's working space (its activations, up to the tile budget). Time: the measured speed times the
-    pixels the network sees."""
+    the network's working space (its activations, up to the tile budget; ``network_bytes_per_pixel`` None: not
+    known, as in an editor before the engine has loaded the model, so the whole budget). Time: the measured speed
+    times the pixels the network sees."""
     floats = 4 * channels
-    workspace = min(TILE_WORKSPACE_BYTES, network_bytes_per_pixel * source.pixel_count)
+    workspace = TILE_WORKSPACE_BYTES if network_bytes_per_pixel is None else min(
+        TILE_WORKSPACE_BYTES, network_bytes_per_pixel * source.pixel_count)
     memory = int(source.pixel_count * (channels * bytes_per_sample + floats)
                  + result.pixel_count * (floats + channels * bytes_per_sample) + workspace)
     seconds = None
@@ -88,6 +100,23 @@ class SpeedRecord:
         value = self._load().get(self.key(model, device, precision))
         return float(value) if isinstance(value, (int, float)) and math.isfinite(value) and value > 0 else None
 
+    def slowest(self, model: Optional[str] = None, device: str = "") -> Optional[float]:
+        """For a front end that does not know the backend, device and precision the engine will choose (an
+        editor): the slowest set-up recorded for ``model`` (None: for any model, e.g. one the engine picks by
+        content). ``device`` ("cpu", "cuda"...; "" or "auto": any) keeps the set-ups on that device when there
+        are some. None before the first run."""
+        found = []
+        for key, value in self._load().items():
+            parts = key.split("|")
+            if len(parts) != 3 or (model is not None and parts[0] != Path(model).name):
+                continue
+            if isinstance(value, (int, float)) and math.isfinite(value) and value > 0:
+                found.append((parts[1].lower(), float(value)))
+        wanted = device.lower() if device not in ("", "auto") else ""
+        on_device = [value for place, value in found if wanted and wanted in place.split()[-1]]
+        values = on_device or [value for _, value in found]
+        return max(values) if values else None
+
     def add(self, model: str, device: str, precision: str, seconds: float, megapixels: float) -> None:
         """Fold in one run; a file that cannot be written only costs the next estimate."""
         if megapixels <= 0 or seconds <= 0:
@@ -110,7 +139,7 @@ def _pixels(count: int) -> str:
     return f"{count / 1e6:,.0f} megapixels" if count >= 1e7 else f"{count:,} pixels"
 
 
-def _size(count: int) -> str:
+def memory_text(count: int) -> str:
     for unit, size in (("GB", 1024 ** 3), ("MB", 1024 ** 2)):
         if count >= size:
             return f"{count / size:.1f} {unit}"
