@@ -250,3 +250,26 @@ def test_the_options_travel_to_the_worker():
     with pytest.raises(EngineError) as error:
         UpscaleOptions.from_json({"backend": "tensorrt"})
     assert error.value.kind == Kind.BAD_INPUT
+
+
+def test_the_caches_stay_bounded(tmp_path, monkeypatch):
+    """Compiled blobs (one per shape) and stored conversions (one per network and denoise strength) are pruned,
+    oldest or least recently used first."""
+    import os
+    from krita_realesrgan.backends.openvino_backend import prune_oldest
+    blobs = tmp_path / "compiled"
+    blobs.mkdir()
+    for age, name in enumerate(["new.blob", "middle.blob", "old.blob"]):
+        (blobs / name).write_bytes(b"x" * 100)
+        os.utime(blobs / name, (1000 - age * 10, 1000 - age * 10))
+    prune_oldest(blobs, 250)
+    assert sorted(p.name for p in blobs.iterdir()) == ["middle.blob", "new.blob"]
+
+    monkeypatch.setattr(openvino_store, "KEPT_NETWORKS", 2)
+    store = openvino_store.IrStore(tmp_path / "openvino")
+    for age, digest in enumerate(["b" * 64, "c" * 64]):
+        store._write(digest, None, {"converts": False, "reason": "test"})
+        os.utime(store.root / digest / "network.json", (2000 - age * 10, 2000 - age * 10))
+    assert isinstance(store.lookup("c" * 64), openvino_store.Refused)
+    store._write("a" * 64, None, {"converts": False, "reason": "test"})
+    assert sorted(p.name[0] for p in store.root.iterdir() if p.name != "compiled") == ["a", "b"]

@@ -86,6 +86,6 @@ class NetworkStore:
         if converted is None:
             converted = self._core.read_model(str(found.xml))
         backend = OpenVinoBackend(self._core, converted, choice.device, choice.precision, found.scale,
-                                  found.size_rule)
+                                  found.size_rule, self.ir_store.compiled_cache)
         return Network(sources.name, found.arch, found.scale, found.margin,
                        _half_if_reduced(found.bytes_per_pixel, choice.precision), backend)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Tuple
+from typing import Optional, Tuple
 
 import numpy as np
 
@@ -20,6 +20,9 @@ from .budget import host_tile_budget
 # OpenVINO's name for each precision (its INFERENCE_PRECISION_HINT)
 INFERENCE_PRECISION = {"fp32": "f32", "bf16": "bf16", "fp16": "f16"}
 _COMPILED_KEPT = 3   # compiled shapes held in memory (a plan needs one; OOM halving and alpha add a few)
+# OpenVINO's compiled-network cache holds one blob per network, shape and precision (as big as the weights:
+# 67 MB for RealESRGAN_x4plus); beyond this many bytes the oldest blobs are deleted.
+COMPILED_CACHE_LIMIT = 1024 ** 3
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,8 @@ def pad_like_spandrel(batch: np.ndarray, pad_w: int, pad_h: int) -> np.ndarray:
 class OpenVinoBackend(Backend):
     name = "openvino"
 
-    def __init__(self, core, model, ov_device: str, precision: str, scale: int, size_rule: SizeRule):
+    def __init__(self, core, model, ov_device: str, precision: str, scale: int, size_rule: SizeRule,
+                 compiled_cache: Optional[Path] = None):
         self.core = core
         self.model = model                 # openvino.Model, input N×3×?×? (dynamic)
         self.ov_device = ov_device         # "CPU" | "GPU"
@@ -59,6 +63,7 @@ class OpenVinoBackend(Backend):
         self.precision = precision
         self.scale = scale
         self.size_rule = size_rule
+        self.compiled_cache = compiled_cache
         self._compiled: "OrderedDict[Tuple[int, ...], object]" = OrderedDict()
 
     def config(self) -> dict:
@@ -77,6 +82,8 @@ class OpenVinoBackend(Backend):
             self._compiled.popitem(last=False)
         compiled = self.core.compile_model(model, self.ov_device, self.config())
         self._compiled[shape] = compiled
+        if self.compiled_cache is not None:
+            prune_oldest(self.compiled_cache, COMPILED_CACHE_LIMIT)
         return compiled
 
     def run(self, batch: np.ndarray) -> np.ndarray:
@@ -94,6 +101,24 @@ class OpenVinoBackend(Backend):
 
     def release_cache(self) -> None:
         self._compiled.clear()
+
+
+def prune_oldest(folder: Path, limit: int) -> None:
+    """Delete the oldest files in ``folder`` until the rest take at most ``limit`` bytes."""
+    try:
+        files = sorted((entry.stat().st_mtime, entry.stat().st_size, entry) for entry in Path(folder).iterdir()
+                       if entry.is_file())
+    except OSError:
+        return
+    total = sum(size for _, size, _ in files)
+    for _, size, path in files:
+        if total <= limit:
+            break
+        try:
+            path.unlink()
+            total -= size
+        except OSError:
+            pass
 
 
 def new_core(compiled_cache: Path):

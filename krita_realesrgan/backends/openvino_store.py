@@ -25,6 +25,7 @@ from typing import Dict, Optional, Tuple, Union
 from .openvino_backend import SizeRule
 
 FORMAT = 1                # of network.json and the conversion; bump to convert everything again
+KEPT_NETWORKS = 16        # stored conversions kept (least recently used go; each denoise strength is one)
 _CHECK_TOLERANCE = 0.5 / 255   # converted vs PyTorch on a probe input (float32 both; far below one level)
 _EXAMPLE_EDGE = 64
 
@@ -98,6 +99,10 @@ class IrStore:
             return Refused(str(meta.get("reason"))) if meta.get("openvino") == openvino_version() else None
         if not (folder / "network.xml").is_file() or not (folder / "network.bin").is_file():
             return None
+        try:
+            os.utime(folder / "network.json")   # recently used: pruned last
+        except OSError:
+            pass
         return Converted(folder / "network.xml", meta["arch"], int(meta["scale"]), int(meta["margin"]),
                          float(meta["bytes_per_pixel"]), SizeRule(**meta["size_rule"]))
 
@@ -139,6 +144,18 @@ class IrStore:
             pass                        # another process won the race, or the cache is not writable
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+        self._prune()
+
+    def _prune(self) -> None:
+        """Keep the KEPT_NETWORKS most recently used conversions."""
+        stored = []
+        for folder in self.root.iterdir():
+            try:
+                stored.append(((folder / "network.json").stat().st_mtime, folder))
+            except OSError:
+                continue
+        for _, folder in sorted(stored, reverse=True)[KEPT_NETWORKS:]:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _fit(rule: SizeRule, width: int, height: int) -> Tuple[int, int]:
