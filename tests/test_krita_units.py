@@ -24,11 +24,12 @@ def plugin(tmp_path_factory):
     try:
         modules = {name: importlib.import_module(f"{PACKAGE}.{name}") for name in (
             "pixels_krita", "selection_math", "settings", "progress_text", "i18n", "model_list", "reporting",
-            "cover_settings", "cover_action", "export_settings", "export_action")}
+            "cover_settings", "cover_action", "export_settings", "export_action", "consent")}
         modules["cover_presets"] = importlib.import_module(f"{PACKAGE}.krita_realesrgan.cover_presets")
         modules["errors"] = importlib.import_module(f"{PACKAGE}.krita_realesrgan.errors")
         modules["geometry"] = importlib.import_module(f"{PACKAGE}.krita_realesrgan.geometry")
         modules["formats"] = importlib.import_module(f"{PACKAGE}.krita_realesrgan.formats")
+        modules["run_estimate"] = importlib.import_module(f"{PACKAGE}.krita_realesrgan.run_estimate")
         modules["i18n"].set_language(None)
         yield type("Plugin", (), modules)
     finally:
@@ -388,6 +389,86 @@ def test_cover_document_placement_and_names(plugin):
         assert ca.preset_label(custom, "zh_CN") == "自定义尺寸，640 × 360 像素"
     finally:
         i18n.set_language(None)
+
+
+# ---- asking before a long or very large run (consent, on the vendored run_question) ----
+
+class Submissions:
+    """The session's submit: records the options each job was sent with."""
+
+    def __init__(self):
+        self.options = []
+
+    def __call__(self, options):
+        self.options.append(options)
+        return "result"
+
+
+class Answers:
+    def __init__(self, answer):
+        self.answer, self.questions = answer, []
+
+    def __call__(self, text):
+        self.questions.append(text)
+        return self.answer
+
+
+def test_a_huge_upscale_asks_and_no_leaves_it_unsubmitted(plugin, tmp_path):
+    c, g, f, s = plugin.consent, plugin.geometry, plugin.formats, plugin.settings
+    layer = g.Extent(5000, 5000)
+    options = s.Choices(scale=4).options(s.result_extent(layer, 4))
+    submit, ask = Submissions(), Answers(False)
+    speeds = plugin.run_estimate.SpeedRecord(tmp_path / "speed.json")   # nothing measured yet
+    with pytest.raises(plugin.errors.Cancelled):
+        c.upscale(ask, speeds, f.PixelFormat("uint16", 4), layer, options, "Upscale image", submit)
+    assert submit.options == []
+    question = ask.questions[0].split("\n\n")
+    assert question[0] == "Upscale image: 5000x5000 → 20000x20000 pixels (400 megapixels)."
+    assert "GB of memory" in question[1] and "not known yet" in question[1]
+    assert question[2:] == ["That is above the limit of 268 megapixels for one result.", "Start it?"]
+    yes = Answers(True)
+    assert c.upscale(yes, speeds, f.PixelFormat("uint16", 4), layer, options, "Upscale image", submit) == "result"
+    assert [o.max_pixels for o in submit.options] == [0] and submit.options[0].target == g.Extent(20000, 20000)
+
+
+def test_a_run_of_minutes_asks_in_the_users_language(plugin, tmp_path):
+    c, g, f, s, i18n = plugin.consent, plugin.geometry, plugin.formats, plugin.settings, plugin.i18n
+    speeds = plugin.run_estimate.SpeedRecord(tmp_path / "speed.json")
+    speeds.add("realesr-animevideov3", "openvino CPU", "fp32", seconds=30.0, megapixels=1.0)
+    layer = g.Extent(2000, 1500)   # 3 megapixels through the network: about 90 s
+    options = s.Choices(scale=2, device="cpu").options(s.result_extent(layer, 2))
+    ask, submit = Answers(True), Submissions()
+    try:
+        i18n.set_language("zh_CN")
+        c.upscale(ask, speeds, f.PixelFormat("uint8", 4), layer, options, i18n.tr("Upscale image"), submit)
+    finally:
+        i18n.set_language(None)
+    assert ask.questions[0].startswith("放大图像：2000x1500 → 4000x3000 像素（12 百万像素）。")
+    assert "耗时约 2 分钟" in ask.questions[0] and "上限" not in ask.questions[0]
+    assert [o.max_pixels for o in submit.options] == [options.max_pixels]    # within the limit: kept
+    small = g.Extent(400, 300)     # 0.12 megapixels: seconds, not asked
+    c.upscale(ask, speeds, f.PixelFormat("uint8", 4), small, s.Choices(scale=2).options(s.result_extent(small, 2)),
+              "Enhance", submit)
+    assert len(ask.questions) == 1 and len(submit.options) == 2
+
+
+def test_a_cover_asks_with_the_slowest_model_for_auto(plugin, tmp_path):
+    c, g, f, s, cs = plugin.consent, plugin.geometry, plugin.formats, plugin.settings, plugin.cover_settings
+    speeds = plugin.run_estimate.SpeedRecord(tmp_path / "speed.json")
+    speeds.add("realesr-animevideov3", "openvino CPU", "fp32", seconds=1.0, megapixels=1.0)
+    speeds.add("RealESRGAN_x4plus", "torch cpu", "fp32", seconds=300.0, megapixels=1.0)
+    choices = cs.CoverChoices(preset="video-16x9")             # 1280x720, model auto
+    options = choices.options(s.Choices())
+    ask, submit = Answers(False), Submissions()
+    with pytest.raises(plugin.errors.Cancelled):
+        c.cover(ask, speeds, f.PixelFormat("uint8", 4), g.Extent(640, 360), choices.target(), choices.fit, options,
+                "Make cover", submit)
+    assert ask.questions[0].startswith("Make cover: 640x360 → 2560x1440 pixels (3.7 megapixels) through the "
+                                       "network, then resized to 1280x720.") and submit.options == []
+    # the same picture made only smaller: no network, no question
+    c.cover(ask, speeds, f.PixelFormat("uint8", 4), g.Extent(2560, 1440), choices.target(), choices.fit, options,
+            "Make cover", submit)
+    assert len(ask.questions) == 1 and len(submit.options) == 1
 
 
 # ---- what the plugin may import ----

@@ -1,14 +1,19 @@
-"""One engine worker for the whole Krita session: started on first use, then reused (the model stays loaded)."""
+"""One engine worker for the whole Krita session: started on first use, then reused (the model stays loaded).
+
+Before an upscale or a cover that would take minutes or pass the pixel limit, the user is asked (``consent``);
+No leaves everything as it was."""
 from __future__ import annotations
 
 from typing import Callable, List, Optional, Tuple, Union
 
+from . import consent
 from .i18n import tr
-from .jobs import run_in_background, wait_for_job
+from .jobs import ask_yes_no, run_in_background, wait_for_job
 from .krita_realesrgan import paths
 from .krita_realesrgan.errors import EngineError, Kind
 from .krita_realesrgan.formats import PixelFormat, UpscaleOptions
 from .krita_realesrgan.geometry import Extent
+from .krita_realesrgan.run_estimate import SpeedRecord
 
 
 def _default_client():
@@ -17,10 +22,13 @@ def _default_client():
 
 
 class EngineSession:
-    def __init__(self, make_client: Callable[[], object] = _default_client, parent=None):
+    def __init__(self, make_client: Callable[[], object] = _default_client, parent=None,
+                 ask: Optional[consent.AskText] = None, speeds: Optional[SpeedRecord] = None):
         self._make_client = make_client
         self._client = None
         self.parent = parent  # the window progress dialogs belong to
+        self.ask = ask or self.ask_box   # before a long or very large run: Yes -> True
+        self.speeds = speeds             # the measured speeds (None: the engine's record in paths.cache_dir())
 
     @property
     def started(self) -> bool:
@@ -45,15 +53,19 @@ class EngineSession:
 
     def upscale(self, pixels: bytes, fmt: PixelFormat, extent: Extent, options: UpscaleOptions,
                 action: str) -> Tuple[bytes, Extent]:
-        """Run one upscale with a progress dialog; raises EngineError / Cancelled."""
-        return self._run(lambda client: client.submit(pixels, fmt, extent, options), action)
+        """Run one upscale with a progress dialog (asking first when it would be long or very large); raises
+        EngineError / Cancelled."""
+        return consent.upscale(self.ask, self.speeds, fmt, extent, options, action, lambda chosen: self._run(
+            lambda client: client.submit(pixels, fmt, extent, chosen), action))
 
     def cover(self, pixels: bytes, fmt: PixelFormat, extent: Extent, target: Union[str, Extent],
               options: UpscaleOptions, fit: str, background: str, action: str):
         """Run one cover job (``EngineClient.submit_cover``) with a progress dialog; returns its ``CoverOutcome``."""
         from .krita_realesrgan.client import CoverOutcome
-        return self._run(lambda client: client.submit_cover(pixels, fmt, extent, target, options, fit, background),
-                         action, finish=lambda job: CoverOutcome.of(job, timeout=0))
+        def submit(chosen: UpscaleOptions):
+            return self._run(lambda client: client.submit_cover(pixels, fmt, extent, target, chosen, fit, background),
+                             action, finish=lambda job: CoverOutcome.of(job, timeout=0))
+        return consent.cover(self.ask, self.speeds, fmt, extent, target, fit, options, action, submit)
 
     def export(self, pixels: bytes, fmt: PixelFormat, extent: Extent, path: str, max_bytes: Optional[int],
                export_format: Optional[str], action: str):
@@ -73,6 +85,10 @@ class EngineSession:
             if error.kind in (Kind.WORKER_DIED, Kind.ENGINE_MISSING):
                 self.close()
             raise
+
+    def ask_box(self, text: str) -> bool:
+        """The question as a message box over the window; No is the default."""
+        return ask_yes_no(self.parent, text, default_yes=False)
 
     def close(self) -> None:
         client, self._client = self._client, None

@@ -15,6 +15,7 @@ from .cover_dialog import CoverDialog
 from .dialog import MODE_COVER, MODE_ENHANCE, MODE_EXPORT, MODE_IMAGE, MODE_NEW_DOCUMENT, TITLES, UpscaleDialog
 from .export_dialog import ExportDialog
 from .engine_session import EngineSession
+from .jobs import ask_yes_no
 from .i18n import current_language, tr
 from .krita_realesrgan import paths
 from .krita_realesrgan.errors import Cancelled, EngineError
@@ -173,9 +174,7 @@ class RealEsrganExtension(Extension):
         QMessageBox.information(self.session.parent, tr("Real-ESRGAN"), text)
 
     def _confirm(self, text: str) -> bool:
-        answer = QMessageBox.question(self.session.parent, tr("Real-ESRGAN"), text,
-                                      QMessageBox.Yes | QMessageBox.No, QMessageBox.Yes)
-        return answer == QMessageBox.Yes
+        return ask_yes_no(self.session.parent, text)
 
     def _report(self, error: BaseException, choices: AnyChoices) -> None:
         log = reporting.write_log(error, "action")

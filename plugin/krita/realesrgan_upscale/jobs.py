@@ -11,7 +11,7 @@ import time
 from typing import Any, Callable, Optional, Tuple
 
 from PyQt5.QtCore import QEventLoop, Qt, QTimer
-from PyQt5.QtWidgets import QProgressDialog, QWidget
+from PyQt5.QtWidgets import QMessageBox, QProgressDialog, QWidget
 
 from .i18n import tr
 from .krita_realesrgan.geometry import Extent
@@ -73,6 +73,13 @@ def run_in_background(work: Callable[[], Any], label: str, parent: Optional[QWid
     if "error" in outcome:
         raise outcome["error"]
     return outcome.get("value")
+
+
+def ask_yes_no(parent: Optional[QWidget], text: str, default_yes: bool = True) -> bool:
+    """A Yes/No question in a message box; True for Yes."""
+    default = QMessageBox.Yes if default_yes else QMessageBox.No
+    answer = QMessageBox.question(parent, tr("Real-ESRGAN"), text, QMessageBox.Yes | QMessageBox.No, default)
+    return answer == QMessageBox.Yes
 
 
 def wait_for_job(job, action: str, parent: Optional[QWidget] = None) -> Tuple[bytes, Extent]:
