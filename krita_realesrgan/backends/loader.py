@@ -28,6 +28,12 @@ class Network:
     notes: Tuple[str, ...] = ()   # to tell the user once (e.g. why OpenVINO is not used)
 
 
+def _cpu(precision: str):
+    """A torch placement on the CPU (imports torch: only for PyTorch runs and conversions)."""
+    from .. import devices
+    return devices.choose("cpu", precision)
+
+
 def _half_if_reduced(bytes_per_pixel: float, precision: str) -> float:
     return bytes_per_pixel * (1.0 if precision == "fp32" else 0.5)
 
@@ -68,18 +74,16 @@ class NetworkStore:
         found = self.ir_store.lookup(digest)
         converted = None
         if found is None:
-            from .. import devices
-            loaded = self.models.get(model, denoise, devices.choose("cpu", "fp32"))
+            loaded = self.models.get(model, denoise, _cpu("fp32"))
             try:
                 found, converted = self.ir_store.convert(digest, loaded)
             except ConversionFailed as error:
                 found = Refused(str(error))
         if isinstance(found, Refused):
-            from .. import devices
             note = (f"{sources.name} does not convert to OpenVINO ({found.reason}); "
                     "it runs with PyTorch on the CPU instead.")
             precision = choice.precision if choice.device == "CPU" else "fp32"   # the GPU's fp16 is no CPU's
-            return self._torch(model, denoise, devices.choose("cpu", precision), (note,))
+            return self._torch(model, denoise, _cpu(precision), (note,))
         from .openvino_backend import OpenVinoBackend, new_core
         if self._core is None:
             self._core = new_core(self.ir_store.compiled_cache)
