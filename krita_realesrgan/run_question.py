@@ -42,6 +42,7 @@ TEXTS = {
                      "大约需要 {memory} 内存；耗时还不知道（这个模型还没有在这台电脑上运行过）。"),
     "over_limit": ("That is above the limit of {limit} for one result.", "这超过了单个结果 {limit} 的上限。"),
     "start": ("Start it?", "要开始吗？"),
+    "pixels": ("{n} pixels", "{n} 像素"),
     "megapixels": ("{n} megapixels", "{n} 百万像素"),
     "gigapixels": ("{n} gigapixels", "{n} 十亿像素"),
     "seconds": ("{n} s", "{n} 秒"),
@@ -56,7 +57,9 @@ def _text(key: str, language: str, **fields) -> str:
 
 
 def pixels_text(count: int, language: str = "") -> str:
-    """E.g. "400 megapixels", "1.3 gigapixels", "0.5 megapixels" (or in Simplified Chinese)."""
+    """E.g. "400 megapixels", "1.3 gigapixels", "0.5 megapixels", "1,600 pixels" (or in Simplified Chinese)."""
+    if count < 1e5:
+        return _text("pixels", language, n=f"{count:,}")
     if count >= 1e9:
         return _text("gigapixels", language, n=f"{count / 1e9:.1f}")
     megapixels = count / 1e6

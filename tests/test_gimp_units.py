@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from krita_realesrgan.cover_reasons import Reason
-from krita_realesrgan.errors import EngineError, Kind
+from krita_realesrgan.errors import Cancelled, EngineError, Kind
 from krita_realesrgan.formats import AUTO_TILE, PixelFormat
 from krita_realesrgan.geometry import Bounds, Extent
 
@@ -151,6 +151,70 @@ def test_engine_runner_starts_submits_and_reports_progress():
     assert client.calls == ["start", ("submit", 12, PixelFormat("uint8", 3), Extent(2, 2), Extent(4, 4))]
     assert progress.events[0] == ("started", "Enhance: starting the engine…")
     assert [e for e in progress.events if e[0] == "advanced"] == [("advanced", d, 3) for d in (1, 2, 3)]
+
+
+# ---- asking before a long or very large run (engine_run on the vendored run_question) ----
+
+class Answers:
+    def __init__(self, answer):
+        self.answer, self.questions = answer, []
+
+    def __call__(self, text):
+        self.questions.append(text)
+        return self.answer
+
+
+def slow_speeds(tmp_path, seconds_per_megapixel):
+    from krita_realesrgan.run_estimate import SpeedRecord
+    speeds = SpeedRecord(tmp_path / "speed.json")
+    speeds.add(choices.Choices().model, "openvino CPU", "fp32", seconds_per_megapixel, 1.0)
+    return speeds
+
+
+def test_a_script_above_the_limit_fails_naming_max_pixels_before_the_engine_starts():
+    client, progress = FakeClient(), Recorder()
+    runner = engine_run.EngineRunner(client, progress, ask=None, max_pixels=1000)
+    with pytest.raises(EngineError) as caught:
+        runner.upscale(b"\x01" * 12, PixelFormat("uint8", 3), Extent(20, 20), choices.Choices().options(Extent(40, 40)),
+                       "Upscale image")
+    assert caught.value.kind == Kind.TOO_LARGE and client.calls == [] and progress.events == []
+    assert caught.value.message == ("The result would be 40x40 pixels (1,600 pixels), above the limit of 1,000 pixels. "
+                                    "Choose a smaller scale or a smaller picture, or pass a larger max-pixels argument "
+                                    "(0 = no limit).")
+    runner.max_pixels = 0                     # the argument raised: runs
+    runner.upscale(b"\x01" * 1200, PixelFormat("uint8", 3), Extent(20, 20),
+                   choices.Choices().options(Extent(40, 40)), "Upscale image")
+    assert client.calls[0] == "start"
+
+
+def test_a_script_is_not_asked_about_a_long_run(tmp_path):
+    client = FakeClient()
+    runner = engine_run.EngineRunner(client, Recorder(), ask=None, speeds=slow_speeds(tmp_path, 1e6))
+    runner.upscale(b"\x01" * 12, PixelFormat("uint8", 3), Extent(2, 2), choices.Choices().options(Extent(4, 4)),
+                   "Enhance")
+    assert client.calls[0] == "start"
+
+
+def test_a_user_says_no_to_a_long_run_and_nothing_starts(tmp_path):
+    client, ask = FakeClient(), Answers(False)
+    runner = engine_run.EngineRunner(client, Recorder(), ask=ask, speeds=slow_speeds(tmp_path, 120.0))
+    with pytest.raises(Cancelled):
+        runner.upscale(b"\x01" * 3, PixelFormat("uint8", 3), Extent(1000, 1000),
+                       choices.Choices().options(Extent(2000, 2000)), "Upscale image")
+    assert client.calls == []
+    assert ask.questions[0].split("\n\n")[0] == "Upscale image: 1000x1000 → 2000x2000 pixels (4.0 megapixels)."
+    assert "takes about 2 min" in ask.questions[0] and "limit" not in ask.questions[0]
+
+
+def test_a_user_says_yes_above_the_limit_in_chinese_and_it_runs_without_it(tmp_path):
+    client, ask = FakeClient(), Answers(True)
+    runner = engine_run.EngineRunner(client, Recorder(), ask=ask, max_pixels=10, language="zh_CN.UTF-8",
+                                     speeds=slow_speeds(tmp_path, 1.0))
+    runner.upscale(b"\x01" * 12, PixelFormat("uint8", 3), Extent(2, 2), choices.Choices().options(Extent(4, 4)),
+                   "Upscale image")
+    assert ask.questions[0].startswith("放大图像：2x2 → 4x4 像素（16 像素）。")
+    assert "超过了单个结果 10 像素 的上限" in ask.questions[0]
+    assert client.calls == ["start", ("submit", 12, PixelFormat("uint8", 3), Extent(2, 2), Extent(4, 4))]
 
 
 def test_append_log_writes_and_never_raises(tmp_path):

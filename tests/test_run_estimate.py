@@ -124,6 +124,13 @@ def test_the_question_in_simplified_chinese(tmp_path):
     assert "耗时约 2.0 小时" in text and "上限" not in text and text.endswith("要开始吗？")
 
 
+def test_pixel_counts_in_words():
+    assert [run_question.pixels_text(n) for n in (1600, 99_999, 250_000, 7_200_000, 400_000_000, 1_296_000_000)] == [
+        "1,600 pixels", "99,999 pixels", "0.2 megapixels", "7.2 megapixels", "400 megapixels", "1.3 gigapixels"]
+    assert run_question.pixels_text(16, "zh_CN") == "16 像素"
+    assert run_question.duration_text(5400, "zh") == "1.5 小时" and run_question.duration_text(89.6) == "90 s"
+
+
 def test_the_question_without_a_measured_time(tmp_path):
     text = plan_for(tmp_path, Extent(9000, 9000), scale=2).question("Enhance")
     assert "not known yet" in text and "above the limit of 268 megapixels" in text

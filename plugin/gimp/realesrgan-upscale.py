@@ -9,6 +9,9 @@ a fourth with preset / size / fit / background / model arguments (realesrgan_gim
   plug-in-realesrgan-cover              a cover of an exact size as a new image (Make Cover from Image…)
 and a fifth with file / preset / limit / format arguments (realesrgan_gimp.export_procedure):
   plug-in-realesrgan-export-cover       the visible image saved within a file-size limit (Export Cover…)
+The upscale and cover procedures also take ``max-pixels``: the largest result allowed (0 = no limit). In
+interactive mode a run that passes it, or would take more than about a minute, is asked about first; a script
+above it gets an error that names the argument.
 The engine runs in its own Python (the installer's config); this script only talks to it through the vendored
 ``krita_realesrgan`` client next to it.
 """
@@ -25,6 +28,7 @@ from gi.repository import GLib, GObject, Gimp  # noqa: E402
 
 from krita_realesrgan.client import EngineClient  # noqa: E402
 from krita_realesrgan.errors import Cancelled, EngineError  # noqa: E402
+from krita_realesrgan.formats import DEFAULT_MAX_PIXELS  # noqa: E402
 
 from realesrgan_gimp import actions, cover_procedure, export_procedure  # noqa: E402
 from realesrgan_gimp.cover_action import make_cover  # noqa: E402
@@ -33,7 +37,7 @@ from realesrgan_gimp.export_choices import saved_message  # noqa: E402
 from realesrgan_gimp.cover_choices import summary, ui_language  # noqa: E402
 from realesrgan_gimp.choices import (DEFAULT_DENOISE, DEFAULT_SCALE, MAX_SCALE, MAX_TILE, MIN_SCALE,  # noqa: E402
                                      Choices, model_label, model_names, user_message)
-from realesrgan_gimp.engine_run import EngineRunner, append_log  # noqa: E402
+from realesrgan_gimp.engine_run import LIMIT_ARGUMENT, EngineRunner, append_log  # noqa: E402
 
 MENU = "<Image>/Filters/Enhance/AI Upscale (Real-ESRGAN)"
 
@@ -81,11 +85,42 @@ def _choices(config):
                    denoise=float(config.get_property("denoise")), tile=int(config.get_property("tile"))).checked()
 
 
-def _ask(procedure, config, title, fields, arrange=None):
-    """The procedure dialog; False when the user cancelled it."""
+_ui_ready = []
+
+
+def _gimp_ui():
+    """GimpUi, initialised once (the procedure dialog and the question both need it)."""
     gi.require_version("GimpUi", "3.0")
     from gi.repository import GimpUi
-    GimpUi.init("realesrgan-upscale")
+    if not _ui_ready:
+        GimpUi.init("realesrgan-upscale")
+        _ui_ready.append(True)
+    return GimpUi
+
+
+def _question(text):
+    """A Yes/No question before a long or very large run (No is the default); True for Yes."""
+    _gimp_ui()
+    gi.require_version("Gtk", "3.0")
+    from gi.repository import Gtk
+    dialog = Gtk.MessageDialog(message_type=Gtk.MessageType.QUESTION, buttons=Gtk.ButtonsType.YES_NO,
+                               text="Real-ESRGAN")
+    dialog.format_secondary_text(text)
+    dialog.set_default_response(Gtk.ResponseType.NO)
+    answer = dialog.run()
+    dialog.destroy()
+    return answer == Gtk.ResponseType.YES
+
+
+def _add_limit_argument(procedure):
+    procedure.add_int_argument(LIMIT_ARGUMENT, "Ma_x pixels", "The largest result allowed, in pixels (0 = no "
+                               "limit); in interactive mode a larger one is asked about instead", 0, GLib.MAXINT32,
+                               DEFAULT_MAX_PIXELS, GObject.ParamFlags.READWRITE)
+
+
+def _ask(procedure, config, title, fields, arrange=None):
+    """The procedure dialog; False when the user cancelled it."""
+    GimpUi = _gimp_ui()
     dialog = GimpUi.ProcedureDialog.new(procedure, config, title.replace("_", "").rstrip("…"))
     dialog.fill(fields)
     if arrange is not None:
@@ -95,12 +130,15 @@ def _ask(procedure, config, title, fields, arrange=None):
     return accepted
 
 
-def _with_engine(procedure, work):
+def _with_engine(procedure, work, run_mode=None, config=None):
     """``work(runner)`` with a started-on-demand engine; (result, None) or (None, the failure's return values).
-    Messages are for people (the traceback of a bug goes to the log), and the worker is always closed."""
+    Messages are for people (the traceback of a bug goes to the log), and the worker is always closed. With
+    ``config``, its ``max-pixels`` is the limit, and a user's run (not a script's) asks before a long or large one."""
     client = EngineClient()
+    ask = _question if run_mode in (Gimp.RunMode.INTERACTIVE, Gimp.RunMode.WITH_LAST_VALS) else None
+    limit = int(config.get_property(LIMIT_ARGUMENT)) if config is not None else DEFAULT_MAX_PIXELS
     try:
-        return work(EngineRunner(client, GimpProgress())), None
+        return work(EngineRunner(client, GimpProgress(), ask, limit, ui_language())), None
     except Cancelled:
         return None, procedure.new_return_values(Gimp.PDBStatusType.CANCEL, None)
     except EngineError as error:
@@ -143,6 +181,8 @@ class RealEsrganUpscale(Gimp.PlugIn):
                                                | Gimp.ProcedureSensitivityMask.DRAWABLES
                                                | Gimp.ProcedureSensitivityMask.NO_DRAWABLES)
                 module.add_arguments(procedure)
+                if module is cover_procedure:
+                    _add_limit_argument(procedure)
                 return procedure
         operation = OPERATIONS[name]
         procedure = self._new_procedure(name, self.run, operation, operation.label, operation.blurb,
@@ -159,6 +199,7 @@ class RealEsrganUpscale(Gimp.PlugIn):
                                       DEFAULT_DENOISE, flags)
         procedure.add_int_argument("tile", "_Tile size", "Input tile edge in pixels; 0 = automatic",
                                    0, MAX_TILE, 0, flags)
+        _add_limit_argument(procedure)
         if operation.makes_image:
             procedure.add_image_return_value("new-image", "New image", "The upscaled selection", False, flags)
         return procedure
@@ -177,7 +218,7 @@ class RealEsrganUpscale(Gimp.PlugIn):
         if run_mode == Gimp.RunMode.INTERACTIVE and not _ask(procedure, config, operation.label, fields):
             return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, None)
         result, failed = _with_engine(procedure, lambda runner: operation.action(
-            image, actions.the_layer(image, drawables), _choices(config), runner))
+            image, actions.the_layer(image, drawables), _choices(config), runner), run_mode, config)
         if failed is not None:
             return failed
         if operation.makes_image:
@@ -194,7 +235,7 @@ class RealEsrganUpscale(Gimp.PlugIn):
                         cover_procedure.arrange):
                 return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, None)
         made, failed = _with_engine(procedure, lambda runner: make_cover(
-            image, drawables, cover_procedure.choices_from(config), runner))
+            image, drawables, cover_procedure.choices_from(config), runner), run_mode, config)
         if failed is not None:
             return failed
         new_image, outcome = made

@@ -3,17 +3,30 @@ hands in a progress sink (GIMP's progress bar in the plug-in, a list in the unit
 
 Cancel: GIMP's progress bar stops a plug-in by ending its process; the worker then sees its stdin close and
 stops too, and since the image is only changed after the result arrived, it stays as it was.
+
+Before an upscale or a cover that would take more than about a minute or pass the pixel limit (the procedures'
+``max-pixels`` argument), an interactive run asks (``ask``, a message dialog in the plug-in); No cancels before the
+engine starts. A script is never asked: above the limit it fails with a message that names ``max-pixels``. The rule
+and the question are the engine's shared ``run_question`` (the Krita plugin uses it too).
 """
 from __future__ import annotations
 
 import datetime
 import os
 from pathlib import Path
-from typing import Optional, Protocol, Tuple, Union
+from typing import Callable, Optional, Protocol, Tuple, Union
 
+from krita_realesrgan import run_question
 from krita_realesrgan.client import CoverOutcome, ExportOutcome
-from krita_realesrgan.formats import PixelFormat, UpscaleOptions
+from krita_realesrgan.cover_presets import is_chinese
+from krita_realesrgan.formats import DEFAULT_MAX_PIXELS, PixelFormat, UpscaleOptions
 from krita_realesrgan.geometry import Extent
+from krita_realesrgan.run_estimate import SpeedRecord
+
+LIMIT_ARGUMENT = "max-pixels"
+HOW_TO_RAISE = f"pass a larger {LIMIT_ARGUMENT} argument (0 = no limit)"
+ACTION_NAMES_ZH = {"Upscale image": "放大图像", "Enhance": "增强", "Upscale selection": "放大选区",
+                   "Make cover": "制作封面"}   # the operations' names in the question (the Krita plugin's words)
 
 
 class ProgressSink(Protocol):
@@ -22,25 +35,48 @@ class ProgressSink(Protocol):
 
 
 class EngineRunner:
-    """``upscale(pixels, fmt, extent, options, label) -> (bytes, Extent)`` on a started-on-demand client."""
+    """``upscale(pixels, fmt, extent, options, label) -> (bytes, Extent)`` on a started-on-demand client.
 
-    def __init__(self, client, progress: ProgressSink):
+    ``ask(text) -> bool`` asks before a long or very large run (None: a script, never asked); ``max_pixels`` is
+    the pixel limit of every upscale and cover (0 = none); ``language`` the question's (see
+    ``cover_choices.ui_language``); ``speeds`` the measured speeds (None: the engine's record)."""
+
+    def __init__(self, client, progress: ProgressSink, ask: Optional[Callable[[str], bool]] = None,
+                 max_pixels: int = DEFAULT_MAX_PIXELS, language: str = "", speeds: Optional[SpeedRecord] = None):
         self.client, self.progress = client, progress
+        self.ask, self.max_pixels, self.language, self.speeds = ask, max_pixels, language, speeds
 
     def upscale(self, pixels: bytes, fmt: PixelFormat, extent: Extent, options: UpscaleOptions,
                 label: str) -> Tuple[bytes, Extent]:
-        job = self._started(f"{label} ({extent} → {options.target}, {options.model})…", label,
-                            lambda: self.client.submit(pixels, fmt, extent, options))
-        return job.wait(on_progress=self.progress.advanced)
+        def submit(chosen: UpscaleOptions) -> Tuple[bytes, Extent]:
+            job = self._started(f"{label} ({extent} → {chosen.target}, {chosen.model})…", label,
+                                lambda: self.client.submit(pixels, fmt, extent, chosen))
+            return job.wait(on_progress=self.progress.advanced)
+
+        options = options.with_(max_pixels=self.max_pixels)
+        plan = run_question.plan_upscale(extent, fmt, options, self.speeds)
+        return run_question.run_with_consent(plan, options, submit, self._asker(label), HOW_TO_RAISE)
 
     def cover(self, pixels: bytes, fmt: PixelFormat, extent: Extent, target: Union[str, Extent],
               options: UpscaleOptions, fit: str, background: str) -> CoverOutcome:
         """A ``cover`` job (see ``EngineClient.submit_cover``), waited for with progress."""
         label = "Make cover"
-        job = self._started(f"{label} ({extent} → {target}, {fit}, {options.model})…", label,
-                            lambda: self.client.submit_cover(pixels, fmt, extent, target, options, fit, background))
-        job.wait(on_progress=self.progress.advanced)
-        return CoverOutcome.of(job)
+
+        def submit(chosen: UpscaleOptions) -> CoverOutcome:
+            job = self._started(f"{label} ({extent} → {target}, {fit}, {chosen.model})…", label,
+                                lambda: self.client.submit_cover(pixels, fmt, extent, target, chosen, fit, background))
+            job.wait(on_progress=self.progress.advanced)
+            return CoverOutcome.of(job)
+
+        options = options.with_(max_pixels=self.max_pixels)
+        plan = run_question.plan_cover(extent, fmt, target, fit, options, self.speeds)
+        return run_question.run_with_consent(plan, options, submit, self._asker(label), HOW_TO_RAISE)
+
+    def _asker(self, label: str) -> Optional[run_question.Ask]:
+        if self.ask is None:
+            return None
+        action = ACTION_NAMES_ZH.get(label, label) if is_chinese(self.language) else label
+        return lambda plan: self.ask(plan.question(action, self.language))
 
     def export(self, pixels: bytes, fmt: PixelFormat, extent: Extent, path: os.PathLike,
                max_bytes: Optional[int], export_format: Optional[str]) -> ExportOutcome:
