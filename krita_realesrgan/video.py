@@ -88,6 +88,7 @@ class VideoInfo:
     time_base: Fraction          # the video stream's time base
     frame_count: int
     duration: float              # seconds of video
+    offset: Fraction             # seconds from the file's start (its earliest stream) to the first frame
     variable_rate: bool          # frame durations differ by more than one time-base tick
     rate_range: Tuple[Fraction, Fraction]   # the slowest and the fastest rate of single frames
     sar: Fraction
@@ -112,6 +113,7 @@ _STREAM = re.compile(r"Stream #0:(\d+)\S*: (Video|Audio|Subtitle|Data|Attachment
 _VIDEO_FORMAT = re.compile(r", ([a-z][a-z0-9_]*)(?:\(([^)]*)\))?, (\d+)x(\d+)")
 _RATE = re.compile(r", ([\d.]+k?) (fps|tbr)")
 _SAR = re.compile(r"SAR (\d+):(\d+)")
+_START = re.compile(r"Duration: .*?, start: (-?[\d.]+)")
 _CRC_LINE = re.compile(r"^\s*\d+,\s*(-?\d+),\s*(-?\d+),\s*(\d+),")
 
 
@@ -160,8 +162,7 @@ def probe(path: Path) -> VideoInfo:
 
         listing = subprocess.Popen(_ffmpeg("-i", str(path), "-map", f"0:{index}", "-c", "copy", "-f", "framecrc",
                                            "-"), stdout=subprocess.PIPE, stderr=errors, text=True)
-        time_base, count, durations = None, 0, Counter()
-        first = last_end = None
+        time_base, times, last_packet = None, [], (0, 0)   # (pts, duration) of the latest packet
         for line in listing.stdout:
             if line.startswith("#tb 0:"):
                 num, den = line.split(":", 1)[1].strip().split("/")
@@ -169,14 +170,19 @@ def probe(path: Path) -> VideoInfo:
             packet = _CRC_LINE.match(line)
             if packet:
                 pts, duration = int(packet.group(2)), int(packet.group(3))
-                count += 1
-                durations[duration] += 1
-                first = pts if first is None else min(first, pts)
-                last_end = pts + duration if last_end is None else max(last_end, pts + duration)
-        if listing.wait() != 0 or time_base is None or count == 0:
+                times.append(pts)
+                last_packet = max(last_packet, (pts, duration))
+        if listing.wait() != 0 or time_base is None or not times:
             errors.seek(0)
             raise EngineError(Kind.BAD_INPUT, f"{path.name} has no readable video frames.",
                               _tail(errors.read().decode(errors="replace")))
+
+    # A frame lasts until the next one starts. Packet durations can be wrong: Matroska parts joined with -c copy
+    # (ffmpeg 5.1) give every frame the first part's default duration; presentation times are right.
+    count = len(times)
+    times.sort()
+    durations = Counter(b - a for a, b in zip(times, times[1:])) if count > 1 else Counter([last_packet[1]])
+    first, last_end = times[0], times[-1] + (times[-1] - times[-2] if count > 1 else last_packet[1])
 
     header_rate = _parse_rate(rates.get("fps") or rates["tbr"]) if ("fps" in rates or "tbr" in rates) else None
     constant = len(durations) == 1 and 0 not in durations
@@ -192,10 +198,12 @@ def probe(path: Path) -> VideoInfo:
     else:
         frame_rate = Fraction(count) / ((last_end - first) * time_base)
     duration = float((last_end - first) * time_base) if variable else float(count / frame_rate)
+    start = _START.search(header)
+    offset = max(Fraction(0), first * time_base - (Fraction(start.group(1)) if start else 0))
     rate_range = (1 / (max(durations) * time_base), 1 / (min(durations) * time_base)) if variable else (
         frame_rate, frame_rate)
     return VideoInfo(extent, index, pix_fmt, tuple(t.strip() for t in tags.split(",") if t.strip()), frame_rate,
-                     time_base, count, duration, variable, rate_range, sar, tuple(audio), tuple(subtitles))
+                     time_base, count, duration, offset, variable, rate_range, sar, tuple(audio), tuple(subtitles))
 
 
 # --- containers ---------------------------------------------------------------------------------------------------
@@ -393,8 +401,13 @@ class _Processes:
         self.children.clear()
 
 
-def _decode_command(source: Path, info: VideoInfo, fps: Optional[Fraction], skip: int, pix_fmt: str) -> List[str]:
-    filters = ([f"fps={fps}"] if fps else []) + ([f"select=gte(n\\,{skip})"] if skip else [])
+def _decode_command(source: Path, info: VideoInfo, fps: Optional[Fraction], total: int, skip: int,
+                    pix_fmt: str) -> List[str]:
+    """Decode to raw frames: every frame, or (``fps``) at that even rate on a grid from the file's start (frame n
+    is shown at n/fps, as the sound expects), ending after ``total`` frames (the fps filter holds the last frame for
+    its packet duration, which a joined Matroska file can overstate)."""
+    filters = ([f"fps={fps}:start_time=0", f"trim=end_frame={total}"] if fps else []) + (
+        [f"select=gte(n\\,{skip})"] if skip else [])
     return _ffmpeg("-loglevel", "error", "-i", str(source), "-map", f"0:{info.stream}",
                    *(["-vf", ",".join(filters)] if filters else []), "-fps_mode", "passthrough",
                    "-f", "rawvideo", "-pix_fmt", pix_fmt, "pipe:1")
@@ -603,7 +616,7 @@ def upscale_video(source: Path, target: Path, options: VideoOptions = VideoOptio
     resample = rate if options.fps or info.variable_rate else None   # ffmpeg's fps filter: keeps the timing
     if info.variable_rate and not options.fps:
         notes.append(_variable_rate_note(source.name, info))
-    total = round(info.duration * rate) if resample else info.frame_count
+    total = round((info.offset + Fraction(info.duration)) * rate) if resample else info.frame_count
     frames_per_segment = segment_length(options.segment_frames, rate)
     if frames_per_segment != options.segment_frames:
         say(f"Segments of {frames_per_segment} frames (whole microseconds at {rate} frames/s).")
@@ -624,7 +637,7 @@ def upscale_video(source: Path, target: Path, options: VideoOptions = VideoOptio
     writer = _SegmentWriter(processes, work, options, rate, info)
     loop = _FrameLoop(upscaler, fmt, options.upscale.with_(tile=tile), options, writer, work, wanted, target, notes)
     try:
-        decoder = processes.start(_decode_command(source, info, resample, skip, raw_pix_fmt(fmt)),
+        decoder = processes.start(_decode_command(source, info, resample, total, skip, raw_pix_fmt(fmt)),
                                   stdout=subprocess.PIPE)
         if progress:
             progress(min(skip, total), total)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import pickle
 import random
+import re
 from fractions import Fraction
 from pathlib import Path
 from types import SimpleNamespace
@@ -84,14 +85,15 @@ def test_variable_frame_rate_clip_keeps_its_duration_timing_and_sync(vfr_clip, t
     out = video.probe(target)
     frame = Fraction(1) / out.frame_rate
     assert out.frame_rate == 25 and not out.variable_rate
+    # (the input's packet durations may all say 200 ms: ffmpeg 5.1 joins Matroska parts so; its times are right)
+    starts = packet_times(vfr_clip)
+    ends = starts[1:] + [starts[-1] + Fraction(1, 25)]
     picture, sound = stream_seconds(target, "0:v:0"), stream_seconds(target, "0:a:0")
-    assert abs(picture - stream_seconds(vfr_clip, "0:v:0")) <= 2 * frame      # 2 s, not 6 s
+    assert abs(picture - (ends[-1] - starts[0])) <= 2 * frame                  # 2 s, not 6 s
     assert sound == stream_seconds(vfr_clip, "0:a:0")                            # the sound is copied as it was
     assert abs(picture - sound) <= 2 * frame                                    # and the picture ends with it
 
     # frame timing: output frame i (shown at i/25 s) is the input frame on screen then, within one frame
-    starts = packet_times(vfr_clip)
-    ends = starts[1:] + [starts[-1] + Fraction(1, 25)]
     sources = every_frame(vfr_clip).astype(np.int16)
     assert len(sources) == len(starts) == 30
     matched = []
@@ -104,7 +106,8 @@ def test_variable_frame_rate_clip_keeps_its_duration_timing_and_sync(vfr_clip, t
         assert starts[best] - frame <= shown < ends[best] + frame, (number, best, float(starts[best]))
         matched.append(best)
     assert matched == sorted(matched) and set(matched) == set(range(30))    # in order, none dropped
-    assert "variable frame rate (5 to 25 frames/s)" in result.err and "Traceback" not in result.err
+    assert re.search(r"variable frame rate \([\d.]+ to 25 frames/s\)", result.err), result.err
+    assert "Traceback" not in result.err
 
 
 def test_repeated_frames_are_upscaled_once(vfr_clip, tmp_path):
