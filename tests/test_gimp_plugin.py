@@ -305,6 +305,22 @@ def test_failure_leaves_the_image_unchanged(gimp_results):
     assert not case["undo_dirty_after"]
 
 
+LIMIT_CASES = [   # a script is never asked: above max-pixels it fails before the engine starts
+    dict(name="limit_upscale", image="children-alpha.png", crop=[200, 100, 64, 48], procedure=PROC["image"],
+         args={"model": MODEL, "scale": 2.0, "max-pixels": 12287}, read_format="R'G'B'A u8"),   # 128x96 = 12288
+    dict(name="limit_cover", image="children-alpha.png", crop=[200, 100, 64, 48], procedure="plug-in-realesrgan-cover",
+         args={"preset": "video-16x9", "model": "auto", "max-pixels": 1000}, read_format="R'G'B'A u8"),
+]
+
+
+def test_a_script_above_max_pixels_is_refused_with_the_argument_named_and_nothing_changes(profile):
+    results = gimp_session(profile, "limit", LIMIT_CASES)
+    upscale, cover = results["limit_upscale"], results["limit_cover"]
+    refused(upscale, ["128x96 pixels (12,288 pixels)", "limit of 12,287 pixels", "max-pixels argument"])
+    refused(cover, ["256x192 pixels (49,152 pixels)", "limit of 1,000 pixels", "max-pixels argument"])
+    assert upscale["seconds"] < 10 and cover["seconds"] < 10    # refused before the engine started (it takes longer)
+
+
 CANCEL_CASES = [
     dict(name="cancel", image="children-alpha.png", procedure=PROC["image"],
          args={"model": MODEL, "scale": 4.0}, read_format="R'G'B'A u8"),
