@@ -11,7 +11,7 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Tuple
 
 from .errors import EngineError, Kind
 from .formats import DEFAULT_MAX_PIXELS
@@ -77,7 +77,11 @@ def check_limit(extent: Extent, max_pixels: int, how_to_raise: str, what: str = 
 
 class SpeedRecord:
     """Seconds per megapixel of network input, per model, device and precision, measured by real runs on this
-    computer (a JSON file in the engine's cache folder). The newest run weighs half."""
+    computer (a JSON file in the engine's cache folder).
+
+    Each set-up keeps its runs' seconds and megapixels, the older ones weighing half at each new run, and its speed
+    is the one over the other: so a tiny run, whose time is mostly fixed costs (a first tile shape compiled), moves
+    it by its few pixels' worth, not as much as a large one. (A plain number is an older file's speed.)"""
 
     def __init__(self, path: Optional[Path] = None):
         if path is None:
@@ -96,9 +100,23 @@ class SpeedRecord:
             return {}
         return data if isinstance(data, dict) else {}
 
+    @staticmethod
+    def _totals(value) -> Optional[Tuple[float, float]]:
+        """(seconds, megapixels) of a stored entry; None for one that is not usable."""
+        if isinstance(value, dict):
+            pair = value.get("seconds"), value.get("megapixels")
+        else:
+            pair = value, 1.0
+        if all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and x > 0 for x in pair):
+            return float(pair[0]), float(pair[1])
+        return None
+
+    def _speed(self, value) -> Optional[float]:
+        totals = self._totals(value)
+        return totals[0] / totals[1] if totals else None
+
     def seconds_per_megapixel(self, model: str, device: str, precision: str) -> Optional[float]:
-        value = self._load().get(self.key(model, device, precision))
-        return float(value) if isinstance(value, (int, float)) and math.isfinite(value) and value > 0 else None
+        return self._speed(self._load().get(self.key(model, device, precision)))
 
     def slowest(self, model: Optional[str] = None, device: str = "") -> Optional[float]:
         """For a front end that does not know the backend, device and precision the engine will choose (an
@@ -110,8 +128,9 @@ class SpeedRecord:
             parts = key.split("|")
             if len(parts) != 3 or (model is not None and parts[0] != Path(model).name):
                 continue
-            if isinstance(value, (int, float)) and math.isfinite(value) and value > 0:
-                found.append((parts[1].lower(), float(value)))
+            speed = self._speed(value)
+            if speed is not None:
+                found.append((parts[1].lower(), speed))
         wanted = device.lower() if device not in ("", "auto") else ""
         on_device = [value for place, value in found if wanted and wanted in place.split()[-1]]
         values = on_device or [value for _, value in found]
@@ -124,9 +143,8 @@ class SpeedRecord:
         from .paths import atomic_write_bytes
         data = self._load()
         key = self.key(model, device, precision)
-        measured = seconds / megapixels
-        previous = data.get(key)
-        data[key] = measured if not isinstance(previous, (int, float)) else (previous + measured) / 2
+        seconds_before, megapixels_before = self._totals(data.get(key)) or (0.0, 0.0)
+        data[key] = {"seconds": seconds_before / 2 + seconds, "megapixels": megapixels_before / 2 + megapixels}
         try:
             atomic_write_bytes(self.path, json.dumps(data, indent=1, sort_keys=True).encode("utf-8"))
         except OSError:

@@ -43,6 +43,21 @@ def test_slowest_set_up_for_the_model_on_the_chosen_device(tmp_path):
     assert speeds.slowest(None) == 30.0                    # any model (the cover's "auto")
 
 
+def test_a_tiny_run_moves_the_speed_by_its_few_pixels(tmp_path):
+    speeds = SpeedRecord(tmp_path / "speed.json")
+    speeds.add(MODEL, "openvino CPU", "fp32", seconds=30.0, megapixels=1.0)
+    assert speeds.seconds_per_megapixel(MODEL, "openvino CPU", "fp32") == pytest.approx(30.0)
+    speeds.add(MODEL, "openvino CPU", "fp32", seconds=0.3, megapixels=0.002)   # 150 s/MP: mostly fixed costs
+    assert speeds.seconds_per_megapixel(MODEL, "openvino CPU", "fp32") == pytest.approx(15.3 / 0.502)
+    speeds.add(MODEL, "openvino CPU", "fp32", seconds=40.0, megapixels=1.0)    # a slower large run counts
+    assert speeds.seconds_per_megapixel(MODEL, "openvino CPU", "fp32") == pytest.approx(47.65 / 1.251)
+    # an older file's plain numbers are still read, and the next run folds into them
+    old = speeds_file(tmp_path, {f"{MODEL}|torch cpu|fp32": 12.0, f"{MODEL}|torch cpu|bf16": True})
+    assert old.seconds_per_megapixel(MODEL, "torch cpu", "fp32") == 12.0 and old.slowest(MODEL) == 12.0
+    old.add(MODEL, "torch cpu", "fp32", seconds=20.0, megapixels=2.0)
+    assert old.seconds_per_megapixel(MODEL, "torch cpu", "fp32") == pytest.approx(26.0 / 2.5)
+
+
 def test_slowest_reads_what_the_engine_records(tmp_path, shared_weights):
     """A real run writes the record an editor then finds, whatever the backend chose."""
     upscaler = Upscaler(shared_weights)
