@@ -10,7 +10,8 @@ field and what it must be. Besides the types:
   payload folder, after symlinks are resolved: a link in the folder that points out of it is outside. A worker
   started without a payload folder takes no payloads.
 * The ``export`` path, which the user chose, is the one path allowed elsewhere: an absolute file name with an
-  export extension (``cover_presets.EXPORT_EXTENSIONS``).
+  export extension (``cover_presets.EXPORT_EXTENSIONS``). Whether it can be written there is the ``export``
+  handler's to say, as for any file the user names (``bad_input``).
 * A line longer than ``MAX_LINE_BYTES`` (``worker.read_lines`` hands over only its start), not UTF-8, not JSON
   or not an object is refused as a whole.
 
@@ -147,6 +148,7 @@ def _where_problem(text: str, kind: str, folder: Optional[Path]) -> Optional[str
     if not text or "\0" in text:
         return "an empty name or one with a NUL character"
     try:
+        os.fsencode(text)                       # a lone surrogate: no file system name encodes it
         if kind == PAYLOAD:
             if folder is None:
                 return "a payload (this worker was started without a payload folder)"
@@ -157,9 +159,7 @@ def _where_problem(text: str, kind: str, folder: Optional[Path]) -> Optional[str
             return "not an absolute path"
         if export_format_of(text) is None:
             return "not a name with one of those extensions"
-        if os.path.isdir(text):
-            return "a folder"
-    except (ValueError, OSError):               # e.g. a lone surrogate, which no file system name encodes
+    except (ValueError, OSError):
         return "not a usable file name"
     return None
 
@@ -173,7 +173,7 @@ def _check_field(op: str, field: Field, value: Any, folder: Optional[Path], job_
         if problem is not None:
             where = (f"a file in the payload folder {folder}" if field.path == PAYLOAD else
                      f"an absolute file name ending in {_EXPORT_SUFFIXES}")
-            raise BadRequest(f"The {op} request's {field.name!r} must be {where}, not {_shown(value, 80)}: "
+            raise BadRequest(f"The {op} request's {field.name!r} must be {where}, not {_shown(value, 300)}: "
                              f"that is {problem}.", job_id)
     if field is _OPTIONS:
         for name, option in value.items():

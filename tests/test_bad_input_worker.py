@@ -235,17 +235,22 @@ def test_a_worker_without_a_payload_folder_takes_no_payloads(folder):
     assert answer(serving, {"id": 1, "op": "models"})["event"] == "models"
 
 
-@pytest.mark.parametrize("name, problem", [("cover.txt", "ending in .jpg"), ("relative.png", "absolute"),
-                                           ("a-folder.png", "a folder"), ("bad\0name.jpg", "NUL")])
+@pytest.mark.parametrize("name, problem", [("notes.txt", "ending in .jpg"), ("notes", "ending in .jpg"),
+                                           ("relative.png", "absolute"), ("bad\0name.jpg", "NUL"),
+                                           ("lone\ud800surrogate.png", "not a usable file name")])
 def test_export_takes_only_an_absolute_file_name_with_an_export_extension(folder, tmp_path, name, problem):
-    target = tmp_path / "outside" / name if name != "relative.png" else Path(name)
-    if name == "a-folder.png":
-        target.mkdir()
+    """Before: the export wrote any name it was given (over ``notes.txt`` when the format was named, a relative
+    name into the worker's working folder)."""
+    outside = tmp_path / "outside"
+    target = outside / name if name != "relative.png" else Path(name)
+    if name.startswith("notes"):
+        precious(target)
+    before = sorted(outside.iterdir())
     serving = worker.Worker(FakeUpscaler(), RecordingEvents(), payload_folder=folder)
-    request = {"id": 8, "op": "export", "input": str(folder / "in.raw"), "path": str(target)}
+    request = {"id": 8, "op": "export", "input": str(folder / "in.raw"), "path": str(target), "format": "jpg"}
     assert_bad_request(answer(serving, request), 8, "'path'", problem)
-    assert sorted(p.name for p in (tmp_path / "outside").iterdir()) == (["a-folder.png"] if "folder" in name else [])
-    assert not Path("relative.png").exists()
+    assert sorted(outside.iterdir()) == before and not Path("relative.png").exists()
+    assert not name.startswith("notes") or untouched(target)
 
 
 def test_export_still_writes_the_users_file_outside_the_folder(folder, tmp_path):
