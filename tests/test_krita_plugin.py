@@ -22,6 +22,7 @@ KRITA_TESTS = Path(__file__).resolve().parent / "krita"
 SCENARIOS = ("upscale_image_rgba8", "upscale_image_merged", "enhance_selection_u16", "enhance_gray",
              "enhance_float32", "selection_to_document_rgba8", "cancel_leaves_document_unchanged",
              "failure_leaves_document_unchanged", "cmyk_offers_converted_copy", "extension_messages",
+             "long_run_asks_first",
              "cover_photo_preset", "cover_cartoon_pad", "cover_cancel", "cover_extension_cmyk", "export_photo_cover",
              "export_16_and_float", "export_errors")
 MODEL = "realesr-animevideov3"
@@ -302,6 +303,20 @@ def test_extension_reports_errors_and_offers_a_converted_copy(krita_run):
     assert cmyk["original_layers"] == ["Background"]
     assert cmyk["copies"] == [{"model": "RGBA",
                                "layers": ["Background", f"Real-ESRGAN enhanced ({MODEL}) — Background"]}]
+
+
+def test_a_long_run_asks_first_and_no_leaves_the_document_unchanged(krita_run):
+    notes, before, after = krita_run.before_after("long_run_asks_first")
+    asked = notes["no"]["boxes"]
+    assert len(asked) == 1, asked
+    assert asked[0].startswith("Enhance: 236x236 → 236x236 pixels (55,696 pixels).") and "about 9 min" in asked[0]
+    assert asked[0].endswith("Start it?")
+    assert notes["no"]["layers"] == ["Background"]
+    assert [layer["name"] for layer in after["layers"]] == [layer["name"] for layer in before["layers"]]
+    for was, now in zip(before["layers"], after["layers"]):
+        assert np.array_equal(was["pixels"], now["pixels"])
+    assert len(notes["yes"]["boxes"]) == 1
+    assert notes["yes"]["layers"] == ["Background", f"Real-ESRGAN enhanced ({MODEL}) — Background"]
 
 
 # ---- Make cover from image ----
