@@ -598,10 +598,74 @@ def raw_pix_fmt(fmt: PixelFormat) -> str:
     return "rgb48le" if fmt.dtype == "uint16" else "rgb24"
 
 
-def upscale_video(source: Path, target: Path, options: VideoOptions = VideoOptions(), *, upscaler=None,
-                  weights_dir: Optional[Path] = None, resume: bool = False, progress: Optional[Progress] = None,
-                  cancel: Optional[Cancel] = None, log: Optional[Log] = None) -> VideoReport:
-    """Upscale ``source`` into ``target`` (see the module text). Raises EngineError (``Cancelled`` on cancel)."""
+@dataclass
+class VideoJob:
+    """One clip's job, decided before the first frame (``prepare_job``): what is read at which rate, in which
+    segments, and the work folder that keeps the finished ones. ``upscale_video`` runs it in this process; the
+    cluster (``cluster/video_run.py``) hands its segments to other processes. Every segment is a pure function of
+    its frames and these settings, so it does not matter who encodes it."""
+
+    source: Path
+    target: Path
+    info: VideoInfo
+    container: Container
+    options: VideoOptions           # segment_frames already a whole number of microseconds
+    rate: Fraction                  # output frames per second
+    resample: Optional[Fraction]    # the rate of ffmpeg's fps filter, or None: every frame as decoded
+    total: int                      # frames expected
+    work: WorkFolder
+    wanted: dict                    # the job record (job.json)
+    tile: int                       # the tile edge (a resumed job keeps its own)
+    notes: List[str]
+
+    @property
+    def fmt(self) -> PixelFormat:
+        return PixelFormat("uint16" if self.info.high_bit_depth else "uint8", 3)
+
+    def first_unfinished(self) -> int:
+        """The frame after the finished segments from the first on (an earlier run's): decoding starts there."""
+        return self.work.finished_segments() * self.options.segment_frames
+
+    def decode(self, processes: "_Processes", skip: int) -> Tuple[subprocess.Popen, Iterator[np.ndarray]]:
+        """Start ffmpeg decoding from frame ``skip``; the process and its frames (finish the process after)."""
+        decoder = processes.start(_decode_command(self.source, self.info, self.resample, self.total, skip,
+                                                  raw_pix_fmt(self.fmt)), stdout=subprocess.PIPE)
+        return decoder, _frames(decoder.stdout, self.info.extent, self.fmt)
+
+    def frame_loop(self, upscaler, processes: "_Processes", work: Optional[WorkFolder] = None,
+                   target: Optional[Path] = None) -> "_FrameLoop":
+        """Frames -> engine -> segments in ``work`` (default: the job's), previews beside ``target``."""
+        work = work or self.work
+        writer = _SegmentWriter(processes, work, self.options, self.rate, self.info)
+        return _FrameLoop(upscaler, self.fmt, self.options.upscale.with_(tile=self.tile), self.options, writer, work,
+                          self.wanted, target or self.target, self.notes)
+
+    def mux(self, end: int, extent: Optional[Extent]) -> Extent:
+        """All ``end`` frames are in finished segments: write the target with the input's sound and subtitles.
+        Returns the frame size (``extent`` None: read from the first segment, all from an earlier run)."""
+        if end == 0:
+            raise EngineError(Kind.BAD_INPUT, f"ffmpeg decoded no frames from {self.source.name}.",
+                              _tail(self.work.log))
+        extent = extent or _segment_extent(self.work.segment(0))
+        _mux(self.work, self.source, self.target, self.info, self.container, self.rate, self.options.segment_frames,
+             self.notes)
+        return extent
+
+    def report(self, end: int, resumed: int, extent: Extent, seconds: float) -> VideoReport:
+        """After ``mux``: remove the work folder; the report, with a warning for frames ffmpeg could not decode."""
+        self.work.remove()
+        frames = end if end > resumed else min(resumed, self.total)   # (resumed after the last segment)
+        # the fps filter fills a gap with repeats, and its count may differ from the rounded total by one
+        lost = self.total - frames if self.total - frames > (1 if self.resample else 0) else 0
+        warnings = [_lost_frames_warning(self.source.name, self.info, lost, self.total, self.rate)] if lost else []
+        return VideoReport(self.target, frames, extent, self.rate, min(resumed, frames), seconds, self.notes,
+                           warnings)
+
+
+def prepare_job(source: Path, target: Path, options: VideoOptions = VideoOptions(), *, resume: bool = False,
+                log: Optional[Log] = None) -> VideoJob:
+    """Check the paths, probe the clip, fix the rate and segment length, and keep (``resume``) or start the work
+    folder. Raises EngineError."""
     source, target = Path(source).absolute(), Path(target).absolute()
     say = log or (lambda message: None)
     container = container_for(target)
@@ -626,37 +690,35 @@ def upscale_video(source: Path, target: Path, options: VideoOptions = VideoOptio
     work = WorkFolder(target)
     wanted = _job_record(source, info, options, options.upscale.tile)
     tile = _prepare_work(work, wanted, resume, notes)
-    skip = work.finished_segments() * options.segment_frames
+    return VideoJob(source, target, info, container, options, rate, resample, total, work, wanted, tile, notes)
+
+
+def upscale_video(source: Path, target: Path, options: VideoOptions = VideoOptions(), *, upscaler=None,
+                  weights_dir: Optional[Path] = None, resume: bool = False, progress: Optional[Progress] = None,
+                  cancel: Optional[Cancel] = None, log: Optional[Log] = None) -> VideoReport:
+    """Upscale ``source`` into ``target`` (see the module text). Raises EngineError (``Cancelled`` on cancel)."""
+    say = log or (lambda message: None)
+    job = prepare_job(source, target, options, resume=resume, log=say)
+    skip = job.first_unfinished()
     if skip:
         say(f"Resuming after {skip} frames already upscaled.")
     if upscaler is None:
         from .engine import Upscaler
         upscaler = Upscaler(weights_dir)
-    fmt = PixelFormat("uint16" if info.high_bit_depth else "uint8", 3)
-    processes = _Processes(work.log)
-    writer = _SegmentWriter(processes, work, options, rate, info)
-    loop = _FrameLoop(upscaler, fmt, options.upscale.with_(tile=tile), options, writer, work, wanted, target, notes)
+    processes = _Processes(job.work.log)
+    loop = job.frame_loop(upscaler, processes)
     try:
-        decoder = processes.start(_decode_command(source, info, resample, total, skip, raw_pix_fmt(fmt)),
-                                  stdout=subprocess.PIPE)
+        decoder, frames = job.decode(processes, skip)
         if progress:
-            progress(min(skip, total), total)
-        end = loop.run(_frames(decoder.stdout, info.extent, fmt), skip, total, progress, cancel)
+            progress(min(skip, job.total), job.total)
+        end = loop.run(frames, skip, job.total, progress, cancel)
         processes.finish(decoder, "decode")
-        if end == 0:
-            raise EngineError(Kind.BAD_INPUT, f"ffmpeg decoded no frames from {source.name}.", _tail(work.log))
-        extent = loop.extent or _segment_extent(work.segment(0))   # None: every segment is from an earlier run
-        _mux(work, source, target, info, container, rate, options.segment_frames, notes)
+        extent = job.mux(end, loop.extent)
     except BaseException:
         processes.kill_all()
-        writer.abandon()
+        loop.writer.abandon()
         raise
-    work.remove()
-    frames = end if end > skip else min(skip, total)   # (resumed after the last segment: nothing decoded)
-    # the fps filter fills a gap with repeats, and its count may differ from the rounded total by one
-    lost = total - frames if total - frames > (1 if resample else 0) else 0
-    warnings = [_lost_frames_warning(source.name, info, lost, total, rate)] if lost else []
-    return VideoReport(target, frames, extent, rate, min(skip, frames), loop.seconds, notes, warnings)
+    return job.report(end, skip, extent, loop.seconds)
 
 
 def _variable_rate_note(name: str, info: VideoInfo) -> str:
