@@ -90,6 +90,7 @@ class Field:
     type: JsonType
     required: bool = False
     path: Optional[str] = None          # PAYLOAD or EXPORT_FILE: a path, checked for where it points
+    entries: Optional[Dict[str, JsonType]] = None   # an object's known entries and their types
 
 
 def _option_types() -> Dict[str, JsonType]:
@@ -109,7 +110,7 @@ OPTION_TYPES = _option_types()
 
 _INPUT = Field("input", TEXT, required=True, path=PAYLOAD)
 _OUTPUT = Field("output", TEXT, required=True, path=PAYLOAD)
-_OPTIONS = Field("options", OBJECT)     # its entries: OPTION_TYPES (unknown names: UpscaleOptions.from_json)
+_OPTIONS = Field("options", OBJECT, entries=OPTION_TYPES)   # unknown names: UpscaleOptions.from_json says
 
 FIELDS: Dict[str, Tuple[Field, ...]] = {
     "hello": (),
@@ -175,12 +176,11 @@ def _check_field(op: str, field: Field, value: Any, folder: Optional[Path], job_
                      f"an absolute file name ending in {_EXPORT_SUFFIXES}")
             raise BadRequest(f"The {op} request's {field.name!r} must be {where}, not {_shown(value, 300)}: "
                              f"that is {problem}.", job_id)
-    if field is _OPTIONS:
-        for name, option in value.items():
-            expected = OPTION_TYPES.get(name)
-            if expected is not None and not expected.accepts(option):
-                raise BadRequest(f"The {op} request's option {name!r} must be {expected.expected}, "
-                                 f"not {_shown(option)}.", job_id)
+    for name, entry in value.items() if field.entries else ():
+        expected = field.entries.get(name)
+        if expected is not None and not expected.accepts(entry):
+            raise BadRequest(f"The {op} request's {field.name!r} entry {name!r} must be {expected.expected}, "
+                             f"not {_shown(entry)}.", job_id)
 
 
 def _decoded(line: bytes) -> Request:
