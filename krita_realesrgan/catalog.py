@@ -33,6 +33,9 @@ class ModelInfo:
     denoise_partner: Optional[str] = None  # name of the weak-denoise twin for denoise-strength blending
     listed: bool = True    # False: a helper file (the wdn twin), not offered on its own
     approx_seconds_per_mpix_cpu: Optional[float] = None  # rough CPU speed for the README table (x4 output)
+    reach: Optional[int] = None  # input pixels a cut changes outputs by > 0.1 level: the most reach.probe
+                                 # measured on pink-noise strips and photo crops
+                                 # (None: the engine finds it: exact for Compact, else probed once and cached)
 
     @property
     def stem(self) -> str:
@@ -74,6 +77,7 @@ _MODELS = (
         scale=4,
         purpose="Best for photos (large, slow)",
         kind="photo",
+        reach=90,
         ncnn="realesrgan-x4plus",
     ),
     ModelInfo(
@@ -86,6 +90,7 @@ _MODELS = (
         scale=4,
         purpose="Anime and illustration stills (medium size)",
         kind="anime",
+        reach=62,
         ncnn="realesrgan-x4plus-anime",
     ),
     ModelInfo(

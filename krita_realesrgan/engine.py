@@ -16,9 +16,9 @@ from typing import Callable, List, Optional, Tuple
 
 import numpy as np
 
-from . import pixels, resample, run_estimate
+from . import pixels, reach, resample, run_estimate
 from .errors import EngineError, Kind
-from .formats import NO_TILING, PixelFormat, UpscaleOptions
+from .formats import MIN_TILE, NO_TILING, PixelFormat, UpscaleOptions
 from .geometry import Extent
 from .run_estimate import network_passes   # one rule for the engine and the estimates before a run
 from .backends import choice as backend_choice
@@ -32,7 +32,6 @@ log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]   # (tiles done, tiles total), over all network passes
 Cancel = Callable[[], bool]             # polled between tiles; True -> raise errors.Cancelled
 
-MIN_TILE = 32          # below this, out-of-memory is reported instead of halving again
 _TILE_STEP = 16
 
 
@@ -62,6 +61,12 @@ def auto_tile(model: Network, extent: Extent, batch: int) -> int:
     if edge >= max(extent):
         return 0
     return max(MIN_TILE * 2, edge // _TILE_STEP * _TILE_STEP)
+
+
+def _say_once(notes: List[str], note: str) -> None:
+    if note not in notes:
+        notes.append(note)
+        log.info("%s", note)
 
 
 class _Counter:
@@ -154,43 +159,52 @@ class Upscaler:
 
         counter = _Counter(progress)
         tile = options.tile
+        notes = list(notes)
         for index in range(passes):
             last = index == passes - 1
             size = extent * (model.scale ** (index + 1))
             make_sink = (lambda: _FormatSink(size, fmt, cheap_alpha)) if last else (
                 lambda: _FloatSink(size, [p.shape[2] for p in through_network]))
             through_network, tile = self._run_pass(model, through_network, tile, make_sink, counter, cancel,
-                                                   remaining_passes=passes - index - 1)
+                                                   remaining_passes=passes - index - 1, notes=notes)
         output = resample.to_size(through_network, target)
         if fmt.channels == 1:
             output = output[:, :, 0]
         backend = model.backend
         return UpscaleResult(np.ascontiguousarray(output), backend.device, backend.precision, tile,
-                             time.perf_counter() - started, backend.name, notes)
+                             time.perf_counter() - started, backend.name, tuple(notes))
 
     def _run_pass(self, model: Network, planes: List[np.ndarray], tile: int, make_sink, counter: _Counter,
-                  cancel: Optional[Cancel], remaining_passes: int):
+                  cancel: Optional[Cancel], remaining_passes: int, notes: List[str]):
         extent = Extent(planes[0].shape[1], planes[0].shape[0])
-        if tile == NO_TILING:
-            edge = 0
+        tiling = reach.tiling_of(model.margin)
+        if tile == NO_TILING or not tiling.exact:
+            edge = 0   # a network without finite reach runs as one piece unless memory forces tiles
         elif tile == 0:
             edge = auto_tile(model, extent, len(planes))
         else:
             edge = tile
         done_before = counter.done
         while True:
-            plan = TilePlan.make(extent, model.scale, edge, model.margin)
+            plan = TilePlan.make(extent, model.scale, edge, tiling.margin)
             # later passes run on bigger images: a rough count keeps the progress total honest
             counter.total = done_before + plan.count * (1 + remaining_passes * model.scale ** 2)
             sink = make_sink()
             try:
                 run_planes(model.backend, planes, plan, sink, counter.tick, cancel)
+                if plan.count > 1 and not tiling.exact:
+                    _say_once(notes, f"{model.name} looks at the whole picture, so it runs as one piece; there "
+                              f"was not memory enough for that, so it ran in tiles of {max(plan.tile_extent)} px "
+                              "and their borders may show.")
+                elif tile > 0 and not tiling.exact:
+                    _say_once(notes, f"{model.name} looks at the whole picture, so it runs as one piece "
+                              "(the tile size is not used).")
                 return sink.planes, (edge if plan.count > 1 else 0)
             except TileOutOfMemory:
                 counter.done = done_before
                 current = max(plan.tile_extent)
                 edge = current // 2 // _TILE_STEP * _TILE_STEP
-                if tile == NO_TILING or edge < max(MIN_TILE, TilePlan.smallest_edge(model.margin)):
+                if tile == NO_TILING or edge < max(MIN_TILE, TilePlan.smallest_edge(tiling.margin)):
                     raise EngineError(
                         Kind.OUT_OF_MEMORY,
                         "Not enough memory to upscale this image, even in small tiles. Close other programs, "

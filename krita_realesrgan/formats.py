@@ -61,6 +61,8 @@ class PixelFormat:
 
 
 AUTO_TILE = 0    # choose from free memory (whole image when it fits)
+MIN_TILE = 32    # the smallest tile edge that may be asked for (engine, CLI, both plugins); the engine raises a
+                 # tile to what the model's margin needs and stops halving it on out-of-memory below this
 DEFAULT_MAX_PIXELS = 16384 * 16384   # output pixels allowed without asking (268 MP: a 4096×4096 picture ×4)
 NO_TILING = -1   # always run the whole image at once
 
@@ -93,9 +95,9 @@ class UpscaleOptions:
             if target.is_empty:
                 raise EngineError(Kind.BAD_INPUT, f"Target size {target} is empty.")
             object.__setattr__(self, "target", target)
-        if self.tile < NO_TILING or 0 < self.tile < 16:
+        if self.tile < NO_TILING or 0 < self.tile < MIN_TILE:
             raise EngineError(Kind.BAD_INPUT, f"Tile size {self.tile} is too small (use 0 for automatic, "
-                              "or 16 and more).")
+                              f"or {MIN_TILE} and more).")
         if self.precision not in PRECISIONS:
             raise EngineError(Kind.BAD_INPUT, f"Precision must be one of {', '.join(PRECISIONS)}.")
         if self.backend not in BACKENDS:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Sequence, Tuple
 
-from . import catalog
+from . import catalog, reach
 from .errors import INSTALL_HINT, EngineError, Kind
 
 if TYPE_CHECKING:  # torch is imported only to read or build a network (a warm OpenVINO run needs none)
@@ -29,13 +29,6 @@ if TYPE_CHECKING:  # torch is imported only to read or build a network (a warm O
     from .devices import Placement
 
 WEIGHT_SUFFIXES = (".pth", ".pt", ".ckpt", ".safetensors")
-
-# How far (input pixels) an output pixel's value depends on its neighbourhood, per architecture; used as the
-# tile margin. Compact is computed exactly from its layer count; the others have very large receptive fields
-# whose far reach is negligible, so a fixed margin is used (the reference uses 10).
-_MARGIN_CAP = 40          # Compact: its exact reach (one pixel per 3x3 convolution), up to this
-_ESRGAN_MARGIN = 24
-_DEFAULT_MARGIN = 16
 
 # Rough activation bytes per input pixel per image at float32, for choosing a tile size from free memory.
 _BYTES_PER_PIXEL = {"Compact": 2_000, "ESRGAN": 12_000}
@@ -49,7 +42,7 @@ class LoadedModel:
     descriptor: object        # spandrel ImageModelDescriptor, on its device, in eval mode
     arch: str
     scale: int
-    margin: int               # tile margin (>= receptive reach where that is practical)
+    margin: int               # tile margin from the network's reach (reach.Reach.tile_margin: < 0 = no finite reach)
     bytes_per_pixel: float    # activation estimate per input pixel per batch image, at this precision
     placement: Placement
 
@@ -163,11 +156,15 @@ def blend(strong: Dict[str, torch.Tensor], weak: Dict[str, torch.Tensor], streng
     return {k: strength * strong[k].float() + (1.0 - strength) * weak[k].float() for k in strong}
 
 
-def _margin(arch: str, state: Dict[str, torch.Tensor]) -> int:
-    if arch == "Compact":
-        convolutions = sum(1 for k, v in state.items() if k.endswith("weight") and v.ndim == 4)
-        return min(convolutions, _MARGIN_CAP)
-    return _ESRGAN_MARGIN if arch == "ESRGAN" else _DEFAULT_MARGIN
+def _float32_runner(descriptor, device):
+    """Runs ``descriptor`` (still in float32) on N×h×w×3 numpy batches, for the reach probe."""
+    import torch
+
+    def run(batch):
+        with torch.inference_mode():
+            tensor = torch.from_numpy(batch).permute(0, 3, 1, 2).to(device).contiguous()
+            return descriptor(tensor).float().permute(0, 2, 3, 1).cpu().numpy()
+    return run
 
 
 def recognise(state: Dict[str, torch.Tensor], name: str):
@@ -202,11 +199,12 @@ def build(state: Dict[str, torch.Tensor], name: str, placement: Placement, key: 
         raise EngineError(Kind.DEVICE, f"{descriptor.architecture.name} does not support bf16; use fp32.")
     arch = descriptor.architecture.id
     descriptor.to(placement.device).eval()
+    margin = reach.reach_of(name, arch, state, _float32_runner(descriptor, placement.device), int(descriptor.scale),
+                            descriptor.size_requirements.multiple_of).tile_margin
     descriptor.to(placement.dtype)
     descriptor.model.to(memory_format=torch.channels_last)
     per_pixel = _BYTES_PER_PIXEL.get(arch, _DEFAULT_BYTES_PER_PIXEL) * (1.0 if placement.precision == "fp32" else 0.5)
-    return LoadedModel(key, name, descriptor, arch, int(descriptor.scale), _margin(arch, state), per_pixel,
-                       placement)
+    return LoadedModel(key, name, descriptor, arch, int(descriptor.scale), margin, per_pixel, placement)
 
 
 @dataclass(frozen=True)

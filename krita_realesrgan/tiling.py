@@ -7,6 +7,10 @@ the tile fades out while its neighbour fades in (raised cosine, the two weights 
 alone is used. With ``margin`` at least the network's receptive reach, every output pixel is computed from its
 full neighbourhood, so the tiled result equals the untiled one up to float rounding.
 
+Tiles start on multiples of ``TILE_ALIGN`` (and all have the same size, so the last one, which ends at the
+picture's edge, starts on one too): networks that work in blocks (pixel-unshuffle in front of RealESRGAN_x2plus,
+attention windows) then see the same blocks in a tile as in the whole picture.
+
 Windows are separable, so they are normalised per axis and the blend needs no weight image: each tile's
 output is added to the result multiplied by ``wx[x] * wy[y]``.
 """
@@ -21,6 +25,7 @@ import numpy as np
 from .geometry import Bounds, Extent
 
 DEFAULT_RAMP = 8
+TILE_ALIGN = 8  # tile starts are multiples of this (see the module's docstring)
 MIN_STEP = 16  # a tile always advances at least this far past its neighbour (else tiny tiles mean countless tiles)
 
 
@@ -36,17 +41,31 @@ class Span:
         return self.stop - self.start
 
 
-def even_spans(length: int, tile: int, overlap: int) -> Tuple[Span, ...]:
-    """The fewest equal spans of at most ``tile`` covering ``length``, neighbours overlapping by >= ``overlap``."""
+def even_spans(length: int, tile: int, overlap: int, align: int = 1) -> Tuple[Span, ...]:
+    """The fewest equal spans of at most ``tile`` covering ``length``, neighbours overlapping by >= ``overlap``.
+
+    With ``align`` > 1 every span starts on a multiple of ``align``; spans may then be up to ``align - 1``
+    longer than ``tile``."""
     if length <= 0:
         raise ValueError("cannot tile an empty axis")
     if tile >= length:
         return (Span(0, length, False, False),)
     if overlap >= tile:
         raise ValueError(f"tile {tile} must be larger than the overlap {overlap}")
-    count = math.ceil((length - overlap) / (tile - overlap))
-    size = min(length, math.ceil((length + (count - 1) * overlap) / count))
-    starts = [round(i * (length - size) / (count - 1)) for i in range(count)]
+    if align == 1:
+        count = math.ceil((length - overlap) / (tile - overlap))
+        size = min(length, math.ceil((length + (count - 1) * overlap) / count))
+        starts = [round(i * (length - size) / (count - 1)) for i in range(count)]
+    else:
+        needed = overlap + align - 1   # flooring the starts to ``align`` may take that much from an overlap
+        if tile - needed < 2 * align:
+            raise ValueError(f"tile {tile} is too small for the overlap {overlap} on a {align} px grid")
+        count = math.ceil((length - needed) / max(tile - needed, 1))
+        size = min(length, math.ceil((length + (count - 1) * needed) / count))
+        size = min(length, size + (length - size) % align)   # so the last start, length - size, is aligned
+        if count == 1 or size == length:
+            return (Span(0, length, False, False),)
+        starts = [(i * (length - size) // (count - 1)) // align * align for i in range(count)]
     return tuple(Span(s, s + size, i > 0, i < count - 1) for i, s in enumerate(starts))
 
 
@@ -100,12 +119,12 @@ class TilePlan:
         """A plan for ``extent``; ``tile`` <= 0 or >= the image size means one tile."""
         overlap = 2 * margin + ramp
         edge = max(tile if tile > 0 else max(extent), TilePlan.smallest_edge(margin, ramp))
-        return TilePlan(extent, scale, tile, even_spans(extent.width, edge, overlap),
-                        even_spans(extent.height, edge, overlap), margin, ramp)
+        return TilePlan(extent, scale, tile, even_spans(extent.width, edge, overlap, TILE_ALIGN),
+                        even_spans(extent.height, edge, overlap, TILE_ALIGN), margin, ramp)
 
     @staticmethod
     def smallest_edge(margin: int, ramp: int = DEFAULT_RAMP) -> int:
-        return 2 * margin + ramp + MIN_STEP
+        return 2 * margin + ramp + TILE_ALIGN - 1 + MIN_STEP
 
     @property
     def count(self) -> int:

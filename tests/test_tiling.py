@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from krita_realesrgan.geometry import Bounds, Extent
-from krita_realesrgan.tiling import BandBlender, TilePlan, axis_windows, even_spans
+from krita_realesrgan.tiling import TILE_ALIGN, BandBlender, TilePlan, axis_windows, even_spans
 
 
 @pytest.mark.parametrize("length,tile,overlap", [(179, 64, 44), (1000, 256, 44), (257, 256, 44), (50, 64, 44),
@@ -92,3 +92,21 @@ def test_tiny_tiles_still_advance():
     plan = TilePlan.make(Extent(342, 256), scale=4, tile=32, margin=18)
     assert max(plan.tile_extent) >= TilePlan.smallest_edge(18)
     assert plan.count < 400
+
+
+@pytest.mark.parametrize("length,tile,overlap,align", [(2000, 512, 56, 8), (179, 67, 44, 8), (101, 40, 8, 4),
+                                                       (1001, 300, 200, 8), (333, 120, 44, 2)])
+def test_aligned_spans_start_on_the_grid_and_are_equal(length, tile, overlap, align):
+    """Tiles start on multiples of ``align`` (the last one too, so it ends at the edge), and still overlap enough."""
+    spans = even_spans(length, tile, overlap, align)
+    assert len(spans) > 1
+    assert spans[0].start == 0 and spans[-1].stop == length
+    assert len({s.length for s in spans}) == 1 and spans[0].length < tile + align
+    assert all(s.start % align == 0 for s in spans)
+    assert all(a.stop - b.start >= overlap and b.start > a.start for a, b in zip(spans, spans[1:]))
+
+
+def test_plans_are_aligned_for_networks_that_work_in_blocks():
+    plan = TilePlan.make(Extent(333, 251), scale=2, tile=100, margin=10)
+    assert plan.count > 4
+    assert all(s.start % TILE_ALIGN == 0 for s in plan.columns + plan.rows)

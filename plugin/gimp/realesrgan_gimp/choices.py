@@ -10,12 +10,12 @@ from typing import Optional, Tuple
 
 from krita_realesrgan import catalog
 from krita_realesrgan.errors import EngineError, Kind
-from krita_realesrgan.formats import AUTO_TILE, UpscaleOptions
+from krita_realesrgan.formats import AUTO_TILE, MIN_TILE, UpscaleOptions
 from krita_realesrgan.geometry import Extent
 
 MIN_SCALE, MAX_SCALE, DEFAULT_SCALE = 1.0, 16.0, 2.0
 DEFAULT_DENOISE = 0.5
-MIN_TILE, MAX_TILE = 16, 4096
+MAX_TILE = 4096
 
 
 def model_names() -> Tuple[str, ...]:

@@ -9,12 +9,11 @@ from dataclasses import dataclass, fields, replace
 from typing import Callable, Mapping, Optional
 
 from .krita_realesrgan import catalog
-from .krita_realesrgan.formats import AUTO_TILE, UpscaleOptions
+from .krita_realesrgan.formats import AUTO_TILE, MIN_TILE, UpscaleOptions
 from .krita_realesrgan.geometry import Extent
 
 GROUP = "realesrgan_upscale"
 MIN_SCALE, MAX_SCALE = 1.0, 16.0
-MIN_TILE = 64  # smaller tiles are mostly overlap (the network reads ~18 px around each)
 DEVICES = ("auto", "cpu", "cuda", "mps")
 
 Reader = Callable[[str, str, str], str]      # (group, name, default) -> value
