@@ -52,6 +52,12 @@ class ModelFacts:
     device: str
     precision: str
     bytes_per_pixel: float   # the network's working memory per input pixel
+    backend: str = "torch"
+
+    @property
+    def speed_key(self) -> str:
+        """Where this computer's measured speed for the set-up is kept (run_estimate.SpeedRecord)."""
+        return f"{self.backend} {self.device}"
 
 
 def auto_tile(model: Network, extent: Extent, batch: int) -> int:
@@ -114,6 +120,7 @@ class Upscaler:
     def __init__(self, weights_dir: Optional[Path] = None):
         self.models = ModelStore(weights_dir)
         self.networks = NetworkStore(self.models)
+        self.speeds = run_estimate.SpeedRecord()   # every run teaches the next estimate on this computer
         self._said: set = set()
 
     def model_status(self) -> List[dict]:
@@ -124,7 +131,8 @@ class Upscaler:
     def model_facts(self, options: UpscaleOptions) -> ModelFacts:
         """Load the model ``options`` name (if not loaded yet) and say what a run would use."""
         model = self.network(options)
-        return ModelFacts(model.scale, model.backend.device, model.backend.precision, model.bytes_per_pixel)
+        backend = model.backend
+        return ModelFacts(model.scale, backend.device, backend.precision, model.bytes_per_pixel, backend.name)
 
     def network(self, options: UpscaleOptions) -> Network:
         """The network ``options`` ask for, on the backend, device and precision they resolve to."""
@@ -137,6 +145,7 @@ class Upscaler:
         started = time.perf_counter()
         extent = pixels.check_image(image, fmt)
         model = self.network(options)
+        loaded = time.perf_counter()   # the speed record leaves out loading (a first run converts the model)
         notes = tuple(note for note in model.notes if note not in self._said)
         self._said.update(notes)
         for note in notes:
@@ -171,8 +180,12 @@ class Upscaler:
         if fmt.channels == 1:
             output = output[:, :, 0]
         backend = model.backend
+        finished = time.perf_counter()
+        seconds = finished - started
+        self.speeds.add(options.model, f"{backend.name} {backend.device}", backend.precision, finished - loaded,
+                        run_estimate.network_pixels(extent, model.scale, passes) / 1e6)
         return UpscaleResult(np.ascontiguousarray(output), backend.device, backend.precision, tile,
-                             time.perf_counter() - started, backend.name, tuple(notes))
+                             seconds, backend.name, tuple(notes))
 
     def _run_pass(self, model: Network, planes: List[np.ndarray], tile: int, make_sink, counter: _Counter,
                   cancel: Optional[Cancel], remaining_passes: int, notes: List[str]):

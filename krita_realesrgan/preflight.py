@@ -1,6 +1,6 @@
-"""What the command-line front ends check and say around one picture: before (the result's size against the pixel
-limit, with memory and a rough time), after decoding (what the user should know about the file) and after the run
-(the measured speed, for the next estimate)."""
+"""What the command-line front ends check and say around one picture: before it is decoded (its size and its
+result's against the pixel limit, with memory and a rough time from the speeds the engine records after every
+run) and after decoding (what the user should know about how the file is handled)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,11 +8,11 @@ from typing import List, Optional
 
 import numpy as np
 
-from .engine import Upscaler, UpscaleResult, network_passes
+from .engine import Upscaler, network_passes
 from .formats import PixelFormat, UpscaleOptions
 from .geometry import Extent
 from .image_header import ImageHeader
-from .run_estimate import SpeedRecord, check_limit, estimate, network_pixels
+from .run_estimate import SpeedRecord, check_limit, estimate
 
 _ASSUMED_CHANNELS, _ASSUMED_BYTES = 3, 1   # before decoding, the estimate assumes an 8-bit RGB picture
 
@@ -25,7 +25,7 @@ def announce(upscaler: Upscaler, source: Path, extent: Extent, options: UpscaleO
     facts = upscaler.model_facts(options)
     result = options.output_extent(extent, facts.scale)
     check_limit(result, options.max_pixels, how_to_raise)
-    speed = (speeds or SpeedRecord()).seconds_per_megapixel(options.model, facts.device, facts.precision)
+    speed = (speeds or upscaler.speeds).seconds_per_megapixel(options.model, facts.speed_key, facts.precision)
     channels = fmt.channels if fmt else _ASSUMED_CHANNELS
     sample_bytes = fmt.bytes_per_sample if fmt else _ASSUMED_BYTES
     planned = estimate(extent, result, channels, sample_bytes, speed, facts.scale,
@@ -51,13 +51,3 @@ def notes_after_decode(source: Path, header: Optional[ImageHeader], image: np.nd
             notes.append(f"float samples are stored as integers in {target.suffix} files (a .tif output keeps "
                          "them as float)")
     return notes
-
-
-def record_speed(upscaler: Upscaler, options: UpscaleOptions, result: UpscaleResult, source: np.ndarray,
-                 speeds: Optional[SpeedRecord] = None) -> None:
-    """Remember how fast this run was, for the next estimate on this computer."""
-    facts = upscaler.model_facts(options)
-    extent = Extent(source.shape[1], source.shape[0])
-    output = Extent(result.image.shape[1], result.image.shape[0])
-    pixels = network_pixels(extent, facts.scale, network_passes(extent, output, facts.scale))
-    (speeds or SpeedRecord()).add(options.model, result.device, result.precision, result.seconds, pixels / 1e6)

@@ -173,7 +173,7 @@ def upscale_file(upscaler, task: Task, header: Optional[ImageHeader], options: U
                  say) -> str:
     """Check the size, read, upscale, write one file; returns a one-line report. Raises EngineError."""
     from .imagefile import read_image, write_image
-    from .preflight import announce, notes_after_decode, record_speed
+    from .preflight import announce, notes_after_decode
     if header is not None:   # the size is known before decoding: refuse a huge picture before it fills the memory
         say(announce(upscaler, task.source, header.extent, options, limit_args.HINT))
     image, fmt = read_image(task.source)
@@ -187,7 +187,6 @@ def upscale_file(upscaler, task: Task, header: Optional[ImageHeader], options: U
     finally:
         bar.close()
     write_image(task.target, result.image)
-    record_speed(upscaler, options, result, image)
     for note in result.notes:
         say(f"note: {note}")
     height, width = result.image.shape[:2]

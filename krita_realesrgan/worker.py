@@ -180,7 +180,8 @@ def handle_upscale(job: JobContext) -> Event:
     extent = job.write_output(result.image, fmt)
     return job.reply("result", output=str(job.field("output")), width=extent.width, height=extent.height,
                      dtype=fmt.dtype, channels=fmt.channels, seconds=round(result.seconds, 4),
-                     device=result.device, precision=result.precision, tile=result.tile)
+                     device=result.device, precision=result.precision, tile=result.tile,
+                     backend=result.backend, notes=list(result.notes))
 
 
 def handle_cover(job: JobContext) -> Event:

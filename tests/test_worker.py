@@ -103,6 +103,7 @@ class FakeUpscaler:
         result = Result()
         result.image = np.repeat(np.repeat(image, 2, axis=0), 2, axis=1)
         result.device, result.precision, result.tile, result.seconds = "cpu", "fp32", 0, 0.01
+        result.backend, result.notes = "torch", ()
         return result
 
 
