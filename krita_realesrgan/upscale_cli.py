@@ -20,6 +20,7 @@ from typing import Dict, List, Optional, Tuple
 
 from . import backend_args, catalog, limit_args
 from .batch_plan import OUTPUT_FORMATS, Naming, Task, plan_folder, refuse_overwriting_inputs
+from .cluster import args as cluster_args
 from .errors import INSTALL_HINT, EngineError, Kind
 from .file_guard import ensure_writable_folder
 from .formats import AUTO_TILE, NO_TILING, UpscaleOptions
@@ -69,6 +70,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="folder with the weight files (default: the installer's weights folder)")
     limit_args.add_argument(parser)
     parser.add_argument("--list-models", action="store_true", help="list the models and whether they are installed")
+    cluster_args.add_arguments(parser)
 
 
 # --- planning: which files go where ---------------------------------------------------------------------------
@@ -244,6 +246,7 @@ def run(args: argparse.Namespace) -> int:
         return list_models(args)
     try:
         options = options_from(args)
+        cluster_args.require_ray(cluster_args.RaySpec.from_args(args))
         sources = plan_sources(args)
         if not sources:
             return fail(f"{args.input} holds no images.")
@@ -253,8 +256,12 @@ def run(args: argparse.Namespace) -> int:
         from tqdm import tqdm
         for line in plan.renames:
             tqdm.write(f"renamed: {line}")
-        from .engine import Upscaler
-        failures = run_all(Upscaler(args.weights_dir), plan, options, say=tqdm.write)
+        if args.ray:
+            from .cluster import folder_run
+            failures = folder_run.run_all(args, plan, options, say=tqdm.write)
+        else:
+            from .engine import Upscaler
+            failures = run_all(Upscaler(args.weights_dir), plan, options, say=tqdm.write)
     except EngineError as error:
         return fail(error.message)
     except OSError as error:

@@ -598,6 +598,19 @@ def raw_pix_fmt(fmt: PixelFormat) -> str:
     return "rgb48le" if fmt.dtype == "uint16" else "rgb24"
 
 
+@dataclass(frozen=True)
+class EncodedSegment:
+    """One segment upscaled and encoded by another process: the file's bytes and what the job needs to know."""
+    number: int
+    frames: int
+    data: bytes
+    extent: Extent
+    seconds: float                              # upscaling time
+    tile: int                                   # the tile edge it used (resolved when the job's is automatic)
+    notes: Tuple[str, ...]
+    previews: Tuple[Tuple[str, bytes], ...]     # (file name, PNG bytes) of its --extract-frame-every frames
+
+
 @dataclass
 class VideoJob:
     """One clip's job, decided before the first frame (``prepare_job``): what is read at which rate, in which
@@ -626,6 +639,10 @@ class VideoJob:
         """The frame after the finished segments from the first on (an earlier run's): decoding starts there."""
         return self.work.finished_segments() * self.options.segment_frames
 
+    def processes(self) -> "_Processes":
+        """The job's ffmpeg children (all killed when it stops early), logging into the work folder."""
+        return _Processes(self.work.log)
+
     def decode(self, processes: "_Processes", skip: int) -> Tuple[subprocess.Popen, Iterator[np.ndarray]]:
         """Start ffmpeg decoding from frame ``skip``; the process and its frames (finish the process after)."""
         decoder = processes.start(_decode_command(self.source, self.info, self.resample, self.total, skip,
@@ -639,6 +656,34 @@ class VideoJob:
         writer = _SegmentWriter(processes, work, self.options, self.rate, self.info)
         return _FrameLoop(upscaler, self.fmt, self.options.upscale.with_(tile=self.tile), self.options, writer, work,
                           self.wanted, target or self.target, self.notes)
+
+    def encode_segment(self, upscaler, number: int, frames: Sequence[np.ndarray],
+                       cancel: Optional[Cancel] = None) -> "EncodedSegment":
+        """Upscale and encode segment ``number`` from its decoded ``frames`` in a private temporary folder, for a
+        process that does not share the job's folders (a cluster worker); ``store_segment`` files the result."""
+        with tempfile.TemporaryDirectory(prefix="krita-realesrgan-segment-") as folder:
+            target = Path(folder) / self.target.name
+            work = WorkFolder(target)
+            work.reset()
+            processes = _Processes(work.log)
+            notes: List[str] = []
+            loop = replace(self, notes=notes).frame_loop(upscaler, processes, work, target)
+            try:
+                loop.run(iter(frames), number * self.options.segment_frames, self.total, None, cancel)
+            except BaseException:
+                processes.kill_all()
+                loop.writer.abandon()
+                raise
+            previews = sorted(preview_folder(target).glob("*.png"))
+            return EncodedSegment(number, len(frames), work.segment(number).read_bytes(), loop.extent, loop.seconds,
+                                  loop.upscale.tile, tuple(notes), tuple((p.name, p.read_bytes()) for p in previews))
+
+    def store_segment(self, segment: "EncodedSegment") -> None:
+        """File a segment encoded elsewhere (``encode_segment``) in the work folder, and its preview frames."""
+        from .paths import atomic_write_bytes
+        for name, data in segment.previews:
+            atomic_write_bytes(preview_folder(self.target) / name, data)
+        atomic_write_bytes(self.work.segment(segment.number), segment.data)
 
     def mux(self, end: int, extent: Optional[Extent]) -> Extent:
         """All ``end`` frames are in finished segments: write the target with the input's sound and subtitles.

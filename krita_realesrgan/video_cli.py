@@ -8,9 +8,11 @@ from __future__ import annotations
 import argparse
 import sys
 from fractions import Fraction
+from functools import partial
 from pathlib import Path
 
 from . import backend_args, catalog
+from .cluster import args as cluster_args
 from .ctrl_c import CtrlC
 from .errors import Cancelled, EngineError
 from .formats import AUTO_TILE, NO_TILING, UpscaleOptions
@@ -57,6 +59,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"frames per resumable segment (default: {DEFAULT_SEGMENT_FRAMES})")
     parser.add_argument("--extract-frame-every", type=int, default=None, metavar="N",
                         help="also save every Nth upscaled frame as PNG (<output name>_frames/) for previews")
+    cluster_args.add_arguments(parser)
 
 
 class FrameBar:
@@ -89,9 +92,14 @@ def run(args: argparse.Namespace) -> int:
                                    precision=args.precision, **backend_args.options(args)),
             codec=args.codec, crf=args.crf, preset=args.preset, pix_fmt=args.pix_fmt, fps=args.fps,
             segment_frames=args.segment_frames, extract_every=args.extract_frame_every)
+        upscale, spec = upscale_video, cluster_args.RaySpec.from_args(args)
+        if spec is not None:
+            cluster_args.require_ray(spec)
+            from .cluster import video_run
+            upscale = partial(video_run.upscale_video, ray=spec)
         with CtrlC("stopping… (press Ctrl-C again to stop at once)") as stop:
-            report = upscale_video(args.input, args.output, options, weights_dir=args.weights_dir,
-                                   resume=args.resume, progress=bar, cancel=stop, log=bar.bar.write)
+            report = upscale(args.input, args.output, options, weights_dir=args.weights_dir,
+                             resume=args.resume, progress=bar, cancel=stop, log=bar.bar.write)
     except (KeyboardInterrupt, Cancelled):
         bar.close()
         print("\ninterrupted: no output written; run again with --resume to continue", file=sys.stderr)
