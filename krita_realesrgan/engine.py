@@ -18,7 +18,7 @@ import numpy as np
 
 from . import pixels, reach, resample, run_estimate
 from .errors import EngineError, Kind
-from .formats import MIN_TILE, NO_TILING, PixelFormat, UpscaleOptions
+from .formats import MAX_SCALE, MIN_TILE, NO_TILING, PixelFormat, UpscaleOptions
 from .geometry import Extent
 from .run_estimate import network_passes   # one rule for the engine and the estimates before a run
 from .backends import choice as backend_choice
@@ -152,8 +152,14 @@ class Upscaler:
             log.info("%s", note)   # the worker's log; the CLI prints result.notes
         target = options.output_extent(extent, model.scale)
         run_estimate.check_limit(target, options.max_pixels, "raise the pixel limit")
+        factor = max(target.width / extent.width, target.height / extent.height)
+        if factor > MAX_SCALE:   # e.g. 8x8 -> 1000000x1: the network would run nine passes on 8x8 -> 2097152x2097152
+            raise EngineError(Kind.BAD_INPUT, f"{extent} -> {target} is a scale of {factor:g}; the most is "
+                              f"{MAX_SCALE}.")
         passes = network_passes(extent, target, model.scale)
         native = extent * (model.scale ** passes)
+        run_estimate.check_limit(native, options.max_pixels, "raise the pixel limit",
+                                 f"Before its final resize to {target}, the network would make")
 
         planes = pixels.split(image, fmt)
         if planes.alpha is not None and options.fill_transparent:

@@ -63,6 +63,7 @@ class PixelFormat:
 AUTO_TILE = 0    # choose from free memory (whole image when it fits)
 MIN_TILE = 32    # the smallest tile edge that may be asked for (engine, CLI, both plugins); the engine raises a
                  # tile to what the model's margin needs and stops halving it on out-of-memory below this
+MAX_SCALE = 64   # the largest factor one run may enlarge by (scale or target size)
 DEFAULT_MAX_PIXELS = 16384 * 16384   # output pixels allowed without asking (268 MP: a 4096×4096 picture ×4)
 NO_TILING = -1   # always run the whole image at once
 
@@ -88,8 +89,8 @@ class UpscaleOptions:
     max_pixels: int = DEFAULT_MAX_PIXELS  # refuse results with more output pixels (0 = no limit)
 
     def __post_init__(self):
-        if self.scale is not None and not (0 < float(self.scale) <= 64):
-            raise EngineError(Kind.BAD_INPUT, f"Scale {self.scale} is out of range (0 < scale <= 64).")
+        if self.scale is not None and not (0 < float(self.scale) <= MAX_SCALE):
+            raise EngineError(Kind.BAD_INPUT, f"Scale {self.scale} is out of range (0 < scale <= {MAX_SCALE}).")
         if self.target is not None:
             target = Extent(*self.target)
             if target.is_empty:

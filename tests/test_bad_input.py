@@ -356,3 +356,23 @@ def test_interrupted_cover_writes_nothing(tmp_path, shared_weights, images):
     assert "Traceback" not in err
     assert not (tmp_path / "cover.jpg").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
+
+
+# --- the engine itself: sizes that would never finish ----------------------------------------------------------
+
+@pytest.mark.parametrize("target, message", [((1_000_000, 1), "the most is 64"),
+                                             ((4000, 4000), "Before its final resize to 4000x4000")])
+def test_engine_refuses_runs_that_would_explode(shared_weights, target, message):
+    """8x8 -> 1000000x1 once ran nine network passes toward 2097152x2097152 (it never finished); 8x8 -> 4000x4000
+    is a scale of 500. 100x100 -> 4000x4000 (x40) would need 3 passes: 6400x6400, within the limit; with a limit
+    of 16 MP it is refused before any pass."""
+    from krita_realesrgan.engine import Upscaler
+    from krita_realesrgan.errors import EngineError
+    from krita_realesrgan.formats import PixelFormat, UpscaleOptions
+    upscaler = Upscaler(shared_weights)
+    small = np.zeros((8, 8, 3), np.uint8) if target[1] == 1 else np.zeros((100, 100, 3), np.uint8)
+    options = UpscaleOptions(target=target, max_pixels=16_000_000)
+    started = time.monotonic()
+    with pytest.raises(EngineError, match=message):
+        upscaler.upscale(small, PixelFormat("uint8", 3), options)
+    assert time.monotonic() - started < 60
