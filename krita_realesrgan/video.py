@@ -31,10 +31,13 @@ from typing import Callable, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from . import catalog, limit_args
 from .errors import Cancelled, EngineError, Kind
+from .file_guard import same_file
 from .formats import AUTO_TILE, NO_TILING, PixelFormat, UpscaleOptions
 from .geometry import Extent
 from .paths import ENV_FFMPEG
+from .run_estimate import check_limit
 
 Progress = Callable[[int, int], None]   # (frames done, frames total)
 Cancel = Callable[[], bool]
@@ -707,6 +710,16 @@ class VideoJob:
                            warnings)
 
 
+def check_frame_size(extent: Extent, options: UpscaleOptions) -> None:
+    """Refuse, before decoding anything, frames whose upscaled size passes ``options.max_pixels`` (known up front
+    for a catalog model; the engine checks any other model at the first frame)."""
+    check_limit(extent, options.max_pixels, limit_args.HINT, "Each frame has")
+    info = catalog.get(options.model)
+    if info is not None:
+        check_limit(options.output_extent(extent, info.scale), options.max_pixels, limit_args.HINT,
+                    "Each upscaled frame would have")
+
+
 def prepare_job(source: Path, target: Path, options: VideoOptions = VideoOptions(), *, resume: bool = False,
                 log: Optional[Log] = None) -> VideoJob:
     """Check the paths, probe the clip, fix the rate and segment length, and keep (``resume``) or start the work
@@ -717,9 +730,10 @@ def prepare_job(source: Path, target: Path, options: VideoOptions = VideoOptions
     if container.video_codecs is not None and options.codec not in container.video_codecs:
         raise EngineError(Kind.BAD_INPUT, f"{target.suffix} files cannot hold {options.codec} video; use --codec "
                           f"{container.video_codecs[0]}, or an .mp4/.mkv output.")
-    if source.resolve() == target.resolve():
+    if source.resolve() == target.resolve() or same_file(source, target):   # a hard link is the input too
         raise EngineError(Kind.BAD_INPUT, "The output must not overwrite the input video.")
     info = probe(source)
+    check_frame_size(info.extent, options.upscale)
     notes: List[str] = []
     rate = Fraction(options.fps) if options.fps else info.frame_rate
     resample = rate if options.fps or info.variable_rate else None   # ffmpeg's fps filter: keeps the timing

@@ -11,7 +11,7 @@ from fractions import Fraction
 from functools import partial
 from pathlib import Path
 
-from . import backend_args, catalog
+from . import backend_args, catalog, limit_args
 from .cluster import args as cluster_args
 from .ctrl_c import CtrlC
 from .errors import Cancelled, EngineError
@@ -59,6 +59,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"frames per resumable segment (default: {DEFAULT_SEGMENT_FRAMES})")
     parser.add_argument("--extract-frame-every", type=int, default=None, metavar="N",
                         help="also save every Nth upscaled frame as PNG (<output name>_frames/) for previews")
+    limit_args.add_argument(parser)
     cluster_args.add_arguments(parser)
 
 
@@ -89,7 +90,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         options = VideoOptions(
             upscale=UpscaleOptions(model=args.model_name, scale=args.outscale, tile=args.tile,
-                                   precision=args.precision, **backend_args.options(args)),
+                                   precision=args.precision, max_pixels=args.max_pixels,
+                                   **backend_args.options(args)),
             codec=args.codec, crf=args.crf, preset=args.preset, pix_fmt=args.pix_fmt, fps=args.fps,
             segment_frames=args.segment_frames, extract_every=args.extract_frame_every)
         upscale, spec = upscale_video, cluster_args.RaySpec.from_args(args)

@@ -376,3 +376,35 @@ def test_engine_refuses_runs_that_would_explode(shared_weights, target, message)
     with pytest.raises(EngineError, match=message):
         upscaler.upscale(small, PixelFormat("uint8", 3), options)
     assert time.monotonic() - started < 60
+
+
+# --- video: the same four kinds of bad input -------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def tiny_clip(tmp_path_factory) -> Path:
+    from krita_realesrgan.video import ffmpeg_binary
+    path = tmp_path_factory.mktemp("clip") / "clip.mkv"
+    subprocess.run([ffmpeg_binary(), "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=8:duration=1",
+                    "-c:v", "libx264", "-pix_fmt", "yuv420p", str(path)], check=True, timeout=120)
+    return path
+
+
+def test_video_output_that_is_a_hard_link_to_the_input_is_refused(tiny_clip, tmp_path, shared_weights):
+    source = tmp_path / "in.mkv"
+    source.write_bytes(tiny_clip.read_bytes())
+    os.link(source, tmp_path / "out.mkv")
+    before = source.read_bytes()
+    result = run_cli("video", "-i", str(source), "-o", str(tmp_path / "out.mkv"), weights=shared_weights,
+                     cwd=tmp_path)
+    assert result.returncode == 1
+    assert "must not overwrite the input video" in one_line_error(result)
+    assert source.read_bytes() == before
+
+
+def test_video_whose_frames_would_pass_the_limit_is_refused_before_decoding(tiny_clip, tmp_path, shared_weights):
+    result = run_cli("video", "-i", str(tiny_clip), "-o", str(tmp_path / "out.mkv"), "--max-pixels", "20000",
+                     weights=shared_weights, cwd=tmp_path)     # 64x48 frames, x4: 256x192 = 49,152 pixels
+    assert result.returncode == 1
+    error = one_line_error(result)
+    assert "Each upscaled frame would have 256x192 pixels" in error and "--max-pixels" in error
+    assert [p.name for p in tmp_path.iterdir() if p.name != "cache"] == []   # no output, no work folder
