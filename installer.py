@@ -53,7 +53,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="installer.py", description=__doc__.split("\n\n")[0],
         epilog=f"Models: {', '.join(m.name for m in catalog.listed())}. "
-               f"Default: {','.join(catalog.DEFAULT_INSTALL)}.")
+               f"Default: {','.join(catalog.DEFAULT_INSTALL)}. Face restorers, installed only when named "
+               f"(--models {catalog.DEFAULT_FACE_MODEL}): {', '.join(m.name for m in catalog.face_models())}.")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--check", action="store_true", help="report what is installed, verified and missing")
     mode.add_argument("--uninstall", action="store_true", help="remove what this installer added, nothing else")

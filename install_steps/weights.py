@@ -181,6 +181,10 @@ class WeightFetcher:
         if problem is None:
             self.console.ok(f"{info.name}: copied from {source}, size and sha256 verified")
             return self.place(part, info, Placed(f"local folder {source.parent}", True))
+        if info.kind == catalog.FACE:   # no "it loads" fallback: only the published face restorer is taken
+            part.unlink()
+            raise BrokenFile(f"{info.name}: {source} is not the release file ({problem}); it was not installed. "
+                             f"Put the file from {info.url} there and run the installer again.")
         broken = load_problem(self.python, part)
         if broken is not None:
             part.unlink()
@@ -244,7 +248,7 @@ def model_names(spec: str) -> List[str]:
             continue
         info = catalog.get(raw)
         if info is None:
-            known = ", ".join(m.name for m in catalog.listed())
+            known = ", ".join(m.name for m in catalog.listed() + catalog.face_models())
             raise SystemExit(f"installer: unknown model {raw!r}. Known models: {known} (or all, none)")
         names.append(info.name)
     return names

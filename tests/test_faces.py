@@ -276,3 +276,45 @@ def test_random_gfpgan_loads_by_catalog_name_and_changes_only_the_face(gfpgan_we
     assert np.abs(out[weight == 0] - plain[weight == 0]).max() <= 1
     assert np.abs(out[weight > 0.99][:, :3] - plain[weight > 0.99][:, :3]).mean() > 20   # the network's face
     assert np.array_equal(result.image[:, :, 3], plain[:, :, 3])
+
+
+# -- the installer takes a face restorer only byte-identical to the release -----------------------------------------
+
+def face_fetcher(tmp_path, folder):
+    import io
+    import sys
+    from types import SimpleNamespace
+
+    from conftest import REPO
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))   # as installer.py does: install_steps sits beside it, not installed
+    from install_steps.console import Console
+    from install_steps.manifest import Manifest
+    from install_steps.weights import WeightFetcher
+    args = SimpleNamespace(mirror=None, weights_from=str(folder), ncnn_pack=None, offline=True)
+    weights = tmp_path / "weights"
+    weights.mkdir(parents=True)
+    console = Console(stream=io.StringIO())
+    return WeightFetcher(weights, args, console, Manifest(tmp_path / "manifest.json"), sys.executable), weights, console
+
+
+def test_the_installer_takes_gfpgan_from_a_folder_only_with_the_release_hash(tmp_path):
+    import dataclasses
+    import hashlib
+    release = catalog.MODELS["GFPGANv1.4"]
+    folder = tmp_path / "given"
+    folder.mkdir()
+    random_bytes = np.random.default_rng(15).bytes(4096)
+    (folder / "GFPGANv1.4.pth").write_bytes(random_bytes)
+    fetch, weights, console = face_fetcher(tmp_path / "wrong", folder)
+    fetch.install_one(release)
+    assert list(weights.iterdir()) == [] and console.failures
+    assert "not the release file" in console.failures[0] and release.url in console.failures[0]
+    # the same bytes when they are the release (a catalog entry with their size and hash): taken, verified
+    published = dataclasses.replace(release, bytes=len(random_bytes), sha256=hashlib.sha256(random_bytes).hexdigest())
+    fetch, weights, console = face_fetcher(tmp_path / "right", folder)
+    fetch.install_one(published)
+    assert (weights / "GFPGANv1.4.pth").read_bytes() == random_bytes and not console.failures
+    assert "sha256 verified" in console.stream.getvalue()
+    from install_steps.weights import model_names
+    assert model_names("GFPGANv1.4") == ["GFPGANv1.4"] and "GFPGANv1.4" not in model_names("all")
