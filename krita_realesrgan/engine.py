@@ -25,8 +25,6 @@ from .backends import choice as backend_choice
 from .backends.loader import Network, NetworkStore
 from .faces.paste import FaceReport
 from .faces.step import Faces
-from .faces.paste import FaceReport
-from .faces.step import Faces
 from .models import ModelStore
 from .runner import TileOutOfMemory, run_planes
 from .tiling import TilePlan
@@ -48,7 +46,6 @@ class UpscaleResult:
     seconds: float
     backend: str = "torch"          # "torch" | "openvino"
     notes: Tuple[str, ...] = ()     # said once per process (e.g. a model OpenVINO could not convert)
-    faces: Optional[FaceReport] = None   # with options.face_enhance: how many faces were restored or skipped
     faces: Optional[FaceReport] = None   # with options.face_enhance: how many faces were restored or skipped
 
 
@@ -126,7 +123,6 @@ class Upscaler:
     def __init__(self, weights_dir: Optional[Path] = None):
         self.models = ModelStore(weights_dir)
         self.networks = NetworkStore(self.models)
-        self.faces = Faces(self.models.dirs)
         self.faces = Faces(self.models.dirs)
         self.speeds = run_estimate.SpeedRecord()   # every run teaches the next estimate on this computer
         self._said: set = set()

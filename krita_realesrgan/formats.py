@@ -90,9 +90,6 @@ class UpscaleOptions:
     face_enhance: bool = False          # restore the faces in the upscaled picture (faces/), like --face_enhance
     face_model: str = catalog.DEFAULT_FACE_MODEL  # face restorer: a catalog name or a weights file
     face_strength: float = 1.0          # 0 = the plain upscale, 1 = the restored faces
-    face_enhance: bool = False          # restore the faces in the upscaled picture (faces/), like --face_enhance
-    face_model: str = catalog.DEFAULT_FACE_MODEL  # face restorer: a catalog name or a weights file
-    face_strength: float = 1.0          # 0 = the plain upscale, 1 = the restored faces
 
     def __post_init__(self):
         if self.scale is not None and not (0 < float(self.scale) <= MAX_SCALE):
@@ -118,8 +115,6 @@ class UpscaleOptions:
             raise EngineError(Kind.BAD_INPUT, f"The pixel limit {self.max_pixels} must be 0 (none) or more.")
         if self.denoise is not None and not (0.0 <= float(self.denoise) <= 1.0):
             raise EngineError(Kind.BAD_INPUT, f"Denoise strength {self.denoise} must be between 0 and 1.")
-        if not (0.0 <= float(self.face_strength) <= 1.0):
-            raise EngineError(Kind.BAD_INPUT, f"Face strength {self.face_strength} must be between 0 and 1.")
         if not (0.0 <= float(self.face_strength) <= 1.0):
             raise EngineError(Kind.BAD_INPUT, f"Face strength {self.face_strength} must be between 0 and 1.")
 

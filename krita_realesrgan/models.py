@@ -238,9 +238,6 @@ def weight_sources(model: str, denoise: Optional[float], dirs: Sequence[Path]) -
     if info is not None and info.kind == catalog.FACE:
         raise EngineError(Kind.BAD_INPUT, f"{info.name} restores faces; it is not an upscaler. Upscale with a photo "
                           f"model and add --face-enhance --face-model {info.name}.")
-    if info is not None and info.kind == catalog.FACE:
-        raise EngineError(Kind.BAD_INPUT, f"{info.name} restores faces; it is not an upscaler. Upscale with a photo "
-                          f"model and add --face-enhance --face-model {info.name}.")
     if info is not None and info.denoise_partner and denoise is not None and denoise < 1.0:
         return WeightSources(name, path, resolve(info.denoise_partner, dirs)[1], float(denoise))
     return WeightSources(name, path)
@@ -281,7 +278,6 @@ class ModelStore:
                          "available": all(found), "path": str(found[0]) if found[0] else None,
                          "denoise": info.denoise_partner is not None and all(found),
                          "install_hint": INSTALL_HINT.format(models=info.name)})
-        known.update(m.local_names for m in catalog.face_models())   # restorers are not upscalers to list
         known.update(m.local_names for m in catalog.face_models())   # restorers are not upscalers to list
         taken = {name for names in known for name in names}
         for folder in self.dirs:
