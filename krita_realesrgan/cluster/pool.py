@@ -49,7 +49,12 @@ class PoolStats:
     workers: int = 0
     replaced: int = 0           # actors that died and were replaced
     redone: int = 0             # shards handed out again after their worker died
-    where: Tuple[str, ...] = ()  # host:pid of every worker that answered ready
+    nodes: Tuple[str, ...] = ()  # the Ray node of every worker that answered ready
+
+    def describe(self) -> str:
+        """"on 2 Ray worker(s) (2 node(s)); 1 worker(s) replaced, 3 shard(s) redone"."""
+        return (f"on {self.workers} Ray worker(s) ({len(set(self.nodes))} node(s))"
+                + (f"; {self.replaced} worker(s) replaced, {self.redone} shard(s) redone" if self.replaced else ""))
 
 
 class _Slot:
@@ -127,7 +132,7 @@ class ShardPool:
                     if ref in waiting:
                         slot = waiting[ref]
                         try:
-                            self.stats.where += (self.ray.get(ref),)
+                            self.stats.nodes += (self.ray.get(ref),)
                             slot.ready = True
                         except RayActorError as error:
                             self._replace(slot, error)

@@ -68,7 +68,8 @@ class _Driver:
                 self.job.notes.append(note)
         if self.job.tile == AUTO_TILE:   # fix the first worker's tile for the rest of the job and for a resume
             self.job.tile = segment.tile
-            self.job.work.write_job({**self.job.wanted, "upscale": {**self.job.wanted["upscale"], "tile": segment.tile}})
+            upscale = {**self.job.wanted["upscale"], "tile": segment.tile}
+            self.job.work.write_job({**self.job.wanted, "upscale": upscale})
             self.job_ref = self.ray.put(self.job)
         self.done += segment.frames
         if self.progress:
@@ -106,7 +107,5 @@ def upscale_video(source: Path, target: Path, options: VideoOptions = VideoOptio
             raise
     seconds = time.perf_counter() - started
     new = driver.done - resumed
-    say(f"{new} frame(s) in {seconds:.1f} s ({new / max(seconds, 1e-9):.2f} frames/s) on {cluster.workers} Ray "
-        f"worker(s)" + (f"; {stats.replaced} worker(s) replaced, {stats.redone} segment(s) redone"
-                        if stats.replaced else ""))
+    say(f"{new} frame(s) in {seconds:.1f} s ({new / max(seconds, 1e-9):.2f} frames/s) " + stats.describe())
     return job.report(driver.end, resumed, extent, driver.seconds)

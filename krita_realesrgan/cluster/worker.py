@@ -11,7 +11,6 @@ Plain class: ``pool.py`` makes it a Ray actor, so this module does not import Ra
 from __future__ import annotations
 
 import os
-import socket
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,8 +57,9 @@ class ShardWorker:
         self.upscaler = Upscaler(Path(weights_dir) if weights_dir else None)
 
     def ready(self) -> str:
-        """Where this worker runs (the driver waits for it before sending work)."""
-        return f"{socket.gethostname()}:{os.getpid()}"
+        """The Ray node this worker runs on (the driver waits for the answer before sending work)."""
+        import ray
+        return ray.get_runtime_context().get_node_id()
 
     def upscale_files(self, files: Sequence[FileInput], options: UpscaleOptions) -> List[FileOutput]:
         from ..upscale_cli import upscale_file
