@@ -19,7 +19,7 @@ from typing import Callable, List, Optional, Tuple, Union
 import cv2
 import numpy as np
 
-from . import cover_content, cover_crop, pixels, resample
+from . import catalog, cover_content, cover_crop, pixels, resample
 from .cover_presets import CoverTarget, upscaled_size
 from .cover_reasons import Reason
 from .errors import EngineError, Kind
@@ -139,6 +139,8 @@ def _enlarge(upscaler, image: np.ndarray, fmt: PixelFormat, size: Extent, wanted
         reason = Reason("already_large", {"source": str(source), "size": str(size)})
         return np.ascontiguousarray(resample.to_size(image, size)[wanted.slices]), "", [reason]
     model, reasons = choose_model()
+    options, face_reasons = _faces_for(model, options)
+    reasons += face_reasons
     scale = next((row.get("scale") for row in upscaler.model_status() if row["name"] == model), None)
     windowed = wanted != Bounds.of(size) and bool(scale) and resample.interpolates(source * scale, size)
     part = part_around(wanted, source, size) if windowed else Bounds.of(source)
@@ -158,7 +160,18 @@ def _enlarge(upscaler, image: np.ndarray, fmt: PixelFormat, size: Extent, wanted
                                        "device": str(result.device)}))
     if part != Bounds.of(source):
         reasons.append(Reason("upscaled_part", {"part": str(part.extent), "source": str(source)}))
+    if options.face_enhance and result.faces is not None:
+        reasons.append(Reason("faces_restored", {"restored": result.faces.restored, "small": result.faces.too_small,
+                                                 "many": result.faces.too_many}))
     return pixels_out, model, reasons
+
+
+def _faces_for(model: str, options: UpscaleOptions) -> Tuple[UpscaleOptions, List[Reason]]:
+    """Faces are restored in photos only: when the content chose an anime model, they are left as upscaled."""
+    info = catalog.get(model)
+    if options.face_enhance and info is not None and info.kind == "anime":
+        return options.with_(face_enhance=False), [Reason("faces_not_for_anime", {"model": info.name})]
+    return options, []
 
 
 def blurred_background(image: np.ndarray, fmt: PixelFormat, size: Extent) -> np.ndarray:

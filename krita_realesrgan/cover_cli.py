@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Optional
 
-from . import backend_args, catalog, cover, cover_export, cover_presets, limit_args
+from . import backend_args, catalog, cover, cover_export, cover_presets, face_args, limit_args
 from .errors import Cancelled, EngineError, Kind
 from .file_guard import InputGuard, ensure_writable_folder
 from .image_header import read_header
@@ -50,6 +50,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     backend_args.add_arguments(parser)
     parser.add_argument("--weights", type=Path, default=None, help="folder with the model weights")
     limit_args.add_argument(parser)
+    face_args.add_arguments(parser)
     parser.add_argument("--list-presets", action="store_true", help="list the cover presets and exit")
 
 
@@ -101,6 +102,7 @@ def make(args: argparse.Namespace) -> int:
     elif args.denoise is not None:
         raise EngineError(Kind.BAD_INPUT, "A denoise strength needs a model chosen with -n (e.g. -n "
                           "realesr-general-x4v3), not the automatic choice.")
+    face_args.check(args, None if args.model == cover.AUTO_MODEL else args.model, args.weights)
     header = read_header(args.input)
     InputGuard([args.input]).check(output, "Choose another output file with -o.")
     ensure_writable_folder(output.parent)
@@ -111,7 +113,7 @@ def make(args: argparse.Namespace) -> int:
     check_limit(source, args.max_pixels, limit_args.HINT, "The picture has")
     check_limit(cover.upscaled_size(source, target.size, args.fit), args.max_pixels, limit_args.HINT)
     options = UpscaleOptions(model=args.model, tile=args.tile, **backend_args.options(args), denoise=args.denoise,
-                             alpha=args.alpha, max_pixels=args.max_pixels)
+                             alpha=args.alpha, max_pixels=args.max_pixels, **face_args.options(args))
     from .engine import Upscaler  # torch: imported only when there is work to do
     result = cover.make_cover(Upscaler(args.weights), image, fmt, target, args.fit, background, options,
                               progress=_progress, whole_picture=False)   # only the cover is saved

@@ -42,6 +42,10 @@ TEMPLATES: Dict[str, tuple] = {
                  "（总共 x{factor:.2f}）"),
     "upscaled_part": ("only the part around the cover went through the network ({part} of the {source} picture)",
                       "只有封面周围的部分经过网络处理（{source} 图片中的 {part}）"),
+    "faces_restored": ("faces: {restored} restored, {small} too small, {many} beyond the limit",
+                       "人脸：修复 {restored} 张，{small} 张太小，{many} 张超出上限"),
+    "faces_not_for_anime": ("faces not restored: {model} is an illustration model, and faces are restored in "
+                            "photos only", "未修复人脸：{model} 是插画模型，只修复照片中的人脸"),
     "crop_one_face": ("crop placed around the face found", "裁剪框围绕找到的人脸"),
     "crop_all_faces": ("crop placed around the {faces} faces found", "裁剪框围绕找到的 {faces} 张人脸"),
     "crop_largest_faces": ("{faces} faces found but they do not all fit; crop placed around the {kept} largest",

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
-from . import backend_args, catalog, limit_args
+from . import backend_args, catalog, face_args, limit_args
 from .batch_plan import OUTPUT_FORMATS, Naming, Task, plan_folder, refuse_overwriting_inputs
 from .cluster import args as cluster_args
 from .errors import INSTALL_HINT, EngineError, Kind
@@ -69,6 +69,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--weights-dir", type=Path, default=None,
                         help="folder with the weight files (default: the installer's weights folder)")
     limit_args.add_argument(parser)
+    face_args.add_arguments(parser)
     parser.add_argument("--list-models", action="store_true", help="list the models and whether they are installed")
     cluster_args.add_arguments(parser)
 
@@ -148,7 +149,7 @@ def options_from(args: argparse.Namespace) -> UpscaleOptions:
     catalog.check_denoise(args.model_name, args.denoise_strength)
     return UpscaleOptions(model=args.model_name, scale=args.outscale, tile=args.tile, **backend_args.options(args),
                           precision=args.precision, denoise=args.denoise_strength, alpha=args.alpha_upsampler,
-                          max_pixels=args.max_pixels)
+                          max_pixels=args.max_pixels, **face_args.options(args))
 
 
 # --- running --------------------------------------------------------------------------------------------------
@@ -192,8 +193,9 @@ def upscale_file(upscaler, task: Task, header: Optional[ImageHeader], options: U
     for note in result.notes:
         say(f"note: {note}")
     height, width = result.image.shape[:2]
+    faces = f", {result.faces.summary()}" if result.faces is not None else ""
     return (f"{task.source} -> {task.target} ({width}x{height}, {result.backend} {result.device} {result.precision}, "
-            f"{result.seconds:.1f} s)")
+            f"{result.seconds:.1f} s{faces})")
 
 
 def run_all(upscaler, plan: Plan, options: UpscaleOptions, say) -> List[Tuple[Path, str]]:
@@ -246,6 +248,7 @@ def run(args: argparse.Namespace) -> int:
         return list_models(args)
     try:
         options = options_from(args)
+        face_args.check(args, args.model_name, args.weights_dir)
         cluster_args.require_ray(cluster_args.RaySpec.from_args(args))
         sources = plan_sources(args)
         if not sources:

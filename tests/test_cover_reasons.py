@@ -14,7 +14,7 @@ SAMPLE = {"text": "words", "palette": 0.5312, "flat": 0.2911, "colours": 16, "mo
           "kind": "photo", "best": "RealESRGAN_x4plus", "hint": "python3 installer.py --models RealESRGAN_x4plus",
           "source": "566x350", "size": "1280x720", "native": "2264x1400", "native_scale": 4, "factor": 2.0571,
           "device": "cpu", "faces": 5, "kept": 3, "colour": "#3366cc", "format": "JPEG", "quality": 85,
-          "bits": 6, "bytes": 1912334, "part": "448x276"}
+          "bits": 6, "bytes": 1912334, "part": "448x276", "restored": 3, "small": 2, "many": 0}
 
 
 def _fields(template: str) -> set:

@@ -23,7 +23,7 @@ from krita_realesrgan.faces.paste import MAX_FACES, MIN_FACE, choose, restore_fa
 from krita_realesrgan.faces.restorer import Restorer
 from krita_realesrgan.faces.step import FaceStep
 from krita_realesrgan.formats import PixelFormat, UpscaleOptions
-from krita_realesrgan.geometry import Bounds
+from krita_realesrgan.geometry import Bounds, Extent
 
 CHILDREN = 5
 
@@ -318,3 +318,64 @@ def test_the_installer_takes_gfpgan_from_a_folder_only_with_the_release_hash(tmp
     assert "sha256 verified" in console.stream.getvalue()
     from install_steps.weights import model_names
     assert model_names("GFPGANv1.4") == ["GFPGANv1.4"] and "GFPGANv1.4" not in model_names("all")
+
+
+# -- the command line -------------------------------------------------------------------------------------------------
+
+def one_child(children) -> np.ndarray:
+    return np.ascontiguousarray(children[110:200, 320:420])     # the child whose face is at 340,116 (100x90)
+
+
+def write_png(path, rgba) -> str:
+    assert cv2.imwrite(str(path), np.ascontiguousarray(rgba[:, :, [2, 1, 0, 3]]))
+    return str(path)
+
+
+def test_the_cli_refuses_anime_models_and_names_the_install_command(tmp_path, children, animevideo_pth, capsys):
+    from krita_realesrgan.cli import main
+    source = write_png(tmp_path / "kid.png", one_child(children))
+    shutil.copy(animevideo_pth, tmp_path / "net.pth")
+    common = ["-i", source, "-o", str(tmp_path / "out"), "--weights-dir", str(tmp_path), "--face-enhance"]
+    assert main(common + ["-n", "RealESRGAN_x4plus_anime_6B"]) != 0
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("error: Face restoration is for photos") and "\n" not in error
+    assert main(common + ["-n", str(tmp_path / "net.pth")]) != 0
+    error = capsys.readouterr().err.strip()
+    assert error == ("error: The weights of GFPGANv1.4 are not installed. Get them with: "
+                     "python3 installer.py --models GFPGANv1.4")
+    assert main(["cover", "-i", source, "--size", "200x200", "-o", str(tmp_path / "c.png"), "--weights",
+                 str(tmp_path), "--face-enhance"]) != 0
+    assert "python3 installer.py --models GFPGANv1.4" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists() and not (tmp_path / "c.png").exists()
+
+
+def test_a_cover_restores_faces_of_a_photo_and_says_so(tmp_path, children, animevideo_pth):
+    from krita_realesrgan import cover
+    engine = Upscaler(tmp_path)
+    engine.faces.restorers.get = lambda model, device: restorer(inverted)   # the weights are tested above
+    shutil.copy(animevideo_pth, tmp_path / "net.pth")
+    fmt = PixelFormat("uint8", 4)
+    options = UpscaleOptions(model=str(tmp_path / "net.pth"), face_enhance=True, backend="torch", device="cpu")
+    made = cover.make_cover(engine, one_child(children), fmt, Extent(300, 300), "pad", options=options)
+    assert any(r.key == "faces_restored" and r.args["restored"] == 1 for r in made.reasons)
+    assert "faces: 1 restored" in " ".join(r.text() for r in made.reasons)
+    anime = options.with_(model="realesr-animevideov3")
+    shutil.copy(animevideo_pth, tmp_path / "realesr-animevideov3.pth")
+    made = cover.make_cover(engine, one_child(children), fmt, Extent(300, 300), "pad", options=anime)
+    assert [r.key for r in made.reasons if r.key.startswith("faces")] == ["faces_not_for_anime"]
+
+
+def test_the_cli_says_how_many_faces_it_restored(tmp_path, children, animevideo_pth, capsys, monkeypatch):
+    from krita_realesrgan.cli import main
+    from krita_realesrgan.faces.restorer import RestorerStore
+    monkeypatch.setattr(RestorerStore, "get", lambda self, model, device: restorer(inverted))
+    (tmp_path / "GFPGANv1.4.pth").write_bytes(b"present")   # found by name; the network is the stand-in above
+    shutil.copy(animevideo_pth, tmp_path / "net.pth")
+    source = write_png(tmp_path / "kid.png", one_child(children))
+    code = main(["-i", source, "-o", str(tmp_path / "out"), "--weights-dir", str(tmp_path), "-n",
+                 str(tmp_path / "net.pth"), "--face-enhance", "--face-strength", "0.5", "-s", "2",
+                 "--backend", "torch"])
+    assert code == 0, capsys.readouterr().err
+    assert "1 face restored)" in capsys.readouterr().out
+    written = cv2.imread(str(tmp_path / "out" / "kid_out.png"), cv2.IMREAD_UNCHANGED)
+    assert written.shape == (180, 200, 4)
