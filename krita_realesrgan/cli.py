@@ -13,6 +13,8 @@ SUBCOMMANDS = {
     # name: (module, one-line help)
     "video": ("krita_realesrgan.video_cli", "upscale a video clip frame by frame, keeping audio and subtitles"),
     "cover": ("krita_realesrgan.cover_cli", "make a platform cover of an exact size from a small picture"),
+    "serve": ("krita_realesrgan.serve_cli", "run the engine service for the editors (this computer, or others "
+              "with --listen and a token)"),
 }
 
 

@@ -278,18 +278,65 @@ class _Process:
             except (OSError, ValueError):
                 return False
 
+    def messages(self):
+        """The worker's events until its stdout closes (lines that are not protocol events are skipped)."""
+        assert self.popen.stdout is not None
+        for line in iter(self.popen.stdout.readline, b""):
+            message = protocol.decode(line)
+            if message is not None and "event" in message:
+                yield message
+
+    def ended_description(self) -> str:
+        try:
+            return _exit_description(self.popen.wait(timeout=10))
+        except subprocess.TimeoutExpired:
+            return _exit_description(None)
+
+    def detail(self) -> str:
+        return f"worker {self.ended_description()}; last lines of its output:\n{_tail(self.stderr_path)}"
+
+    def stop(self, shutdown: Event) -> None:
+        """Ask the worker to exit, then terminate or kill it if it does not."""
+        self.closing = True
+        if self.alive:
+            self.send(shutdown)
+        try:
+            if self.popen.stdin is not None:
+                self.popen.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.popen.wait(timeout=CLOSE_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.popen.terminate()
+            try:
+                self.popen.wait(timeout=CLOSE_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait()
+        if self.reader is not None and self.reader is not threading.current_thread():
+            self.reader.join(timeout=CLOSE_TIMEOUT)
+        if self.popen.stdout is not None:
+            self.popen.stdout.close()
+
 
 class EngineClient:
-    """Starts and talks to the engine worker. Thread-safe; jobs run one at a time in the worker, in order."""
+    """Starts and talks to the engine worker. Thread-safe; jobs run one at a time in the worker, in order.
+
+    ``engine``: None (default) spawns a worker of this client's own over stdin/stdout; a
+    ``service_wire.EngineAddress`` uses the engine service instead (``local``: this user's, started on demand;
+    ``host:port`` with a token: another computer's), with the same jobs, events and errors."""
 
     def __init__(self, python: Optional[str] = None, weights: Optional[os.PathLike] = None,
-                 log_path: Optional[os.PathLike] = None, env: Optional[Mapping[str, str]] = None):
+                 log_path: Optional[os.PathLike] = None, env: Optional[Mapping[str, str]] = None,
+                 engine=None):
         base_env = dict(os.environ if env is None else env)
         config = paths.read_config(base_env)
         self.python = str(python or config.python or "")
         self.weights = Path(weights) if weights else config.weights
         self.log_path = Path(log_path) if log_path else paths.log_file(base_env)
         self._env = base_env
+        self.engine = engine                    # None: a worker of our own; else a service_wire.EngineAddress
         self._lock = threading.RLock()          # job table and process state (short sections only)
         self._start_lock = threading.Lock()     # one start/close at a time
         self._next_id = 0
@@ -426,6 +473,9 @@ class EngineClient:
         return self._ensure_tempdir() / "worker-stderr.log"
 
     def _spawn(self) -> None:
+        if self.engine is not None:
+            self._connect_service()
+            return
         python = self._check_python()
         stderr_path = self._stderr_path()
         options: Dict[str, Any] = {}
@@ -442,7 +492,16 @@ class EngineClient:
             except OSError as error:
                 raise EngineError(Kind.ENGINE_MISSING, f"The upscaling engine's Python ({python}) cannot be run. "
                                   f"Install the engine with: {INSTALLER_COMMAND}", str(error)) from error
-        process = _Process(popen, stderr_path)
+        self._attach(_Process(popen, stderr_path))
+
+    def _connect_service(self) -> None:
+        from . import service_client
+        python = self._check_python() if self.engine.is_local else ""
+        env = self._worker_env() if self.engine.is_local else self._env
+        self._attach(service_client.connect(self.engine, python, env, self.log_path, START_TIMEOUT))
+
+    def _attach(self, process) -> None:
+        """Start reading a new worker's (or service connection's) events."""
         process.reader = threading.Thread(target=self._read_events, args=(process,), name="engine-events",
                                           daemon=True)
         with self._lock:
@@ -450,11 +509,7 @@ class EngineClient:
         process.reader.start()
 
     def _read_events(self, process: _Process) -> None:
-        assert process.popen.stdout is not None
-        for line in iter(process.popen.stdout.readline, b""):
-            message = protocol.decode(line)
-            if message is None or "event" not in message:
-                continue  # not a protocol line (the worker keeps stdout clean; ignore anything else)
+        for message in process.messages():
             job_id = message.get("id")
             with self._lock:
                 job = self._jobs.get(job_id) if isinstance(job_id, int) else None
@@ -469,10 +524,6 @@ class EngineClient:
         return hellos[0] if hellos else None
 
     def _worker_ended(self, process: _Process) -> None:
-        try:
-            code = process.popen.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            code = None
         with self._lock:
             pending = [job for job in self._jobs.values() if not job.done]
             if self._process is process:
@@ -480,9 +531,9 @@ class EngineClient:
         if process.closing:
             error: EngineError = Cancelled("The upscaling engine was closed.")
         else:
-            detail = f"worker {_exit_description(code)}; last lines of its output:\n{_tail(process.stderr_path)}"
+            detail = process.detail()
             error = EngineError(Kind.WORKER_DIED, "The upscaling engine stopped unexpectedly "
-                                f"({_exit_description(code)}). It will be restarted for the next run; "
+                                f"({process.ended_description()}). It will be restarted for the next run; "
                                 f"details are in {self.log_path}.", detail)
             self._log(detail)
         for job in pending:
@@ -493,29 +544,8 @@ class EngineClient:
         """Stop the current worker; never called with ``_lock`` held (the reader thread needs it to finish)."""
         with self._lock:
             process, self._process, self._ready = self._process, None, None
-        if process is None:
-            return
-        process.closing = True
-        if process.alive:
-            process.send(protocol.request(self._take_id(), "shutdown"))
-        try:
-            if process.popen.stdin is not None:
-                process.popen.stdin.close()
-        except OSError:
-            pass
-        try:
-            process.popen.wait(timeout=CLOSE_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            process.popen.terminate()
-            try:
-                process.popen.wait(timeout=CLOSE_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                process.popen.kill()
-                process.popen.wait()
-        if process.reader is not None and process.reader is not threading.current_thread():
-            process.reader.join(timeout=CLOSE_TIMEOUT)
-        if process.popen.stdout is not None:
-            process.popen.stdout.close()
+        if process is not None:
+            process.stop(protocol.request(self._take_id(), "shutdown"))
 
     # --- jobs -----------------------------------------------------------------------------------------------
 
@@ -531,7 +561,12 @@ class EngineClient:
         with self._lock:
             process = self._process
             self._jobs[job.id] = job
-        if process is None or not process.send(protocol.request(job.id, job.op, **fields)):
+        try:
+            sent = process is not None and process.send(protocol.request(job.id, job.op, **fields))
+        except EngineError as refused:          # the service's limits, known before sending
+            job._deliver(protocol.event(job.id, "error", error=refused.to_json()))
+            return job
+        if not sent:
             # the reader thread may already have reported the death to the jobs it knew of
             job._deliver(protocol.event(job.id, "error", error=EngineError(
                 Kind.WORKER_DIED, "The upscaling engine is not running. It will be restarted for the next run.",

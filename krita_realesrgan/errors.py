@@ -18,6 +18,7 @@ class Kind:
     UNSAFE_FILE = "unsafe_file"              # a pickle that wants to run code
     OUT_OF_MEMORY = "out_of_memory"          # even the smallest tile did not fit
     TOO_LARGE = "too_large"                  # the result would exceed the pixel limit (raise it to go on)
+    BUSY = "busy"                            # the engine service has as many jobs queued as it takes
     DEVICE = "device"                        # requested device/precision not available
     ENGINE_MISSING = "engine_missing"        # (client side) the engine python is not installed
     WORKER_DIED = "worker_died"              # (client side) the worker process ended unexpectedly

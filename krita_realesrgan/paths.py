@@ -79,6 +79,19 @@ def log_file(env: Mapping[str, str] = os.environ, platform: str = sys.platform) 
     return data_dir(env, platform) / "logs" / "krita-realesrgan.log"
 
 
+def runtime_dir(env: Mapping[str, str] = os.environ, platform: str = sys.platform) -> Path:
+    """The user's private folder for the local engine service's socket and lock: ``$XDG_RUNTIME_DIR/krita-realesrgan``
+    or ``<data folder>/run``. Made on demand with mode 0700 (``service_client.private_folder``)."""
+    if env.get("XDG_RUNTIME_DIR") and not platform.startswith("win"):
+        return Path(env["XDG_RUNTIME_DIR"]) / APP
+    return data_dir(env, platform) / "run"
+
+
+def service_socket(env: Mapping[str, str] = os.environ, platform: str = sys.platform) -> Path:
+    """The Unix domain socket of the local engine service (``krita-realesrgan serve``)."""
+    return runtime_dir(env, platform) / "engine.sock"
+
+
 def venv_python(venv: Path, platform: str = sys.platform) -> Path:
     return venv / ("Scripts/python.exe" if platform.startswith("win") else "bin/python")
 

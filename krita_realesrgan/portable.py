@@ -14,6 +14,8 @@ STDLIB_MODULES = (
     "protocol.py",
     "rawimage.py",
     "client.py",
+    "service_wire.py",
+    "service_client.py",
     "portable.py",
     "cover_presets.py",
     "cover_reasons.py",

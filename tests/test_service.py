@@ -1,0 +1,306 @@
+"""The engine service (``krita-realesrgan serve``) and EngineClient over it: several clients on one service in
+fair order with their own cancels, tokens, limits, a killed service, the idle exit, and remote over loopback TCP
+equal to the in-process engine."""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from krita_realesrgan import cli, paths, protocol, rawimage, service_client, service_wire
+from krita_realesrgan.client import EngineClient
+from krita_realesrgan.errors import Cancelled, EngineError, Kind
+from krita_realesrgan.formats import PixelFormat, UpscaleOptions
+from krita_realesrgan.geometry import Extent
+from krita_realesrgan.serve_cli import LocalSocket
+from krita_realesrgan.service import Service
+from krita_realesrgan.service_wire import EngineAddress, ServiceLimits
+from test_worker import FakeUpscaler
+
+REPO = Path(__file__).resolve().parents[1]
+GREY = PixelFormat("uint8", 1)
+
+
+class OrderedFake(FakeUpscaler):
+    """Records which picture (its first sample) each upscale starts on."""
+
+    def __init__(self):
+        super().__init__()
+        self.order, self.options = [], []
+
+    def upscale(self, image, fmt, options, progress=None, cancel=None):
+        self.order.append(int(image.flat[0]))
+        self.options.append(options)
+        return super().upscale(image, fmt, options, progress, cancel)
+
+
+@pytest.fixture
+def runtime():
+    """A short runtime folder (a Unix socket's path is limited to about 100 bytes)."""
+    folder = Path(tempfile.mkdtemp(prefix="krs-", dir="/tmp"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def client_env(runtime: Path, weights: Path = Path("/nowhere")) -> dict:
+    return dict(os.environ, PYTHONPATH=str(REPO), XDG_RUNTIME_DIR=str(runtime), KRITA_REALESRGAN_WEIGHTS=str(weights),
+                KRITA_REALESRGAN_DATA=str(runtime / "data"), KRITA_REALESRGAN_CONFIG=str(runtime / "none.json"))
+
+
+@contextlib.contextmanager
+def in_process_service(upscaler, runtime: Path, limits=ServiceLimits(), tcp_token: str = ""):
+    """A Service on a thread: the local socket of ``client_env(runtime)``, or loopback TCP with ``tcp_token``."""
+    if tcp_token:
+        sock = socket.create_server(("127.0.0.1", 0))
+        listeners = [(sock, True)]
+    else:
+        path = paths.service_socket(client_env(runtime))
+        service_client.private_folder(path.parent)
+        listeners = [(LocalSocket(path).bind(), False)]
+    service = Service(upscaler, listeners, limits, idle_timeout=0, token=tcp_token)
+    thread = threading.Thread(target=service.run, daemon=True)
+    thread.start()
+    try:
+        yield service
+    finally:
+        service.stop()
+        thread.join(5)
+
+
+def local_client(runtime: Path) -> EngineClient:
+    return EngineClient(python=sys.executable, env=client_env(runtime), engine=EngineAddress())
+
+
+def grey(value: int, size: int = 4) -> bytes:
+    return bytes([value]) * (size * size)
+
+
+def wait_for(condition, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+# --- in-process service, fake engine -----------------------------------------------------------------------------
+
+def test_two_clients_share_one_service_in_fair_order_with_their_own_cancels(runtime):
+    fake = OrderedFake()
+    fake.release.clear()                                   # the first job holds the engine until released
+    with in_process_service(fake, runtime) as service, local_client(runtime) as alice, local_client(runtime) as bob:
+        assert alice.start()["pid"] == bob.start()["pid"] == os.getpid()      # one engine for both
+        a1 = alice.submit(grey(11), GREY, Extent(4, 4), UpscaleOptions())
+        assert fake.started.wait(5)
+        a_rest = [alice.submit(grey(v), GREY, Extent(4, 4), UpscaleOptions()) for v in (12, 13)]
+        b_jobs = [bob.submit(grey(v), GREY, Extent(4, 4), UpscaleOptions()) for v in (21, 22, 23)]
+        wait_for(lambda: service.scheduler.count() == 6)
+        a1.cancel()                                        # running: alice's first job
+        b_jobs[1].cancel()                                 # queued: bob's second
+        time.sleep(0.1)
+        fake.release.set()
+        with pytest.raises(Cancelled):
+            a1.result(10)
+        with pytest.raises(Cancelled):
+            b_jobs[1].result(10)
+        for job, value in zip((a_rest[0], a_rest[1], b_jobs[0], b_jobs[2]), (12, 13, 21, 23)):
+            data, extent = job.result(10)
+            assert extent == Extent(8, 8) and data == bytes([value]) * 64
+            assert job.progress == (3, 3)
+    # round robin: alice's running job, then bob and alice in turn; a cancelled queued job never reaches the engine
+    assert fake.order == [11, 21, 12, 13, 23]
+
+
+def test_a_client_that_goes_away_cancels_its_jobs_and_the_other_goes_on(runtime):
+    fake = OrderedFake()
+    fake.release.clear()
+    with in_process_service(fake, runtime) as service, local_client(runtime) as bob:
+        alice = local_client(runtime)
+        alice.submit(grey(11), GREY, Extent(4, 4), UpscaleOptions())
+        assert fake.started.wait(5)
+        alice.submit(grey(12), GREY, Extent(4, 4), UpscaleOptions())
+        job = bob.submit(grey(21), GREY, Extent(4, 4), UpscaleOptions())
+        wait_for(lambda: service.scheduler.count() == 3)
+        alice.close()
+        wait_for(lambda: not service.connections or len(service.connections) == 1)
+        fake.release.set()
+        assert job.result(10)[0] == bytes([21]) * 64
+    assert fake.order == [11, 21]                          # alice's queued job was cancelled, not run
+
+
+def test_limits_over_size_busy_and_pixels_are_refused_with_clear_errors(runtime):
+    fake = OrderedFake()
+    fake.release.clear()
+    limits = ServiceLimits(max_request_bytes=20_000, max_pixels=10_000, max_jobs=2)
+    with in_process_service(fake, runtime, limits), local_client(runtime) as client:
+        assert client.start()["limits"] == limits.to_json()
+        big = client.submit(bytes(80 * 80 * 4), PixelFormat("uint8", 4), Extent(80, 80), UpscaleOptions())
+        with pytest.raises(EngineError) as caught:
+            big.result(5)
+        assert caught.value.kind == Kind.TOO_LARGE and "up to 20,000" in caught.value.message
+        first = client.submit(grey(1), GREY, Extent(4, 4), UpscaleOptions())
+        second = client.submit(grey(2), GREY, Extent(4, 4), UpscaleOptions())
+        third = client.submit(grey(3), GREY, Extent(4, 4), UpscaleOptions())
+        with pytest.raises(EngineError) as caught:
+            third.result(5)
+        assert caught.value.kind == Kind.BUSY and "2 jobs" in caught.value.message
+        fake.release.set()
+        assert first.result(5)[1] == second.result(5)[1] == Extent(8, 8)
+        assert [options.max_pixels for options in fake.options] == [10_000, 10_000]   # the result's limit, capped
+        wide = client.submit(bytes(101 * 101), GREY, Extent(101, 101), UpscaleOptions())
+        with pytest.raises(EngineError) as caught:
+            wide.result(5)
+        assert caught.value.kind == Kind.TOO_LARGE and "10,201 pixels" in caught.value.message
+
+        # the service checks the announced size itself, before reading the bytes (a client that skips the check)
+        with socket.socket(socket.AF_UNIX) as raw:
+            raw.connect(str(paths.service_socket(client_env(runtime))))
+            raw.sendall(protocol.encode({"id": 7, "op": "upscale", "input": "a.raw", "output": "b.raw",
+                                         "attach": [["input", 500_000_000]]}))
+            lines = raw.makefile("rb")
+            assert json.loads(lines.readline())["event"] == "welcome"
+            reply = json.loads(lines.readline())
+            assert reply["id"] == 7 and reply["error"]["kind"] == Kind.TOO_LARGE
+            assert raw.recv(1) == b""                       # and closes: the bytes are never read
+
+
+def test_tcp_needs_the_right_token(runtime):
+    with in_process_service(OrderedFake(), runtime, tcp_token="correct horse") as service:
+        port = service.listeners[0][0].getsockname()[1]
+        remote = EngineClient(env=client_env(runtime), engine=EngineAddress("127.0.0.1", port, "correct horse"))
+        with remote:
+            assert remote.start()["event"] == "ready"
+            data, extent = remote.submit(grey(5), GREY, Extent(4, 4), UpscaleOptions()).result(10)
+            assert data == bytes([5]) * 64
+        for token in ("wrong", ""):
+            intruder = EngineClient(env=client_env(runtime), engine=EngineAddress("127.0.0.1", port, token))
+            with pytest.raises(EngineError) as caught:
+                intruder.start()
+            assert caught.value.kind == Kind.BAD_REQUEST and "wrong or missing token" in caught.value.message
+        with socket.create_connection(("127.0.0.1", port)) as raw:     # a request instead of the token
+            raw.sendall(protocol.encode({"id": 1, "op": "hello"}))
+            reply = json.loads(raw.makefile("rb").readline())
+            assert reply["event"] == "error" and "token" in reply["error"]["message"]
+
+
+def test_unreachable_remote_engine_says_what_to_check(runtime):
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        port = probe.getsockname()[1]                      # closed below: nothing listens there
+    client = EngineClient(env=client_env(runtime), engine=EngineAddress("127.0.0.1", port, "t"))
+    with pytest.raises(EngineError) as caught:
+        client.start()
+    assert f"Cannot reach the engine at 127.0.0.1:{port}" in caught.value.message
+    assert "krita-realesrgan serve --listen" in caught.value.message
+
+
+def test_listening_without_a_token_is_refused_at_start(capsys, tmp_path):
+    assert cli.main(["serve", "--listen", "0.0.0.0:7860"]) == 2
+    error = capsys.readouterr().err
+    assert "refusing to listen on 0.0.0.0:7860 (the network) without a token" in error and "--token-file" in error
+    empty = tmp_path / "token"
+    empty.write_text("\n")
+    assert cli.main(["serve", "--listen", "0.0.0.0:7860", "--token-file", str(empty)]) == 2
+    assert "is empty" in capsys.readouterr().err
+
+
+# --- the real service process ------------------------------------------------------------------------------------
+
+def read_rgb(path: Path) -> np.ndarray:
+    return np.ascontiguousarray(cv2.cvtColor(cv2.imread(str(path), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.name != "posix", reason="Unix sockets and SIGKILL")
+def test_local_service_started_on_demand_killed_mid_job_and_restarted(runtime, shared_weights, images):
+    env = client_env(runtime, shared_weights)
+    socket_path = paths.service_socket(env)
+    socket_path.parent.mkdir(mode=0o700)
+    socket_path.write_bytes(b"")                            # a stale file where the socket goes: replaced
+    client = EngineClient(python=sys.executable, env=env, engine=EngineAddress())
+    pids = []
+    try:
+        pids.append(client.start()["pid"])
+        assert pids[0] != os.getpid()
+        assert (socket_path.stat().st_mode & 0o777) == 0o600 and (socket_path.parent.stat().st_mode & 0o777) == 0o700
+        image = read_rgb(images / "OST_009.png")
+        job = client.submit(image.tobytes(), PixelFormat("uint8", 3), Extent(image.shape[1], image.shape[0]),
+                            UpscaleOptions(tile=64))
+        while job.progress[0] == 0 and not job.done:
+            job.poll(0.05)
+        os.kill(pids[0], signal.SIGKILL)
+        with pytest.raises(EngineError) as caught:
+            job.result(timeout=60)
+        assert caught.value.kind == Kind.WORKER_DIED and "\n" not in caught.value.message
+        small = np.ascontiguousarray(image[:16, :16])
+        data, extent = client.submit(small.tobytes(), PixelFormat("uint8", 3), Extent(16, 16),
+                                     UpscaleOptions()).result(120)
+        assert extent == Extent(64, 64)
+        pids.append(client.start()["pid"])
+        assert pids[1] != pids[0]
+    finally:
+        client.close()
+        for pid in pids[1:]:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGTERM)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.name != "posix", reason="Unix sockets")
+def test_idle_service_exits_and_removes_its_socket(runtime, shared_weights):
+    env = client_env(runtime, shared_weights)
+    service = subprocess.Popen([sys.executable, "-m", "krita_realesrgan", "serve", "--idle-timeout", "2"], env=env,
+                               stderr=subprocess.PIPE)
+    try:
+        socket_path = paths.service_socket(env)
+        wait_for(socket_path.exists, 120)
+        with EngineClient(python=sys.executable, env=env, engine=EngineAddress()) as client:
+            assert client.start()["pid"] == service.pid
+            time.sleep(3)                                    # connected: not idle, however long
+            assert service.poll() is None
+        started = time.monotonic()
+        assert service.wait(20) == 0
+        assert 1.5 < time.monotonic() - started < 10
+        assert not socket_path.exists()
+    finally:
+        if service.poll() is None:
+            service.kill()
+            service.wait()
+
+
+@pytest.mark.slow
+def test_remote_over_loopback_with_a_token_equals_the_local_engine(tmp_path, shared_weights, images):
+    from krita_realesrgan.engine import Upscaler
+    token_file = tmp_path / "token"
+    token_file.write_text("s3cret-token\n")
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        port = probe.getsockname()[1]
+    env = dict(os.environ, PYTHONPATH=str(REPO), KRITA_REALESRGAN_DATA=str(tmp_path / "data"))
+    service = subprocess.Popen([sys.executable, "-m", "krita_realesrgan", "serve", "--listen", f"127.0.0.1:{port}",
+                                "--token-file", str(token_file), "--weights-dir", str(shared_weights),
+                                "--idle-timeout", "60"], env=env, stderr=subprocess.PIPE)
+    try:
+        assert b"listening on 127.0.0.1:" in service.stderr.readline()
+        image = np.ascontiguousarray(read_rgb(images / "OST_009.png")[:48, :64])
+        fmt, options = PixelFormat("uint8", 3), UpscaleOptions(scale=2)
+        address = EngineAddress.parse(f"127.0.0.1:{port}", token=service_wire.read_token(token_file))
+        with EngineClient(env={"HOME": str(tmp_path)}, engine=address) as remote:
+            data, extent = remote.submit(image.tobytes(), fmt, Extent(64, 48), options).result(120)
+        got = np.frombuffer(data, np.uint8).reshape(extent.height, extent.width, 3)
+        local = Upscaler(shared_weights).upscale(image, fmt, options).image
+        assert got.shape == local.shape == (96, 128, 3)
+        assert np.abs(got.astype(int) - local.astype(int)).max() <= 1
+    finally:
+        service.terminate()
+        service.wait(30)
