@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
-from . import backend_args, catalog, face_args, limit_args
+from . import backend_args, catalog, engine_args, face_args, limit_args
 from .batch_plan import OUTPUT_FORMATS, Naming, Task, plan_folder, refuse_overwriting_inputs
 from .cluster import args as cluster_args
 from .errors import INSTALL_HINT, EngineError, Kind
@@ -72,6 +72,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     face_args.add_arguments(parser)
     parser.add_argument("--list-models", action="store_true", help="list the models and whether they are installed")
     cluster_args.add_arguments(parser)
+    engine_args.add_arguments(parser)
 
 
 # --- planning: which files go where ---------------------------------------------------------------------------
@@ -263,8 +264,8 @@ def run(args: argparse.Namespace) -> int:
             from .cluster import folder_run
             failures = folder_run.run_all(args, plan, options, say=tqdm.write)
         else:
-            from .engine import Upscaler
-            failures = run_all(Upscaler(args.weights_dir), plan, options, say=tqdm.write)
+            with engine_args.upscaler(args) as upscaler:     # this process's engine, or the service's
+                failures = run_all(upscaler, plan, options, say=tqdm.write)
     except EngineError as error:
         return fail(error.message)
     except OSError as error:

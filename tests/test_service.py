@@ -195,6 +195,15 @@ def test_tcp_needs_the_right_token(runtime):
             assert reply["event"] == "error" and "token" in reply["error"]["message"]
 
 
+def test_engine_options_on_the_command_line_are_checked(tmp_path, images, capsys):
+    out = tmp_path / "out.png"
+    assert cli.main(["-i", str(images / "wolf_gray.jpg"), "-o", str(out), "--engine", "10.0.0.2:7860"]) == 1
+    assert "--engine 10.0.0.2:7860 needs --token-file FILE" in capsys.readouterr().err
+    assert cli.main(["-i", str(images / "wolf_gray.jpg"), "-o", str(out), "--engine", "somewhere"]) == 1
+    assert "is not 'local' or HOST:PORT" in capsys.readouterr().err
+    assert not out.exists()
+
+
 def test_unreachable_remote_engine_says_what_to_check(runtime):
     with socket.create_server(("127.0.0.1", 0)) as probe:
         port = probe.getsockname()[1]                      # closed below: nothing listens there
@@ -280,7 +289,7 @@ def test_idle_service_exits_and_removes_its_socket(runtime, shared_weights):
 
 
 @pytest.mark.slow
-def test_remote_over_loopback_with_a_token_equals_the_local_engine(tmp_path, shared_weights, images):
+def test_remote_over_loopback_with_a_token_equals_the_local_engine(tmp_path, shared_weights, images, capsys):
     from krita_realesrgan.engine import Upscaler
     token_file = tmp_path / "token"
     token_file.write_text("s3cret-token\n")
@@ -301,6 +310,14 @@ def test_remote_over_loopback_with_a_token_equals_the_local_engine(tmp_path, sha
         local = Upscaler(shared_weights).upscale(image, fmt, options).image
         assert got.shape == local.shape == (96, 128, 3)
         assert np.abs(got.astype(int) - local.astype(int)).max() <= 1
+
+        # the command line's --engine: the same picture through the service, written where -o says
+        source, target = tmp_path / "crop.png", tmp_path / "crop_x2.png"
+        cv2.imwrite(str(source), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+        assert cli.main(["-i", str(source), "-o", str(target), "-s", "2", "--engine", f"127.0.0.1:{port}",
+                         "--token-file", str(token_file)]) == 0
+        assert np.abs(read_rgb(target).astype(int) - local.astype(int)).max() <= 1
+        assert "on the engine service (127.0.0.1:" in capsys.readouterr().out
     finally:
         service.terminate()
         service.wait(30)
