@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import List, Optional, Tuple
 
 from . import backend_args, limit_args, paths, service_wire
-from .errors import EngineError
+from .errors import EngineError, Kind
+from .service_client import private_folder
 from .service_wire import ServiceLimits
 
 DEFAULT_IDLE_TIMEOUT = 600.0
@@ -52,12 +53,6 @@ def _fail(message: str) -> int:
     return 2
 
 
-def private_folder(folder: Path) -> None:
-    """Make ``folder`` (mode 0700) or check that an existing one is ours alone; EngineError otherwise."""
-    from .service_client import private_folder as check
-    check(folder)
-
-
 class LocalSocket:
     """The per-user lock and the Unix socket beside it."""
 
@@ -70,7 +65,7 @@ class LocalSocket:
     def lock(self) -> bool:
         """Take the per-user lock; False when another service holds it."""
         import fcntl
-        private_folder(self.path.parent)
+        private_folder(self.path.parent)         # made 0700, or checked to be ours alone
         fd = os.open(str(self.lock_path), os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -117,18 +112,19 @@ def _tcp_listener(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _tls_context(args: argparse.Namespace):
-    if args.cert is None and args.key is None:
+def tls_context(cert: Optional[Path], key: Optional[Path]):
+    """The server's TLS context (TLS 1.2 or later) for ``--cert`` and ``--key``; None when neither is given."""
+    if cert is None and key is None:
         return None
-    if args.cert is None or args.key is None:
-        raise EngineError("bad_input", "TLS needs both --cert and --key.")
+    if cert is None or key is None:
+        raise EngineError(Kind.BAD_INPUT, "TLS needs both --cert and --key.")
     import ssl
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     try:
-        context.load_cert_chain(str(args.cert), str(args.key))
+        context.load_cert_chain(str(cert), str(key))
     except (OSError, ssl.SSLError) as error:
-        raise EngineError("bad_input", f"Cannot load the TLS certificate {args.cert} and key {args.key}: {error}.")
+        raise EngineError(Kind.BAD_INPUT, f"Cannot load the TLS certificate {cert} and key {key}: {error}.") from None
     return context
 
 
@@ -158,7 +154,7 @@ def _run(args: argparse.Namespace) -> int:
                          "use this computer's engine. Give --token-file FILE (a long random line, e.g. from "
                          "'python3 -c \"import secrets; print(secrets.token_urlsafe(32))\"').")
         token = service_wire.read_token(args.token_file)
-        tls = _tls_context(args)
+        tls = tls_context(args.cert, args.key)
     else:
         if not hasattr(socket, "AF_UNIX"):
             return _fail("this system has no Unix sockets: use --listen 127.0.0.1:PORT --token-file FILE.")

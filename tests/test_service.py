@@ -25,7 +25,7 @@ from krita_realesrgan.client import EngineClient
 from krita_realesrgan.errors import Cancelled, EngineError, Kind
 from krita_realesrgan.formats import PixelFormat, UpscaleOptions
 from krita_realesrgan.geometry import Extent
-from krita_realesrgan.serve_cli import LocalSocket
+from krita_realesrgan.serve_cli import LocalSocket, tls_context
 from krita_realesrgan.service import Service
 from krita_realesrgan.service_wire import EngineAddress, ServiceLimits
 from test_worker import FakeUpscaler
@@ -61,7 +61,7 @@ def client_env(runtime: Path, weights: Path = Path("/nowhere")) -> dict:
 
 
 @contextlib.contextmanager
-def in_process_service(upscaler, runtime: Path, limits=ServiceLimits(), tcp_token: str = ""):
+def in_process_service(upscaler, runtime: Path, limits=ServiceLimits(), tcp_token: str = "", tls=None):
     """A Service on a thread: the local socket of ``client_env(runtime)``, or loopback TCP with ``tcp_token``."""
     if tcp_token:
         sock = socket.create_server(("127.0.0.1", 0))
@@ -70,7 +70,7 @@ def in_process_service(upscaler, runtime: Path, limits=ServiceLimits(), tcp_toke
         path = paths.service_socket(client_env(runtime))
         service_client.private_folder(path.parent)
         listeners = [(LocalSocket(path).bind(), False)]
-    service = Service(upscaler, listeners, limits, idle_timeout=0, token=tcp_token)
+    service = Service(upscaler, listeners, limits, idle_timeout=0, token=tcp_token, tls=tls)
     thread = threading.Thread(target=service.run, daemon=True)
     thread.start()
     try:
@@ -202,6 +202,23 @@ def test_engine_options_on_the_command_line_are_checked(tmp_path, images, capsys
     assert cli.main(["-i", str(images / "wolf_gray.jpg"), "-o", str(out), "--engine", "somewhere"]) == 1
     assert "is not 'local' or HOST:PORT" in capsys.readouterr().err
     assert not out.exists()
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="makes its certificate with openssl")
+def test_tls_with_the_services_certificate(runtime, tmp_path):
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    with in_process_service(OrderedFake(), runtime, tcp_token="t0ken", tls=tls_context(cert, key)) as service:
+        port = service.listeners[0][0].getsockname()[1]
+        secure = EngineAddress("127.0.0.1", port, "t0ken", cafile=str(cert))
+        with EngineClient(env=client_env(runtime), engine=secure) as client:
+            assert client.submit(grey(9), GREY, Extent(4, 4), UpscaleOptions()).result(10)[0] == bytes([9]) * 64
+        plain = EngineClient(env=client_env(runtime), engine=EngineAddress("127.0.0.1", port, "t0ken"))
+        with pytest.raises(EngineError) as caught:      # plain TCP to a TLS service: no welcome
+            plain.start()
+        assert f"Cannot reach the engine at 127.0.0.1:{port}" in caught.value.message
 
 
 def test_unreachable_remote_engine_says_what_to_check(runtime):
