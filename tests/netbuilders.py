@@ -1,6 +1,7 @@
 """Small networks in the official Real-ESRGAN (BasicSR) key layout, built from random tensors, for tests."""
 from __future__ import annotations
 
+import math
 from typing import Dict
 
 import torch
@@ -40,4 +41,19 @@ def compact(scale: int = 4, convs: int = 4, features: int = 8, seed: int = 0) ->
         state[f"body.{index + 1}.weight"] = torch.full((features,), 0.25)
         index += 2
     _conv(state, f"body.{index}", 3 * scale * scale, features, g)
+    return state
+
+
+def gfpgan(seed: int = 15) -> Dict[str, torch.Tensor]:
+    """GFPGANv1.4's layout (spandrel's own GFPGAN class with its loader's settings: 512x512, 87 M parameters),
+    random weights: loads and runs exactly like the release, at the release's cost."""
+    from spandrel.architectures.GFPGAN import GFPGAN
+    with torch.device("meta"):   # only the shapes: the random tensors are drawn below
+        module = GFPGAN(out_size=512, num_style_feat=512, channel_multiplier=2, decoder_load_path=None,
+                        fix_decoder=False, num_mlp=8, input_is_latent=True, different_w=True, narrow=1, sft_half=True)
+    g = torch.Generator().manual_seed(seed)
+    state: Dict[str, torch.Tensor] = {}
+    for key, tensor in module.state_dict().items():
+        scale = 1 / math.sqrt(tensor[0].numel()) if tensor.dim() >= 2 else 0.1
+        state[key] = torch.randn(tensor.shape, generator=g) * scale
     return state

@@ -6,12 +6,13 @@ the CPU), so only one face goes through GFPGAN.
 """
 from __future__ import annotations
 
-import math
 import shutil
 
 import cv2
 import numpy as np
 import pytest
+
+import netbuilders
 
 from krita_realesrgan import catalog, pixels
 from krita_realesrgan.engine import Upscaler
@@ -231,30 +232,12 @@ def test_face_models_are_not_upscalers_in_any_list(tmp_path):
 
 # -- GFPGAN from spandrel's own class, random weights, through the catalog path ----------------------------------
 
-def random_gfpgan_state():
-    """A GFPGANv1.4-shaped state dict (spandrel's GFPGAN class with the loader's settings), random weights."""
-    import torch
-    from spandrel.architectures.GFPGAN import GFPGAN
-    with torch.device("meta"):
-        module = GFPGAN(out_size=512, num_style_feat=512, channel_multiplier=2, decoder_load_path=None,
-                        fix_decoder=False, num_mlp=8, input_is_latent=True, different_w=True, narrow=1,
-                        sft_half=True)
-    generator = torch.Generator().manual_seed(15)
-    state = {}
-    for key, tensor in module.state_dict().items():
-        if tensor.dim() >= 2:
-            state[key] = torch.randn(tensor.shape, generator=generator) / math.sqrt(tensor[0].numel())
-        else:
-            state[key] = torch.randn(tensor.shape, generator=generator) * 0.1
-    return state
-
-
 @pytest.fixture(scope="module")
 def gfpgan_weights(tmp_path_factory, animevideo_pth):
     """A weights folder with a random GFPGANv1.4.pth (as the installer names it) and a photo-like upscaler."""
     import torch
     folder = tmp_path_factory.mktemp("face-weights")
-    torch.save({"params_ema": random_gfpgan_state()}, folder / "GFPGANv1.4.pth")
+    torch.save({"params_ema": netbuilders.gfpgan()}, folder / "GFPGANv1.4.pth")
     shutil.copy(animevideo_pth, folder / "net.pth")    # given as a path: not an anime catalog model
     return folder
 
