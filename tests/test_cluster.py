@@ -19,7 +19,7 @@ import pytest
 from krita_realesrgan import cli, video
 from krita_realesrgan.cluster import args as cluster_args
 from krita_realesrgan.cluster import pool, runtime, video_run
-from krita_realesrgan.errors import Cancelled
+from krita_realesrgan.errors import Cancelled, EngineError
 from krita_realesrgan.formats import UpscaleOptions
 
 from test_video import decoded_frames, make_clip, packet_hashes
@@ -182,6 +182,30 @@ def test_video_on_ray_gives_the_single_process_video(local_ray, clip, single_vid
 
 
 # --- faults ---------------------------------------------------------------------------------------------------
+
+def test_a_bad_file_fails_alone_and_is_listed_at_the_end(local_ray, folder, single_folder, tmp_path, capsys):
+    """A PNG cut short (its header is fine, so it fails on a worker, not in the plan): the others are written,
+    the failure is listed at the end as in the single-machine run, exit code 1."""
+    source = tmp_path / "in"
+    source.mkdir()
+    for name in ("p0.png", "p1.png"):
+        shutil.copy(folder / name, source / name)
+    whole = (folder / "p2.png").read_bytes()
+    (source / "p2.png").write_bytes(whole[:len(whole) // 2])
+    target = tmp_path / "out"
+    assert upscale_folder(source, target, "--ray", "local") == 1
+    err = capsys.readouterr().err
+    assert "1 of 3 image(s) failed:" in err and f"{source / 'p2.png'}: " in err
+    assert sorted(p.name for p in target.iterdir()) == ["p0_out.png", "p1_out.png"]
+    assert (target / "p0_out.png").read_bytes() == (single_folder / "p0_out.png").read_bytes()
+
+
+def test_an_address_where_nothing_listens_is_refused_at_once():
+    port = free_port()
+    with pytest.raises(EngineError) as refused:
+        runtime.check_reachable(f"127.0.0.1:{port}")
+    assert refused.value.message.startswith(f"Cannot join the Ray cluster at 127.0.0.1:{port}: nothing answers")
+
 
 def test_a_killed_worker_is_replaced_and_its_segments_redone(local_ray, clip, single_video, shared_weights,
                                                              tmp_path):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Dict, Iterator
@@ -47,11 +48,27 @@ def plan_workers(total: Dict[str, float], wanted: int = None) -> (int, Dict[str,
     return workers, {"num_cpus": max(1, cpus // workers)}
 
 
+def check_reachable(address: str, seconds: float = 5.0) -> None:
+    """Refuse at once an address where nothing listens (Ray itself retries for minutes). ``auto`` is Ray's to
+    find; an address without a port is left to Ray too."""
+    host, _, port = address.split("://", 1)[-1].rpartition(":")
+    if not host or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=seconds).close()
+    except OSError as error:
+        raise EngineError(Kind.BAD_INPUT, f"Cannot join the Ray cluster at {address}: nothing answers there "
+                          f"({error.strerror or error}). Start it with 'ray start --head', or check the address.",
+                          str(error)) from None
+
+
 @contextmanager
 def connect(spec: RaySpec) -> Iterator[Cluster]:
     import ray
     started = False
     if not ray.is_initialized():
+        if spec.address not in (LOCAL, "auto"):
+            check_reachable(spec.address)
         settings = dict(namespace=NAMESPACE, logging_level=logging.WARNING, log_to_driver=False)
         try:
             if spec.address == LOCAL:
