@@ -22,6 +22,7 @@ from .formats import MAX_SCALE, MIN_TILE, NO_TILING, PixelFormat, UpscaleOptions
 from .geometry import Extent
 from .run_estimate import network_passes   # one rule for the engine and the estimates before a run
 from .backends import choice as backend_choice
+from .backends.budget import host_tile_budget
 from .backends.loader import Network, NetworkStore
 from .faces.paste import FaceReport
 from .faces.step import Faces
@@ -35,6 +36,7 @@ Progress = Callable[[int, int], None]   # (tiles done, tiles total), over all ne
 Cancel = Callable[[], bool]             # polled between tiles; True -> raise errors.Cancelled
 
 _TILE_STEP = 16
+OVERLAP_SHARE = 0.5    # the most of a CPU tile's work the overlap may take before the tile grows past the ceiling
 
 
 @dataclass
@@ -64,12 +66,24 @@ class ModelFacts:
 
 
 def auto_tile(model: Network, extent: Extent, batch: int) -> int:
-    """The largest tile edge whose activations fit the device's memory budget; 0 when the whole image fits."""
-    pixels_fit = model.backend.tile_budget_bytes() / (model.bytes_per_pixel * batch)
-    edge = int(math.sqrt(max(pixels_fit, 0)))
+    """The largest tile edge whose activations fit the device's memory budget; 0 when the whole image fits.
+
+    On the CPU the budget has a ceiling (memory stays low, and bigger tiles of a small-margin network gain
+    little), but a network with a wide margin would spend most of such a tile's work on the overlap with its
+    neighbours (RealESRGAN_x4plus: 96 px each side); its tiles grow past the ceiling, up to the edge where the
+    overlap is at most half the work, as far as free memory allows."""
+    per_pixel = model.bytes_per_pixel * batch
+    edge = _edge_fitting(model.backend.tile_budget_bytes(), per_pixel)
+    wanted = TilePlan.efficient_edge(reach.tiling_of(model.margin).margin, OVERLAP_SHARE)
+    if edge < wanted and model.backend.device == "cpu":
+        edge = max(edge, min(wanted, _edge_fitting(host_tile_budget(cap=0), per_pixel)))
     if edge >= max(extent):
         return 0
     return max(MIN_TILE * 2, edge // _TILE_STEP * _TILE_STEP)
+
+
+def _edge_fitting(budget_bytes: int, bytes_per_pixel: float) -> int:
+    return int(math.sqrt(max(budget_bytes / bytes_per_pixel, 0)))
 
 
 def _say_once(notes: List[str], note: str) -> None:

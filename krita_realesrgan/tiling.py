@@ -126,6 +126,13 @@ class TilePlan:
     def smallest_edge(margin: int, ramp: int = DEFAULT_RAMP) -> int:
         return 2 * margin + ramp + TILE_ALIGN - 1 + MIN_STEP
 
+    @staticmethod
+    def efficient_edge(margin: int, overlap_share: float = 0.5, ramp: int = DEFAULT_RAMP) -> int:
+        """The smallest tile edge that spends at most ``overlap_share`` of its work on the overlap with its
+        neighbours (a tile of edge T computes T² pixels to keep about (T - overlap)² of them)."""
+        overlap = 2 * margin + ramp + TILE_ALIGN - 1
+        return math.ceil(overlap / (1.0 - math.sqrt(1.0 - overlap_share)))
+
     @property
     def count(self) -> int:
         return len(self.columns) * len(self.rows)

@@ -8,14 +8,19 @@ import pytest
 import torch
 from netbuilders import rrdbnet
 
-from krita_realesrgan import catalog, ncnn, reach, runner
+from krita_realesrgan import catalog, engine, ncnn, reach, runner
+from krita_realesrgan.backends import Backend
+from krita_realesrgan.backends.loader import Network
 from krita_realesrgan.engine import Upscaler
 from krita_realesrgan.formats import NO_TILING, PixelFormat, UpscaleOptions
+from krita_realesrgan.geometry import Extent
 from krita_realesrgan.imagefile import read_image
 from krita_realesrgan.models import read_state_dict
 from krita_realesrgan.paths import ENV_CACHE, cache_dir
+from krita_realesrgan.tiling import TilePlan
 
 RGB8 = PixelFormat("uint8", 3)
+MiB = 1024 ** 2
 
 
 def levels(a, b):
@@ -103,7 +108,11 @@ def tiny_rrdb(tmp_path, monkeypatch):
     monkeypatch.setenv(ENV_CACHE, str(tmp_path / "cache"))
     folder = tmp_path / "weights"
     folder.mkdir()
-    torch.save(rrdbnet(scale=2, blocks=1, features=8, seed=3), folder / "tiny-x2.pth")
+    state = rrdbnet(scale=2, blocks=1, features=8, seed=3)
+    for name, tensor in state.items():   # unit gain per convolution, so the picture survives the network
+        if name.endswith("weight"):
+            tensor *= (1.0 / tensor[0].numel()) ** 0.5 / tensor.std()
+    torch.save(state, folder / "tiny-x2.pth")
     return folder
 
 
@@ -139,8 +148,8 @@ def test_pixel_unshuffle_network_tiles_exactly(tiny_rrdb, photo):
     options = UpscaleOptions(model="tiny-x2", backend="torch", precision="fp32")
     whole = upscaler.upscale(crop, RGB8, options.with_(tile=NO_TILING))
     tiled = upscaler.upscale(crop, RGB8, options.with_(tile=32))
-    assert tiled.tile > 0 and whole.tile == 0
-    assert levels(whole.image, tiled.image) <= 1
+    assert tiled.tile > 0 and whole.tile == 0 and whole.image.std() > 10   # a picture, not a blank
+    assert levels(whole.image, tiled.image) <= 1                          # (tiles off the grid: 185 levels)
 
 
 def test_animevideov3_tiles_equal_the_whole_picture(shared_weights, photo):
@@ -199,3 +208,48 @@ def test_a_network_without_finite_reach_runs_as_one_piece_and_says_so_when_memor
     assert 0 < forced.tile <= 64
     assert any("borders may show" in note for note in forced.notes)
     assert levels(forced.image, asked.image) < 255    # still the picture, only its tile borders differ
+
+
+# --------------------------------------------------------------------------------- the CPU tile, overlap counted
+
+class _Budget(Backend):
+    def __init__(self, device: str, budget: int):
+        self.device, self.budget = device, budget
+
+    def tile_budget_bytes(self) -> int:
+        return self.budget
+
+
+def _network(margin: int, bytes_per_pixel: float, device: str = "cpu", budget: int = 512 * MiB) -> Network:
+    return Network("net", "ESRGAN", 4, margin, bytes_per_pixel, _Budget(device, budget))
+
+
+PHOTO = _network(reach.Reach(90, "catalog").tile_margin, 12_000)       # RealESRGAN_x4plus on the CPU
+COMPACT = _network(18, 2_000)                                           # realesr-animevideov3
+
+
+def test_a_wide_margin_grows_cpu_tiles_until_overlap_is_half_the_work(monkeypatch):
+    monkeypatch.setattr(engine, "host_tile_budget", lambda cap: 8 * 1024 * MiB)
+    big = Extent(2000, 2000)
+    within_ceiling = _edge(512 * MiB, 12_000)                             # 206: 96 px margins leave ~0 work
+    edge = engine.auto_tile(PHOTO, big, 1)
+    assert edge >= TilePlan.efficient_edge(96) - engine._TILE_STEP > 3 * within_ceiling
+    plan = TilePlan.make(big, 4, edge, 96)
+    useful = (plan.columns[1].start - plan.columns[0].start) ** 2 / plan.tile_extent.width ** 2
+    assert useful > 0.45                                                  # was under 1% at the ceiling's edge
+    assert engine.auto_tile(PHOTO, Extent(256, 256), 1) == 0             # a small photo runs as one piece
+    assert engine.auto_tile(COMPACT, big, 1) == _edge(512 * MiB, 2_000) // 16 * 16   # narrow margin: as before
+
+
+def test_cpu_tiles_grow_only_as_far_as_free_memory_and_never_on_a_gpu(monkeypatch):
+    monkeypatch.setattr(engine, "host_tile_budget", lambda cap: 1024 * MiB)
+    big = Extent(2000, 2000)
+    assert engine.auto_tile(PHOTO, big, 1) == _edge(1024 * MiB, 12_000) // 16 * 16
+    monkeypatch.setattr(engine, "host_tile_budget", lambda cap: 256 * MiB)
+    assert engine.auto_tile(PHOTO, big, 1) == _edge(512 * MiB, 12_000) // 16 * 16   # never below the budget
+    gpu = _network(PHOTO.margin, 6_000, device="cuda:0", budget=512 * MiB)
+    assert engine.auto_tile(gpu, big, 1) == _edge(512 * MiB, 6_000) // 16 * 16
+
+
+def _edge(budget: int, bytes_per_pixel: float) -> int:
+    return int((budget / bytes_per_pixel) ** 0.5)
