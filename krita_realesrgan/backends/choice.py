@@ -132,16 +132,16 @@ def _nvidia_driver() -> bool:
 
 def _openvino_devices() -> Tuple[str, ...]:
     try:
-        import openvino
-        return tuple(openvino.Core().available_devices)
+        from .openvino_backend import shared_core
+        return tuple(shared_core().available_devices)
     except Exception:  # noqa: BLE001 - not installed, or a broken install: then there is no OpenVINO
         return ()
 
 
 def _openvino_cpu_bf16() -> bool:
     try:
-        import openvino
-        return "BF16" in openvino.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+        from .openvino_backend import shared_core
+        return "BF16" in shared_core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
     except Exception:  # noqa: BLE001
         return False
 

@@ -45,7 +45,6 @@ class NetworkStore:
         self.models = models
         self.capacity = capacity
         self._openvino: "OrderedDict[Tuple, Network]" = OrderedDict()
-        self._core = None
         self.ir_store = IrStore(paths.cache_dir() / "openvino")
 
     def get(self, model: str, denoise: Optional[float], choice: Choice) -> Network:
@@ -84,12 +83,11 @@ class NetworkStore:
                     "it runs with PyTorch on the CPU instead.")
             precision = choice.precision if choice.device == "CPU" else "fp32"   # the GPU's fp16 is no CPU's
             return self._torch(model, denoise, _cpu(precision), (note,))
-        from .openvino_backend import OpenVinoBackend, new_core
-        if self._core is None:
-            self._core = new_core(self.ir_store.compiled_cache)
+        from .openvino_backend import OpenVinoBackend, shared_core
+        core = shared_core(self.ir_store.compiled_cache)
         if converted is None:
-            converted = self._core.read_model(str(found.xml))
-        backend = OpenVinoBackend(self._core, converted, choice.device, choice.precision, found.scale,
+            converted = core.read_model(str(found.xml))
+        backend = OpenVinoBackend(core, converted, choice.device, choice.precision, found.scale,
                                   found.size_rule, self.ir_store.compiled_cache)
         return Network(sources.name, found.arch, found.scale, found.margin,
                        _half_if_reduced(found.bytes_per_pixel, choice.precision), backend)

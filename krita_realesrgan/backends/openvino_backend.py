@@ -121,10 +121,19 @@ def prune_oldest(folder: Path, limit: int) -> None:
             pass
 
 
-def new_core(compiled_cache: Path):
-    """An OpenVINO core that keeps compiled networks in ``compiled_cache``."""
-    import openvino
-    core = openvino.Core()
-    compiled_cache.mkdir(parents=True, exist_ok=True)
-    core.set_property({"CACHE_DIR": str(compiled_cache)})
-    return core
+_cores: dict = {}
+
+
+def shared_core(compiled_cache: Optional[Path] = None):
+    """The process's OpenVINO core keeping compiled networks in ``compiled_cache`` (None: nowhere). Cores are
+    never dropped: unloading OpenVINO's device plugins while the process lives made a later signal (Ctrl-C)
+    crash the process."""
+    key = str(compiled_cache) if compiled_cache is not None else None
+    if key not in _cores:
+        import openvino
+        core = openvino.Core()
+        if compiled_cache is not None:
+            compiled_cache.mkdir(parents=True, exist_ok=True)
+            core.set_property({"CACHE_DIR": key})
+        _cores[key] = core
+    return _cores[key]

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Dict, Optional, Tuple, Union
 
-from .openvino_backend import SizeRule
+from .openvino_backend import SizeRule, shared_core
 
 FORMAT = 1                # of network.json and the conversion; bump to convert everything again
 KEPT_NETWORKS = 16        # stored conversions kept (least recently used go; each denoise strength is one)
@@ -190,7 +190,7 @@ def convert_checked(descriptor, rule: SizeRule):
         expected = descriptor(probe).numpy()
     check = model.clone()
     check.reshape({check.inputs[0]: openvino.PartialShape(list(probe.shape))})
-    compiled = openvino.Core().compile_model(check, "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
+    compiled = shared_core().compile_model(check, "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
     got = compiled(probe.numpy())[0]
     if got.shape != expected.shape or not float(np.abs(got - expected).max()) <= _CHECK_TOLERANCE:
         raise ConversionFailed("the converted network does not give PyTorch's output at another tile size")
