@@ -16,7 +16,8 @@ Events::
     {"id": 2, "event": "models", "models": [{"name", "file", "available", "path", "scale", "purpose", ...}]}
     {"id": 3, "event": "progress", "done": 3, "total": 12, "stage": "upscale"}
     {"id": 3, "event": "result", "output": "<payload path>", "width": W, "height": H, "seconds": 1.2,
-     "device": "cpu", "precision": "fp32", "tile": 256, "backend": "openvino", "notes": []}
+     "device": "cpu", "precision": "fp32", "tile": 256, "backend": "openvino", "notes": [],
+     "faces": "3 faces restored, 2 too small"}                   (faces: null unless options.face_enhance)
     {"id": 3, "event": "error", "error": {"kind", "message", "detail"}}
     {"id": 3, "event": "cancelled"}
     {"id": 5, "event": "bye"}

@@ -181,7 +181,8 @@ def handle_upscale(job: JobContext) -> Event:
     return job.reply("result", output=str(job.field("output")), width=extent.width, height=extent.height,
                      dtype=fmt.dtype, channels=fmt.channels, seconds=round(result.seconds, 4),
                      device=result.device, precision=result.precision, tile=result.tile,
-                     backend=result.backend, notes=list(result.notes))
+                     backend=result.backend, notes=list(result.notes),
+                     faces=result.faces.summary() if options.face_enhance else None)
 
 
 def handle_cover(job: JobContext) -> Event:

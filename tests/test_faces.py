@@ -362,3 +362,23 @@ def test_the_cli_says_how_many_faces_it_restored(tmp_path, children, animevideo_
     assert "1 face restored)" in capsys.readouterr().out
     written = cv2.imread(str(tmp_path / "out" / "kid_out.png"), cv2.IMREAD_UNCHANGED)
     assert written.shape == (180, 200, 4)
+
+
+def test_the_worker_passes_the_face_options_and_reports_the_faces(tmp_path, children, animevideo_pth, monkeypatch):
+    from krita_realesrgan import rawimage, worker
+    from krita_realesrgan.faces.restorer import RestorerStore
+    monkeypatch.setattr(RestorerStore, "get", lambda self, model, device: restorer(inverted))
+    shutil.copy(animevideo_pth, tmp_path / "net.pth")
+    kid = one_child(children)
+    rawimage.write(tmp_path / "in.raw", PixelFormat("uint8", 4), Extent(kid.shape[1], kid.shape[0]), kid)
+    sent = []
+    serving = worker.Worker(Upscaler(tmp_path), type("Events", (), {"send": lambda self, e: sent.append(e)})())
+    options = UpscaleOptions(model=str(tmp_path / "net.pth"), scale=2, backend="torch", face_enhance=True,
+                             face_strength=0.5).to_json()
+    reply = serving.run_job({"id": 1, "op": "upscale", "input": str(tmp_path / "in.raw"),
+                             "output": str(tmp_path / "out.raw"), "options": options})
+    assert reply["event"] == "result" and reply["faces"] == "1 face restored", reply
+    anime = dict(options, model="realesr-animevideov3")
+    reply = serving.run_job({"id": 2, "op": "upscale", "input": str(tmp_path / "in.raw"),
+                             "output": str(tmp_path / "out.raw"), "options": anime})
+    assert reply["event"] == "error" and reply["error"]["kind"] == Kind.BAD_INPUT

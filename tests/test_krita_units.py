@@ -24,7 +24,7 @@ def plugin(tmp_path_factory):
     try:
         modules = {name: importlib.import_module(f"{PACKAGE}.{name}") for name in (
             "pixels_krita", "selection_math", "settings", "progress_text", "i18n", "model_list", "reporting",
-            "cover_settings", "cover_action", "export_settings", "export_action", "consent")}
+            "cover_settings", "cover_action", "export_settings", "export_action", "consent", "face_choice")}
         modules["cover_presets"] = importlib.import_module(f"{PACKAGE}.krita_realesrgan.cover_presets")
         modules["errors"] = importlib.import_module(f"{PACKAGE}.krita_realesrgan.errors")
         modules["geometry"] = importlib.import_module(f"{PACKAGE}.krita_realesrgan.geometry")
@@ -153,6 +153,25 @@ def test_choices_to_engine_options(plugin):
     general = s.Choices(model="realesr-general-x4v3", denoise=0.2).options(target=g.Extent(10, 20))
     assert general.denoise == 0.2 and general.target == g.Extent(10, 20) and general.scale is None
     assert s.result_extent(g.Extent(566, 350), 2.5) == g.Extent(1415, 875)
+
+
+def test_restore_faces_is_remembered_passed_on_and_offered_for_photo_models_with_the_weights(plugin, tmp_path):
+    s, faces = plugin.settings, plugin.face_choice
+    store = {}
+    choices = s.Choices(model="RealESRGAN_x4plus", faces=True, face_strength=0.4)
+    s.save(choices, lambda group, name, value: store.__setitem__((group, name), value))
+    assert s.load(lambda group, name, default: store.get((group, name), default)) == choices
+    options = choices.options()
+    assert options.face_enhance and options.face_strength == 0.4 and options.face_model == "GFPGANv1.4"
+    assert not s.Choices().options().face_enhance
+    assert s.Choices(face_strength=3).normalised().face_strength == 1.0
+    assert not faces.installed(tmp_path)
+    assert "python3 installer.py --models GFPGANv1.4" in faces.unavailable("RealESRGAN_x4plus", False)
+    (tmp_path / "GFPGANv1.4.pth").write_bytes(b"weights")
+    assert faces.installed(tmp_path) and faces.unavailable("RealESRGAN_x4plus", True) is None
+    assert faces.unavailable(str(tmp_path / "mine.pth"), True) is None      # a user's file: the user knows
+    assert "anime" in faces.unavailable("realesr-animevideov3", True)
+    assert not any(entry.value == "GFPGANv1.4" for entry in plugin.model_list.from_weights_folder(tmp_path))
 
 
 # ---- progress text ----

@@ -10,7 +10,8 @@ from PyQt5.QtCore import QTimer
 from PyQt5.QtGui import QIcon
 from PyQt5.QtWidgets import QFileDialog, QMessageBox
 
-from . import actions, cover_action, cover_settings, export_action, export_settings, model_list, reporting, settings
+from . import (actions, cover_action, cover_settings, export_action, export_settings, face_choice, model_list,
+               reporting, settings)
 from .cover_dialog import CoverDialog
 from .dialog import MODE_COVER, MODE_ENHANCE, MODE_EXPORT, MODE_IMAGE, MODE_NEW_DOCUMENT, TITLES, UpscaleDialog
 from .export_dialog import ExportDialog
@@ -79,7 +80,8 @@ class RealEsrganExtension(Extension):
             selection = actions.selection_bounds(doc)
             if mode == MODE_NEW_DOCUMENT and selection is not None:
                 source = selection.extent
-            dialog = UpscaleDialog(mode, settings.load(krita.readSetting), entries, source, self.session.parent)
+            dialog = UpscaleDialog(mode, settings.load(krita.readSetting), entries, source, self.session.parent,
+                                   face_choice.installed(paths.read_config().weights))
             store = settings.save
         if not dialog.exec_():
             return None

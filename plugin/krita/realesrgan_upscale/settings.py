@@ -28,11 +28,14 @@ class Choices:
     tile: int = AUTO_TILE        # 0 = automatic
     device: str = "auto"
     use_merged: bool = False     # "Upscale image": the merged visible image instead of the active layer
+    faces: bool = False          # restore faces (the engine's face_enhance; offered for photo models only)
+    face_strength: float = 1.0   # 0..1: how much of the restored face replaces the plain upscale
 
     def normalised(self) -> "Choices":
         tile = 0 if self.tile <= 0 else max(MIN_TILE, int(self.tile))
         return replace(self, scale=min(MAX_SCALE, max(MIN_SCALE, float(self.scale))),
                        denoise=min(1.0, max(0.0, float(self.denoise))), tile=tile,
+                       face_strength=min(1.0, max(0.0, float(self.face_strength))),
                        device=self.device if self.device in DEVICES else "auto")
 
     def uses_denoise(self) -> bool:
@@ -43,7 +46,8 @@ class Choices:
         """The engine options for these choices; ``target`` fixes the exact output size."""
         return UpscaleOptions(model=self.model, scale=None if target else self.scale, target=target,
                               tile=self.tile, device=self.device,
-                              denoise=self.denoise if self.uses_denoise() else None)
+                              denoise=self.denoise if self.uses_denoise() else None,
+                              face_enhance=self.faces, face_strength=self.face_strength)
 
 
 def result_extent(source: Extent, scale: float) -> Extent:
@@ -55,7 +59,8 @@ def parse_bool(text: str) -> bool:
     return {"true": True, "false": False}[text.lower()]
 
 
-_PARSERS = {"model": str, "scale": float, "denoise": float, "tile": int, "device": str, "use_merged": parse_bool}
+_PARSERS = {"model": str, "scale": float, "denoise": float, "tile": int, "device": str, "use_merged": parse_bool,
+            "faces": parse_bool, "face_strength": float}
 
 
 def load_fields(read: Reader, group: str, defaults, parsers: Mapping[str, Callable[[str], object]]):

@@ -104,5 +104,13 @@ STRINGS = {
         "此图像为 {w} × {h} 像素；该预设要求 {pw} × {ph} 像素。",
     "Saved {path}: {how}": "已保存 {path}：{how}",
     "Saved {path}: {how} (limit {limit})": "已保存 {path}：{how}（上限 {limit}）",
+    # restore faces
+    "Faces:": "人脸：",
+    "Restore faces": "修复人脸",
+    "GFPGAN restores each face of a photo while the rest is upscaled.": "放大图片的同时，GFPGAN 修复照片中的每张人脸。",
+    "How much of the restored face replaces the plain upscale.": "修复后的人脸替换普通放大结果的程度。",
+    "Restoring faces is for photos of real people, not for anime models.": "人脸修复用于真人照片，不适用于动漫模型。",
+    "Restoring faces needs the face model. Get it with: python3 installer.py --models {name}":
+        "人脸修复需要人脸模型。安装命令：python3 installer.py --models {name}",
 }
 
