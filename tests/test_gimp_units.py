@@ -87,6 +87,21 @@ def test_bad_choices_are_engine_errors(bad, kind):
     assert caught.value.kind == kind
 
 
+def test_restore_faces_reaches_the_engine_and_is_refused_with_an_anime_model(tmp_path):
+    photo = choices.Choices(model="RealESRGAN_x4plus", faces=True, face_strength=0.3).checked()
+    options = photo.options(Extent(8, 8))
+    assert options.face_enhance and options.face_strength == 0.3 and options.face_model == "GFPGANv1.4"
+    assert not choices.Choices().options(Extent(8, 8)).face_enhance
+    for bad in (dict(model="realesr-animevideov3", faces=True), dict(face_strength=1.5)):
+        with pytest.raises(EngineError) as caught:
+            choices.Choices(**bad).checked()
+        assert caught.value.kind == Kind.BAD_INPUT
+    assert "RealESRGAN_x4plus" in choices.face_models() and "realesr-animevideov3" not in choices.face_models()
+    assert not choices.faces_installed(tmp_path) and not choices.faces_installed(None)
+    (tmp_path / "GFPGANv1.4.pth").write_bytes(b"x")
+    assert choices.faces_installed(tmp_path)
+
+
 def test_good_choices_pass_and_a_weights_file_is_a_model(tmp_path):
     weights = tmp_path / "mine.pth"
     weights.write_bytes(b"x")

@@ -30,7 +30,7 @@ from krita_realesrgan.client import EngineClient  # noqa: E402
 from krita_realesrgan.errors import Cancelled, EngineError  # noqa: E402
 from krita_realesrgan.formats import DEFAULT_MAX_PIXELS  # noqa: E402
 
-from realesrgan_gimp import actions, cover_procedure, export_procedure  # noqa: E402
+from realesrgan_gimp import actions, cover_procedure, export_procedure, face_procedure  # noqa: E402
 from realesrgan_gimp.cover_action import make_cover  # noqa: E402
 from realesrgan_gimp.export_action import export_cover  # noqa: E402
 from realesrgan_gimp.export_choices import saved_message  # noqa: E402
@@ -82,7 +82,9 @@ def _error(procedure, status, message):
 
 def _choices(config):
     return Choices(model=config.get_property("model"), scale=float(config.get_property("scale")),
-                   denoise=float(config.get_property("denoise")), tile=int(config.get_property("tile"))).checked()
+                   denoise=float(config.get_property("denoise")), tile=int(config.get_property("tile")),
+                   faces=bool(config.get_property("restore-faces")),
+                   face_strength=float(config.get_property("face-strength"))).checked()
 
 
 _ui_ready = []
@@ -199,6 +201,7 @@ class RealEsrganUpscale(Gimp.PlugIn):
                                       DEFAULT_DENOISE, flags)
         procedure.add_int_argument("tile", "_Tile size", "Input tile edge in pixels; 0 = automatic",
                                    0, MAX_TILE, 0, flags)
+        face_procedure.add_arguments(procedure)
         _add_limit_argument(procedure)
         if operation.makes_image:
             procedure.add_image_return_value("new-image", "New image", "The upscaled selection", False, flags)
@@ -214,8 +217,9 @@ class RealEsrganUpscale(Gimp.PlugIn):
         return procedure
 
     def run(self, procedure, run_mode, image, drawables, config, operation):
-        fields = ["model"] + (["scale"] if operation.uses_scale else []) + ["denoise", "tile"]
-        if run_mode == Gimp.RunMode.INTERACTIVE and not _ask(procedure, config, operation.label, fields):
+        fields = ["model"] + (["scale"] if operation.uses_scale else []) + ["denoise", "tile"] + face_procedure.FIELDS
+        if run_mode == Gimp.RunMode.INTERACTIVE and not _ask(procedure, config, operation.label, fields,
+                                                             face_procedure.arrange):
             return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, None)
         result, failed = _with_engine(procedure, lambda runner: operation.action(
             image, actions.the_layer(image, drawables), _choices(config), runner), run_mode, config)

@@ -1,4 +1,4 @@
-"""The procedures' arguments (model, scale, denoise, tile) and what they mean for the engine. Pure Python.
+"""The procedures' arguments (model, scale, denoise, tile, faces) and what they mean for the engine. Pure Python.
 
 The same choices as the Krita plugin's dialog; defaults come from the catalog and the engine's formats module.
 """
@@ -15,6 +15,7 @@ from krita_realesrgan.geometry import Extent
 
 MIN_SCALE, MAX_SCALE, DEFAULT_SCALE = 1.0, 16.0, 2.0
 DEFAULT_DENOISE = 0.5
+DEFAULT_FACE_STRENGTH = 1.0
 MAX_TILE = 4096
 
 
@@ -23,6 +24,17 @@ def model_names() -> Tuple[str, ...]:
     names = [info.name for info in catalog.listed()]
     names.sort(key=lambda name: name != catalog.DEFAULT_MODEL)
     return tuple(names)
+
+
+def face_models() -> Tuple[str, ...]:
+    """The offered models whose pictures may have their faces restored: all but the anime ones."""
+    return tuple(name for name in model_names() if catalog.MODELS[name].kind != "anime")
+
+
+def faces_installed(weights: Optional[Path]) -> bool:
+    """Whether the weights folder holds a face restorer (installer.py --models GFPGANv1.4)."""
+    return weights is not None and any((weights / name).is_file()
+                                       for info in catalog.face_models() for name in info.local_names)
 
 
 def model_label(name: str) -> str:
@@ -42,6 +54,8 @@ class Choices:
     scale: float = DEFAULT_SCALE
     denoise: float = DEFAULT_DENOISE   # only for models with a denoise twin (realesr-general-x4v3)
     tile: int = AUTO_TILE              # 0 = automatic, else at least MIN_TILE
+    faces: bool = False                # restore the faces (photos only: refused with an anime model)
+    face_strength: float = DEFAULT_FACE_STRENGTH   # 0..1: how much of the restored face replaces the plain one
 
     def checked(self) -> "Choices":
         """These choices, or EngineError(BAD_INPUT) naming the bad one (scripts can pass anything)."""
@@ -53,6 +67,12 @@ class Choices:
         if self.tile != AUTO_TILE and not MIN_TILE <= self.tile <= MAX_TILE:
             raise EngineError(Kind.BAD_INPUT, f"Tile size {self.tile} must be 0 (automatic) or between "
                               f"{MIN_TILE} and {MAX_TILE}.")
+        if not 0.0 <= self.face_strength <= 1.0:
+            raise EngineError(Kind.BAD_INPUT, f"Face strength {self.face_strength:g} must be between 0 and 1.")
+        info = catalog.get(self.model)
+        if self.faces and info is not None and info.kind == "anime":
+            raise EngineError(Kind.BAD_INPUT, f"Restoring faces is for photos of real people; {info.name} is an "
+                              "anime model. Choose a photo model or leave restore-faces off.")
         return self
 
     def uses_denoise(self) -> bool:
@@ -62,7 +82,8 @@ class Choices:
     def options(self, target: Extent) -> UpscaleOptions:
         """Engine options producing exactly ``target`` pixels."""
         return UpscaleOptions(model=self.model, target=target, tile=self.tile,
-                              denoise=self.denoise if self.uses_denoise() else None)
+                              denoise=self.denoise if self.uses_denoise() else None,
+                              face_enhance=self.faces, face_strength=self.face_strength)
 
     @property
     def model_display(self) -> str:
