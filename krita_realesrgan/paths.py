@@ -31,6 +31,7 @@ ENV_WEIGHTS = "KRITA_REALESRGAN_WEIGHTS"
 ENV_DATA = "KRITA_REALESRGAN_DATA"
 ENV_FFMPEG = "KRITA_REALESRGAN_FFMPEG"    # an ffmpeg to use instead of the one found on PATH
 ENV_CACHE = "KRITA_REALESRGAN_CACHE"
+ENV_ENGINE = "KRITA_REALESRGAN_ENGINE"    # the editors' engine: worker | local | HOST:PORT (service_client)
 
 
 def home_dir(env: Mapping[str, str] = os.environ) -> Path:
@@ -101,6 +102,9 @@ class Config:
     python: Optional[str]  # the engine's interpreter; None = not installed
     weights: Path
     source: str            # where this came from, for messages ("config file ...", "defaults")
+    engine: str = ""       # the editors' engine: "" or "worker" (their own), "local" (the service), "HOST:PORT"
+    engine_token_file: str = ""   # for HOST:PORT: the file holding the service's token
+    engine_cert: str = ""         # for HOST:PORT over TLS: the service's certificate (or its CA)
 
 
 def read_config(env: Mapping[str, str] = os.environ, platform: str = sys.platform) -> Config:
@@ -118,7 +122,10 @@ def read_config(env: Mapping[str, str] = os.environ, platform: str = sys.platfor
         pass
     python = env.get(ENV_PYTHON) or stored.get("python")
     weights = env.get(ENV_WEIGHTS) or stored.get("weights") or str(default_weights(env, platform))
-    return Config(python=python, weights=Path(weights), source=source)
+    return Config(python=python, weights=Path(weights), source=source,
+                  engine=str(env.get(ENV_ENGINE) or stored.get("engine") or ""),
+                  engine_token_file=str(stored.get("engine_token_file") or ""),
+                  engine_cert=str(stored.get("engine_cert") or ""))
 
 
 def write_config(python: str, weights: Path, env: Mapping[str, str] = os.environ,

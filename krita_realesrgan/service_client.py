@@ -21,6 +21,7 @@ from . import paths, protocol, service_wire
 from .errors import EngineError, Kind
 from .service_wire import FILE_FIELDS, INPUT, EngineAddress, FrameError, ServiceLimits
 
+WORKER = "worker"             # the config's "engine" for a worker of the editor's own (the default)
 CONNECT_TIMEOUT = 10.0        # seconds to reach a remote service
 STARTED_LOG = "service.log"   # the on-demand service's stdout/stderr, in the runtime folder
 
@@ -292,6 +293,24 @@ def connect_local(python: str, env: Mapping[str, str], log_path: Path, timeout: 
         time.sleep(0.05)
     raise EngineError(Kind.ENGINE_MISSING, f"The engine service did not start within {timeout:.0f} seconds "
                       f"(socket {path}).", _log_tail(env))
+
+
+def configured_engine(env: Mapping[str, str] = os.environ) -> Optional[EngineAddress]:
+    """The engine the editors use, from the config file's ``engine`` (or ``KRITA_REALESRGAN_ENGINE``): None for a
+    worker of their own (``worker``, the default; also ``local`` where there are no Unix sockets), else the
+    service's address; ``HOST:PORT`` takes its token from ``engine_token_file`` (TLS: ``engine_cert``)."""
+    config = paths.read_config(env)
+    text = (config.engine or WORKER).strip()
+    if text == WORKER or (text == service_wire.LOCAL and not hasattr(socket, "AF_UNIX")):
+        return None
+    address = EngineAddress.parse(text)
+    if address.is_local:
+        return address
+    if not config.engine_token_file:
+        raise EngineError(Kind.BAD_INPUT, f"The engine {address} ({config.source}) needs 'engine_token_file': the "
+                          "file holding the token its service was started with.")
+    return EngineAddress(address.host, address.port, service_wire.read_token(config.engine_token_file),
+                         config.engine_cert or None)
 
 
 def connect(address: EngineAddress, python: str, env: Mapping[str, str], log_path: Path,

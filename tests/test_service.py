@@ -221,6 +221,21 @@ def test_tls_with_the_services_certificate(runtime, tmp_path):
         assert f"Cannot reach the engine at 127.0.0.1:{port}" in caught.value.message
 
 
+def test_the_editors_engine_comes_from_the_config_or_the_environment(tmp_path):
+    config = tmp_path / "config.json"
+    env = {"HOME": str(tmp_path), "KRITA_REALESRGAN_CONFIG": str(config)}
+    assert service_client.configured_engine(env) is None                          # default: a worker of their own
+    assert service_client.configured_engine(dict(env, KRITA_REALESRGAN_ENGINE="local")) == EngineAddress()
+    config.write_text(json.dumps({"python": "/x", "engine": "gpu-box:7860"}))
+    with pytest.raises(EngineError) as caught:
+        service_client.configured_engine(env)
+    assert "needs 'engine_token_file'" in caught.value.message
+    (tmp_path / "token").write_text("abc\n")
+    config.write_text(json.dumps({"python": "/x", "engine": "gpu-box:7860", "engine_token_file": str(tmp_path / "token")}))
+    assert service_client.configured_engine(env) == EngineAddress("gpu-box", 7860, "abc")
+    assert service_client.configured_engine(dict(env, KRITA_REALESRGAN_ENGINE="worker")) is None
+
+
 def test_unreachable_remote_engine_says_what_to_check(runtime):
     with socket.create_server(("127.0.0.1", 0)) as probe:
         port = probe.getsockname()[1]                      # closed below: nothing listens there

@@ -29,6 +29,7 @@ from gi.repository import GLib, GObject, Gimp  # noqa: E402
 from krita_realesrgan.client import EngineClient  # noqa: E402
 from krita_realesrgan.errors import Cancelled, EngineError  # noqa: E402
 from krita_realesrgan.formats import DEFAULT_MAX_PIXELS  # noqa: E402
+from krita_realesrgan.service_client import configured_engine  # noqa: E402
 
 from realesrgan_gimp import actions, cover_procedure, export_procedure, face_procedure  # noqa: E402
 from realesrgan_gimp.cover_action import make_cover  # noqa: E402
@@ -134,9 +135,15 @@ def _ask(procedure, config, title, fields, arrange=None):
 
 def _with_engine(procedure, work, run_mode=None, config=None):
     """``work(runner)`` with a started-on-demand engine; (result, None) or (None, the failure's return values).
-    Messages are for people (the traceback of a bug goes to the log), and the worker is always closed. With
-    ``config``, its ``max-pixels`` is the limit, and a user's run (not a script's) asks before a long or large one."""
-    client = EngineClient()
+    Messages are for people (the traceback of a bug goes to the log), and the worker is always closed (with the
+    engine service of the config's ``engine``, only this call's connection: the service stays warm for the next
+    call). With ``config``, its ``max-pixels`` is the limit, and a user's run (not a script's) asks before a long
+    or large one."""
+    try:
+        engine = configured_engine()
+    except EngineError as error:
+        return None, _error(procedure, Gimp.PDBStatusType.EXECUTION_ERROR, error.message)
+    client = EngineClient(engine=engine)
     ask = _question if run_mode in (Gimp.RunMode.INTERACTIVE, Gimp.RunMode.WITH_LAST_VALS) else None
     limit = int(config.get_property(LIMIT_ARGUMENT)) if config is not None else DEFAULT_MAX_PIXELS
     try:

@@ -17,8 +17,10 @@ from .krita_realesrgan.run_estimate import SpeedRecord
 
 
 def _default_client():
+    """A worker of Krita's own, or the engine service the config's ``engine`` names (``service_client``)."""
     from .krita_realesrgan.client import EngineClient
-    return EngineClient(log_path=paths.log_file())
+    from .krita_realesrgan.service_client import configured_engine
+    return EngineClient(log_path=paths.log_file(), engine=configured_engine())
 
 
 class EngineSession:
