@@ -78,7 +78,7 @@ class UpscaleOptions:
     scale: Optional[float] = None       # output scale; None = the model's native scale
     target: Optional[Extent] = None     # exact output size; overrides scale
     tile: int = AUTO_TILE               # input tile edge in pixels, AUTO_TILE or NO_TILING
-    device: str = "auto"                # auto | cpu | cuda | cuda:N | mps
+    device: str = "auto"                # auto | cpu | gpu (Intel, OpenVINO) | cuda | cuda:N | mps
     precision: str = "auto"             # auto (fp16 on CUDA, fp32 elsewhere) | fp32 | fp16 | bf16
     backend: str = "auto"               # auto (torch on CUDA/MPS, else OpenVINO) | torch | openvino
     fast: bool = False                  # the fastest precision the device runs natively (bf16 CPU, fp16 GPU)
