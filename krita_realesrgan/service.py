@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Deque, Dict, List, Optional, Tuple
 
 from . import protocol, rawimage, service_wire
+from .client import TEMPDIR_PREFIX, sweep_stale_tempdirs
 from .errors import EngineError, Kind
 from .service_wire import FILE_FIELDS, INPUT, FrameError, ServiceLimits
 from .worker import Worker, error_event
@@ -37,7 +38,7 @@ log = logging.getLogger("krita_realesrgan.service")
 
 QUICK_OPS = ("hello", "models", "shutdown")      # answered on the connection's thread, never queued
 AUTH_TIMEOUT = 30.0                              # seconds for a TCP client to authenticate (and TLS handshake)
-FOLDER_PREFIX = "krita-realesrgan-service-"
+MAX_CONNECTIONS = 64                           # more are closed at once (each has a thread and a folder)
 WELCOME = {"id": None, "event": "welcome"}      # the first line of every connection (TCP: after the token)
 Request = Dict[str, Any]
 
@@ -153,7 +154,9 @@ class Connection:
 
     def __init__(self, service: "Service", sock: socket.socket, peer: str, needs_token: bool):
         self.service, self.sock, self.peer, self.needs_token = service, sock, peer, needs_token
-        self.folder = Path(tempfile.mkdtemp(prefix=FOLDER_PREFIX))       # mode 0700, the service's own
+        # mode 0700, the service's own; named like a client's payload folder (prefix, pid), so the folders of a
+        # service that was killed are swept as a killed client's are (client.sweep_stale_tempdirs)
+        self.folder = Path(tempfile.mkdtemp(prefix=f"{TEMPDIR_PREFIX}{os.getpid()}-service-"))
         self.outputs: Dict[int, Dict[str, str]] = {}                      # job id -> file field -> client's name
         self.rfile = self.wfile = None
         self.worker = Worker(service.upscaler, FrameWriter(self), payload_folder=self.folder)
@@ -277,9 +280,12 @@ class Connection:
         path.unlink()
 
     def job_path(self, job_id: int, field: str, name: str) -> Path:
-        suffix = Path(name).suffix if field == "path" else ".raw"
-        suffix = suffix if suffix[1:].isalnum() and len(suffix) <= 6 else ".raw"
-        return self.folder / f"job{job_id}-{field}{suffix}"
+        """This connection's file for a job's file field. An export keeps the client's file name (its extension
+        says the format; messages name it), reduced to plain characters."""
+        if field != "path":
+            return self.folder / f"job{job_id}-{field}.raw"
+        plain = "".join(c if c.isascii() and (c.isalnum() or c in "._-") else "_" for c in Path(name).name)
+        return self.folder / f"job{job_id}-{plain[-100:] or 'export'}"
 
     def forget_job(self, job_id: int) -> None:
         self.outputs.pop(job_id, None)
@@ -368,6 +374,12 @@ class Service:
                     return
                 time.sleep(0.05)
                 continue
+            with self._lock:
+                full = len(self.connections) >= MAX_CONNECTIONS
+            if full:
+                log.warning("connection %s refused: %d connections already", peer, MAX_CONNECTIONS)
+                sock.close()
+                continue
             connection = Connection(self, sock, str(peer or "local"), needs_token)
             with self._lock:
                 self.connections.append(connection)
@@ -388,6 +400,7 @@ class Service:
 
     def run(self) -> None:
         """Accept connections and run jobs on this thread until stopped or idle."""
+        sweep_stale_tempdirs()
         for listener, needs_token in self.listeners:
             threading.Thread(target=self._accept_loop, args=(listener, needs_token), name="accept",
                              daemon=True).start()

@@ -126,7 +126,8 @@ class ServiceConnection:
             if target is not None and problem is None:
                 message[field] = target
             elif failure is None:
-                failure = EngineError(Kind.BAD_INPUT, f"Cannot write {target}: {problem}." if target else
+                failure = EngineError(Kind.BAD_INPUT, f"Could not save {target}: {problem}. Choose another folder "
+                                      "or name." if target else
                                       f"The engine service sent an unexpected {field!r}.")
         if failure is not None and message.get("event") == "result":
             message.clear()

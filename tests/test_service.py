@@ -140,6 +140,29 @@ def test_a_client_that_goes_away_cancels_its_jobs_and_the_other_goes_on(runtime)
     assert fake.order == [11, 21]                          # alice's queued job was cancelled, not run
 
 
+def test_export_writes_the_clients_file_and_its_errors_leave_none(runtime, tmp_path):
+    from krita_realesrgan.client import ExportOutcome
+    noise = np.random.default_rng(1).integers(0, 256, (60, 80, 3), np.uint8)
+    with in_process_service(OrderedFake(), runtime), local_client(runtime) as client:
+        outcome = ExportOutcome.of(client.submit_export(noise.tobytes(), PixelFormat("uint8", 3), Extent(80, 60),
+                                                        tmp_path / "cover.png"), timeout=30)
+        assert outcome.path == tmp_path / "cover.png" and outcome.bytes == outcome.path.stat().st_size
+        assert (cv2.cvtColor(cv2.imread(str(outcome.path)), cv2.COLOR_BGR2RGB) == noise).all()     # lossless PNG
+        blocker = tmp_path / "a-file"
+        blocker.write_text("not a folder")
+        with pytest.raises(EngineError) as caught:
+            ExportOutcome.of(client.submit_export(noise.tobytes(), PixelFormat("uint8", 3), Extent(80, 60),
+                                                  blocker / "cover.png"), timeout=30)
+        assert caught.value.kind == Kind.BAD_INPUT and f"Could not save {blocker / 'cover.png'}" in caught.value.message
+        with pytest.raises(EngineError) as caught:
+            ExportOutcome.of(client.submit_export(noise.tobytes(), PixelFormat("uint8", 3), Extent(80, 60),
+                                                  tmp_path / "cover.gif"), timeout=30)
+        assert "cover.gif" in caught.value.message
+        # the client's next job still works (the stream stayed in step after the failed write)
+        assert client.submit(grey(4), GREY, Extent(4, 4), UpscaleOptions()).result(10)[0] == bytes([4]) * 64
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "cover.png"]     # no .part left behind
+
+
 def test_limits_over_size_busy_and_pixels_are_refused_with_clear_errors(runtime):
     fake = OrderedFake()
     fake.release.clear()
