@@ -7,9 +7,11 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import cv2
@@ -250,6 +252,35 @@ def test_resume_after_an_interrupted_driver(local_ray, clip, single_video, share
     assert f"Resuming: {len(kept)} segment(s) already upscaled." in said
     new = [line for line in said if " frame(s) in " in line][0]
     assert new.startswith(f"{24 - len(kept) * SEGMENT} frame(s) in"), new
+    assert_same_video(target, single_video)
+
+
+@pytest.mark.slow
+def test_ctrl_c_in_a_terminal_then_resume(clip, single_video, shared_weights, tmp_path):
+    """SIGINT to the command's whole process group, as a terminal's Ctrl-C sends it (Ray's own processes get it
+    too) after the first segment came back: exit 130, no output, the segment kept; --resume finishes the job."""
+    target = tmp_path / "ctrl_c.mp4"
+    work = video.WorkFolder(target).path
+    command = [sys.executable, "-m", "krita_realesrgan", "video", "-i", str(clip), "-o", str(target), "-s", "2",
+               "-n", MODEL, "--weights-dir", str(shared_weights), "--segment-frames", str(SEGMENT), "--ray", "local"]
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    first = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             start_new_session=True)
+    deadline = time.monotonic() + 300
+    while not list(work.glob("segment-*.mp4")):
+        assert first.poll() is None, first.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    os.killpg(first.pid, signal.SIGINT)
+    out, err = first.communicate(timeout=120)
+    assert first.returncode == 130, err
+    assert "--resume" in err and "Traceback" not in err
+    kept = segments_of(target)
+    assert not target.exists() and 1 <= len(kept) < 8
+
+    resumed = subprocess.run(command + ["--resume"], env=env, capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "frames from the earlier run" in resumed.stdout and not work.exists()
     assert_same_video(target, single_video)
 
 

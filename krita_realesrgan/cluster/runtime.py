@@ -72,7 +72,7 @@ def connect(spec: RaySpec) -> Iterator[Cluster]:
         settings = dict(namespace=NAMESPACE, logging_level=logging.WARNING, log_to_driver=False)
         try:
             if spec.address == LOCAL:
-                ray.init(num_cpus=os.cpu_count() or 1, include_dashboard=False, **settings)
+                ray.init(address="local", num_cpus=os.cpu_count() or 1, include_dashboard=False, **settings)
             else:
                 ray.init(address=spec.address, **settings)
         except (ConnectionError, RuntimeError, ValueError) as error:
