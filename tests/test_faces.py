@@ -85,6 +85,21 @@ def test_finds_the_five_children_with_landmarks_in_colour_grey_and_16_bit(childr
     assert len({(x // 40, y // 40) for x, y in centres}) == CHILDREN   # five different places
 
 
+def test_without_yuface_haar_boxes_with_guessed_landmarks_are_restored_and_said_to_be_rough(children,
+                                                                                           monkeypatch):
+    import sys
+    monkeypatch.setitem(sys.modules, "yuface", None)     # as where yuface has no wheel: importing it fails
+    fmt = PixelFormat("uint8", 4)
+    found = faces_in(children, fmt)
+    assert len(found) == CHILDREN and all(face.confidence == 0.0 for face in found)
+    plain = cv2.resize(children, None, fx=2, fy=2, interpolation=cv2.INTER_LANCZOS4)
+    out, report = FaceStep(restorer(identity), 1.0).run(children, fmt, plain.copy())
+    assert report.summary() == "5 faces restored, aligned roughly (without yuface the landmarks are guessed)"
+    assert np.abs(out.astype(int) - plain.astype(int)).max() <= 3
+    monkeypatch.delitem(sys.modules, "yuface")
+    assert all(face.confidence > 0.5 for face in faces_in(children, fmt))
+
+
 def test_no_faces_in_a_picture_without_people(images):
     photo = read_rgba(images / "0014.jpg")
     assert faces_in(photo, PixelFormat("uint8", 3)) == []

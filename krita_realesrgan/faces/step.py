@@ -6,7 +6,7 @@ after it: detect on the input, choose, restore into the upscaled picture, report
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Optional, Sequence, Tuple
 
@@ -15,7 +15,7 @@ import numpy as np
 from .. import catalog, pixels
 from ..errors import EngineError, Kind
 from ..formats import PixelFormat, UpscaleOptions
-from .detect import detect
+from .detect import detect, has_landmarks
 from .paste import Cancel, FaceReport, Progress, choose, restore_faces
 from .restorer import Restorer, RestorerStore
 
@@ -39,6 +39,7 @@ class FaceStep:
         """Restore the faces of ``image`` (the input) in ``upscaled`` (its plain upscale, changed in place)."""
         faces = detect(pixels.split(image, fmt).colour)
         kept, report = choose(faces)
+        report = replace(report, rough=bool(faces) and not has_landmarks())
         scale = (upscaled.shape[1] / image.shape[1], upscaled.shape[0] / image.shape[0])
         restore_faces(upscaled, fmt, kept, scale, self.restorer, self.strength, progress, cancel)
         return upscaled, report
