@@ -3,6 +3,8 @@
 automatic choice of backend and precision, and ``--fast`` refused where the CPU would emulate bf16."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import argparse
 import json
 import subprocess
@@ -145,10 +147,10 @@ def test_an_intel_gpu_model_that_does_not_convert_runs_exact_on_the_cpu(shared_w
     (Facts(True, False, ("CPU",), False), "auto", True, ("torch", "auto", "fp16")),
     (Facts(False, True, ("CPU", "GPU"), True), "auto", False, ("torch", "auto", "auto")),  # MPS
     (Facts(False, False, ("CPU",), False), "auto", False, ("openvino", "CPU", "fp32")),
-    (Facts(False, False, ("CPU",), True), "auto", True, ("openvino", "CPU", "bf16")),
+    (Facts(False, False, ("CPU",), True, cpu_bf16_faster=True), "auto", True, ("openvino", "CPU", "bf16")),
     (Facts(False, False, ("CPU", "GPU.0"), False), "auto", False, ("openvino", "GPU", "fp32")),  # Intel GPU
     (Facts(False, False, ("CPU", "GPU.0"), False), "auto", True, ("openvino", "GPU", "fp16")),
-    (Facts(False, False, ("CPU", "GPU"), True), "cpu", True, ("openvino", "CPU", "bf16")),
+    (Facts(False, False, ("CPU", "GPU"), True, cpu_bf16_faster=True), "cpu", True, ("openvino", "CPU", "bf16")),
     (Facts(True, False, ("CPU",), False), "cpu", False, ("openvino", "CPU", "fp32")),     # asked for the CPU
     (Facts(True, False, ("CPU",), False), "cuda:0", False, ("torch", "cuda:0", "auto")),
     (Facts(False, False, (), False), "auto", False, ("torch", "auto", "auto")),           # no OpenVINO
@@ -181,11 +183,21 @@ def test_fast_is_refused_on_a_cpu_that_would_emulate_bf16(backend):
     assert "\n" not in message
 
 
+def test_fast_is_refused_where_bf16_is_native_but_slower():
+    """Measured on a Xeon with AVX512-BF16 and no AMX: bf16 ran at 0.5-0.9x the speed of float32."""
+    no_amx = Facts(False, False, ("CPU",), cpu_bf16=True, cpu="Zen 4", cpu_bf16_faster=False)
+    with pytest.raises(EngineError) as error:
+        choice.choose("auto", "cpu", "auto", True, no_amx)
+    assert "without AMX" in error.value.message and "Leave out --fast" in error.value.message
+    assert choice.choose("openvino", "cpu", "bf16", False, no_amx).precision == "bf16"   # asked for: allowed
+
+
 def test_cpu_flags_decide_native_bf16():
     avx2 = parse_cpuinfo("processor\t: 0\nmodel name\t: AVX2 Chip\nflags\t\t: fpu sse2 avx avx2 fma\n")
     amx = parse_cpuinfo("model name\t: AMX Chip\nflags\t\t: avx2 avx512f amx_tile amx_bf16\n")
     bf16 = parse_cpuinfo("model name\t: Zen 4\nflags\t\t: avx2 avx512f avx512_bf16\n")
     assert (avx2.native_bf16, amx.native_bf16, bf16.native_bf16) == (False, True, True)
+    assert (avx2.bf16_faster, amx.bf16_faster, bf16.bf16_faster) == (False, True, False)   # AMX only
     assert avx2.model == "AVX2 Chip" and "avx2" in avx2.describe() and "amx_bf16" in amx.describe()
     assert parse_cpuinfo("model name\t: no flags line\n").native_bf16 is None
 
@@ -207,9 +219,11 @@ def test_fast_and_a_precision_together_are_refused():
     assert error.value.kind == Kind.BAD_INPUT
 
 
-def test_fast_runs_bf16_where_the_cpu_has_it(upscaler, images):
-    if not choice.probe().cpu_bf16 or choice.probe().cuda or choice.probe().mps:
+def test_fast_runs_bf16_where_the_cpu_has_it(upscaler, images, monkeypatch):
+    real = choice.probe()
+    if not real.cpu_bf16 or real.cuda or real.mps:
         pytest.skip("this CPU has no native bf16")
+    monkeypatch.setattr(choice, "probe", lambda: replace(real, cpu_bf16_faster=True))   # as on an AMX CPU
     image, fmt = read_image(images / "0014.jpg")
     crop = np.ascontiguousarray(image[:64, :64])
     exact = upscaler.upscale(crop, fmt, UpscaleOptions(model="realesr-animevideov3"))

@@ -2,7 +2,7 @@
 
 ``auto``: an NVIDIA (CUDA) or Apple (MPS) GPU → PyTorch, as before; otherwise OpenVINO, on its ``GPU`` device when
 it lists an Intel GPU, else on the CPU. Exact (float32) is the default; ``fast`` is the fastest precision the
-device runs natively (bf16 on CPUs with AVX512-BF16/AMX, fp16 on GPUs) and is refused where it would be
+device runs natively and faster (bf16 on CPUs with AMX, fp16 on GPUs) and is refused where it would be
 emulated. ``choose`` is a pure function of the request and the ``Facts``; ``probe`` gathers the facts (torch is
 imported only where a CUDA driver or macOS could give torch a GPU).
 """
@@ -34,6 +34,7 @@ class Facts:
     openvino: Tuple[str, ...]     # OpenVINO's devices ("CPU", "GPU", "GPU.1", ...); () = not installed
     cpu_bf16: bool                # the CPU computes bfloat16 natively
     cpu: str = "this CPU"         # its name, for messages
+    cpu_bf16_faster: bool = False  # bf16 beats float32 on this CPU (AMX; cpu.CpuInfo.bf16_faster)
 
     @property
     def intel_gpu(self) -> bool:
@@ -76,6 +77,9 @@ def fast_precision(kind: str, facts: Facts) -> str:
     if not facts.cpu_bf16:
         raise EngineError(Kind.DEVICE, f"Fast mode needs a CPU with native bfloat16 (AVX512-BF16 or AMX); "
                           f"{facts.cpu} would emulate it, slower than exact. Leave out --fast.")
+    if not facts.cpu_bf16_faster:
+        raise EngineError(Kind.DEVICE, f"{facts.cpu} computes bfloat16 without AMX, which runs slower than exact "
+                          "float32 here, so exact is already the fastest. Leave out --fast.")
     return "bf16"
 
 
@@ -158,4 +162,4 @@ def probe() -> Facts:
     bf16 = cpu.native_bf16
     if bf16 is None:   # flags unknown (not Linux): OpenVINO's own probe
         bf16 = bool(openvino) and _openvino_cpu_bf16()
-    return Facts(cuda, mps, openvino, bf16, cpu.model or "this CPU")
+    return Facts(cuda, mps, openvino, bf16, cpu.model or "this CPU", cpu.bf16_faster)

@@ -1,7 +1,9 @@
 """What this CPU is and which float types it computes natively (read from /proc/cpuinfo, no torch).
 
 bfloat16 is native only with AVX512-BF16 or AMX-BF16; elsewhere a bf16 network is emulated and slower than
-float32, so it is never chosen there.
+float32, so it is never chosen there. Native is not yet faster: measured on a Xeon with AVX512-BF16 but no AMX
+(bench/backend_bench.py), bf16 ran at 0.5-0.9x the speed of float32 with both torch and OpenVINO; the matrix
+units of AMX are what make it 3-5x faster. So fast mode takes bf16 only with AMX.
 """
 from __future__ import annotations
 
@@ -25,6 +27,11 @@ class CpuInfo:
         if self.flags is None:
             return None
         return any(flag in self.flags for flag in BF16_FLAGS)
+
+    @property
+    def bf16_faster(self) -> bool:
+        """Whether bf16 beats float32 here: only with AMX's bfloat16 matrix units (False when flags are unknown)."""
+        return self.flags is not None and "amx_bf16" in self.flags
 
     def describe(self) -> str:
         """The model and the flags that matter for speed, for benchmark headers."""
