@@ -156,9 +156,12 @@ def test_ray_missing_is_one_line_and_the_normal_path_never_imports_it(folder, sh
 
 
 def test_workers_are_one_per_gpu_else_share_the_cpus():
-    assert runtime.plan_workers({"CPU": 16, "GPU": 4}) == (4, {"num_gpus": 1, "num_cpus": 1})
-    assert runtime.plan_workers({"CPU": 2}) == (2, {"num_cpus": 1})
-    assert runtime.plan_workers({"CPU": 16}, wanted=4) == (4, {"num_cpus": 4})
+    def sized(total, wanted=None):
+        cluster = runtime.Cluster.sized("auto", total, wanted)
+        return cluster.workers, cluster.resources
+    assert sized({"CPU": 16, "GPU": 4}) == (4, {"num_gpus": 1, "num_cpus": 1})
+    assert sized({"CPU": 2}) == (2, {"num_cpus": 1})
+    assert sized({"CPU": 16}, wanted=4) == (4, {"num_cpus": 4})
 
 
 # --- the same results as one process --------------------------------------------------------------------------

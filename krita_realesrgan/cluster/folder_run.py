@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 from typing import Iterator, List, Tuple
 
-from ..errors import EngineError
 from ..formats import UpscaleOptions
 from ..paths import atomic_write_bytes
 from ..upscale_cli import FATAL_KINDS, Plan
@@ -50,12 +49,11 @@ def run_all(args: argparse.Namespace, plan: Plan, options: UpscaleOptions, say) 
             for output in outputs:
                 for line in output.lines:
                     say(line)
-                if output.error is not None:
-                    kind, message = output.error
-                    if kind in FATAL_KINDS or not several:
-                        raise EngineError(kind, message)
-                    failures.append((output.task.source, message))
-                    say(f"{output.task.source}: FAILED: {message}")
+                if output.failure is not None:
+                    if output.failure.kind in FATAL_KINDS or not several:
+                        raise output.failure.error()
+                    failures.append((output.task.source, output.failure.message))
+                    say(f"{output.task.source}: FAILED: {output.failure.message}")
                 else:
                     atomic_write_bytes(output.task.target, output.data)
             bar.update(shard.units)

@@ -12,7 +12,7 @@ import os
 import socket
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Dict, Iterator
+from typing import Dict, Iterator, Optional
 
 from ..errors import EngineError, Kind
 from .args import LOCAL, RaySpec
@@ -37,15 +37,17 @@ class Cluster:
         each = "one GPU" if self.device == "GPU" else f"{self.resources['num_cpus']:g} CPU(s)"
         return f"Ray {self.address}: {self.workers} worker(s), {each} each"
 
-
-def plan_workers(total: Dict[str, float], wanted: int = None) -> (int, Dict[str, float]):
-    """One worker per GPU where the cluster has GPUs; else one per CPU (``wanted`` share the CPUs evenly)."""
-    gpus = int(total.get("GPU", 0))
-    if gpus:
-        return (wanted or gpus), {"num_gpus": 1, "num_cpus": 1}
-    cpus = max(1, int(total.get("CPU", 1)))
-    workers = wanted or cpus
-    return workers, {"num_cpus": max(1, cpus // workers)}
+    @classmethod
+    def sized(cls, address: str, total: Dict[str, float], wanted: Optional[int] = None,
+              env: Optional[Dict[str, str]] = None) -> "Cluster":
+        """One worker per GPU where the cluster (``total``: Ray's resources) has GPUs; else one per CPU, or
+        ``wanted`` workers sharing the CPUs evenly."""
+        gpus = int(total.get("GPU", 0))
+        if gpus:
+            return cls(address, wanted or gpus, {"num_gpus": 1, "num_cpus": 1}, dict(env or {}))
+        cpus = max(1, int(total.get("CPU", 1)))
+        workers = wanted or cpus
+        return cls(address, workers, {"num_cpus": max(1, cpus // workers)}, dict(env or {}))
 
 
 def check_reachable(address: str, seconds: float = 5.0) -> None:
@@ -81,9 +83,8 @@ def connect(spec: RaySpec) -> Iterator[Cluster]:
                               str(error)) from None
         started = True
     try:
-        workers, resources = plan_workers(ray.cluster_resources(), spec.workers)
         env = {key: value for key, value in os.environ.items() if key.startswith(ENV_PREFIX)}
-        yield Cluster(spec.address, workers, resources, env)
+        yield Cluster.sized(spec.address, ray.cluster_resources(), spec.workers, env)
     finally:
         if started:
             ray.shutdown()

@@ -32,14 +32,6 @@ class FileInput:
 
 
 @dataclass(frozen=True)
-class FileOutput:
-    task: Task
-    data: Optional[bytes]             # the output file's bytes; None when it failed
-    lines: Tuple[str, ...]            # what the single-machine run says about it
-    error: Optional[Tuple[str, str]] = None   # (kind, message)
-
-
-@dataclass(frozen=True)
 class Failure:
     """An EngineError raised in a worker, as data (the exception itself does not survive pickling)."""
     kind: str
@@ -48,6 +40,14 @@ class Failure:
 
     def error(self) -> EngineError:
         return EngineError(self.kind, self.message, self.detail)
+
+
+@dataclass(frozen=True)
+class FileOutput:
+    task: Task
+    data: Optional[bytes]             # the output file's bytes; None when it failed
+    lines: Tuple[str, ...]            # what the single-machine run says about it
+    failure: Optional[Failure] = None
 
 
 class ShardWorker:
@@ -75,16 +75,18 @@ class ShardWorker:
                 try:
                     lines.append(upscale_file(self.upscaler, Task(source, target), item.header, options, 0,
                                               lines.append))
-                    data, error = target.read_bytes(), None
-                except EngineError as failure:
-                    data, error = None, (failure.kind, failure.message)
+                    data, failure = target.read_bytes(), None
+                except EngineError as error:
+                    data, failure = None, Failure(error.kind, error.message, error.detail)
+                # the lines name the temporary copies: say the user's files instead
                 lines = [line.replace(str(source), str(item.task.source)).replace(str(target), str(item.task.target))
                          for line in lines]
-                outputs.append(FileOutput(item.task, data, tuple(lines), error))
+                outputs.append(FileOutput(item.task, data, tuple(lines), failure))
         return outputs
 
     def upscale_segment(self, job, number: int, frames: np.ndarray):
+        """``VideoJob.encode_segment`` on segment ``number``: an ``EncodedSegment``, or a ``Failure``."""
         try:
             return job.encode_segment(self.upscaler, number, frames)
-        except EngineError as failure:
-            return Failure(failure.kind, failure.message, failure.detail)
+        except EngineError as error:
+            return Failure(error.kind, error.message, error.detail)
