@@ -178,6 +178,21 @@ def test_16_bit_and_float_keep_their_precision_outside_the_faces(children, dtype
     assert out.dtype == plain.dtype
 
 
+@pytest.mark.parametrize("channels", [1, 2])
+def test_grey_pictures_are_restored_as_luma_and_keep_their_layout(children, channels):
+    grey = cv2.cvtColor(np.ascontiguousarray(children[:, :, :3]), cv2.COLOR_RGB2GRAY)
+    image = grey if channels == 1 else np.ascontiguousarray(np.dstack([grey, children[:, :, 3]]))
+    fmt = PixelFormat("uint8", channels)
+    plain = cv2.resize(image, None, fx=2, fy=2, interpolation=cv2.INTER_LANCZOS4)
+    out, report = FaceStep(restorer(identity), 1.0).run(image, fmt, plain.copy())
+    assert report.restored == CHILDREN and out.shape == plain.shape
+    assert np.abs(out.astype(int) - plain.astype(int)).max() <= 3
+    inverted_out, _ = FaceStep(restorer(inverted), 1.0).run(image, fmt, plain.copy())
+    assert np.abs(inverted_out.astype(int) - plain.astype(int)).max() > 200
+    if channels == 2:
+        assert np.array_equal(inverted_out[:, :, 1], plain[:, :, 1])
+
+
 def _planes(image):
     planes = pixels.split(image, PixelFormat("uint8", 4))
     return planes.colour, planes.alpha
