@@ -10,6 +10,9 @@ service's memory with two clients.
 * **Memory**: peak RSS (VmHWM) of one service after one client's upscale of a ``--rss-size`` square, then after
   two clients ran one each at the same time; and the peak RSS of two workers (one per client, as two editors
   have today), summed.
+* **Throughput**: a ``--throughput-size`` square (default 1000: one megapixel) x4 in this process's engine, and
+  through a ``serve --listen 127.0.0.1:PORT`` service with a token (both warmed up first): wall seconds of the
+  call, so the remote one includes sending the picture and receiving the result.
 Prints a table; nothing is asserted.
 """
 from __future__ import annotations
@@ -103,11 +106,43 @@ def memory(env: dict, size: int, options: UpscaleOptions) -> dict:
     return results, pid
 
 
+def throughput(weights: str, size: int, options: UpscaleOptions, env: dict) -> dict:
+    import socket
+    import subprocess
+    from krita_realesrgan.engine import Upscaler
+    image, small = picture(size), picture(32)
+    local = Upscaler(Path(weights))
+    local.upscale(small, RGB, options)
+    started = time.perf_counter()
+    local.upscale(image, RGB, options)
+    results = {"this process": time.perf_counter() - started}
+    del local
+    folder = Path(env["XDG_RUNTIME_DIR"])
+    (folder / "token").write_text("bench-token\n")
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        port = probe.getsockname()[1]
+    service = subprocess.Popen([sys.executable, "-m", "krita_realesrgan", "serve", "--listen", f"127.0.0.1:{port}",
+                                "--token-file", str(folder / "token"), "--weights-dir", weights, "--idle-timeout",
+                                "60"], env=env, stderr=subprocess.PIPE)
+    try:
+        service.stderr.readline()
+        with EngineClient(env=env, engine=EngineAddress("127.0.0.1", port, "bench-token")) as client:
+            client.submit(small, RGB, Extent(32, 32), options).result(600)
+            started = time.perf_counter()
+            client.submit(image, RGB, Extent(size, size), options).result(1200)
+            results["service over loopback TCP"] = time.perf_counter() - started
+    finally:
+        service.terminate()
+        service.wait(30)
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--calls", type=int, default=3)
     parser.add_argument("--size", type=int, default=64, help="the small picture's edge (overhead)")
     parser.add_argument("--rss-size", type=int, default=512, help="the picture's edge for the memory part")
+    parser.add_argument("--throughput-size", type=int, default=1000, help="0: leave the throughput part out")
     parser.add_argument("--weights", default=str(WEIGHTS))
     parser.add_argument("--device", default="auto")
     args = parser.parse_args()
@@ -128,6 +163,15 @@ def main() -> None:
         print(f"peak RSS, {args.rss_size}x{args.rss_size} picture x4:")
         for name, megabytes in results.items():
             print(f"  {name:22} {megabytes:8.0f} MB")
+        if args.throughput_size:
+            os.kill(service_pid, signal.SIGTERM)
+            service_pid = None
+            size = args.throughput_size
+            timing = throughput(args.weights, size, options, env)
+            print(f"throughput, {size}x{size} picture x4 (wall seconds of the call):")
+            base = timing["this process"]
+            for name, seconds in timing.items():
+                print(f"  {name:26} {seconds:8.2f} s  ({seconds / base - 1:+.1%})")
     finally:
         if service_pid:
             try:
