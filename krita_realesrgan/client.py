@@ -11,6 +11,11 @@ One worker process per client, started on first use and restarted on the next jo
 through payload files in a private temporary folder (mode 0700, removed by ``close``), which the worker is told
 at start (``--payloads``) and outside which it reads and writes no payload; each job's files are removed when
 the job ends. A reader thread sorts the worker's events into per-job queues.
+
+``EngineClient(engine=EngineAddress(...))`` uses the engine service instead (``service_client``: this user's,
+started on demand, or another computer's with a token): the same jobs and events, the payload files' contents
+carried over the connection. The worker process (``_Process``) and a service connection answer the same calls:
+``send``, ``messages``, ``alive``, ``stop``, ``ended_description``, ``detail``.
 """
 from __future__ import annotations
 
