@@ -172,6 +172,12 @@ def test_restore_faces_is_remembered_passed_on_and_offered_for_photo_models_with
     assert faces.unavailable(str(tmp_path / "mine.pth"), True) is None      # a user's file: the user knows
     assert "anime" in faces.unavailable("realesr-animevideov3", True)
     assert not any(entry.value == "GFPGANv1.4" for entry in plugin.model_list.from_weights_folder(tmp_path))
+    cover = plugin.cover_settings.CoverChoices(faces=True, face_strength=0.7)
+    store = {}
+    plugin.cover_settings.save(cover, lambda group, name, value: store.__setitem__(name, value))
+    assert plugin.cover_settings.load(lambda group, name, default: store.get(name, default)) == cover
+    cover_options = cover.options(s.Choices())
+    assert cover_options.face_enhance and cover_options.face_strength == 0.7
 
 
 # ---- progress text ----

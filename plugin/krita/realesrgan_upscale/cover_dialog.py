@@ -10,6 +10,7 @@ from PyQt5.QtWidgets import (QColorDialog, QComboBox, QDialog, QFormLayout, QHBo
 from .cover_action import preset_label
 from .cover_settings import AUTO_MODEL, BLUR, FIT_COVER, FIT_PAD, SOLID, CoverChoices
 from .dialog import MODE_COVER, TITLES, add_model_items, merged_checkbox, ok_cancel_layout
+from .face_row import FacesRow
 from .i18n import current_language, tr
 from .krita_realesrgan import cover_presets
 from .krita_realesrgan.geometry import Extent
@@ -32,7 +33,7 @@ def _select(combo: QComboBox, value) -> None:
 
 class CoverDialog(QDialog):
     def __init__(self, choices: CoverChoices, entries: List[ModelEntry], source: Extent,
-                 parent: Optional[QWidget] = None):
+                 parent: Optional[QWidget] = None, faces_installed: bool = False):
         super().__init__(parent)
         self.entries, self.source = entries, source
         self.setWindowTitle(tr(TITLES[MODE_COVER]))
@@ -74,6 +75,7 @@ class CoverDialog(QDialog):
         self.model.addItem(tr("Automatic (chosen by the picture's content)"), AUTO_MODEL)
         add_model_items(self.model, entries)
         form.addRow(tr("Model:"), self.model)
+        self.faces = FacesRow(form, faces_installed)
 
         self.use_merged = merged_checkbox()
         form.addRow("", self.use_merged)
@@ -86,8 +88,9 @@ class CoverDialog(QDialog):
         self._show(choices)
         for signal in (self.preset.currentIndexChanged, self.fit.currentIndexChanged,
                        self.background.currentIndexChanged, self.custom_width.valueChanged,
-                       self.custom_height.valueChanged):
+                       self.custom_height.valueChanged, self.model.currentIndexChanged):
             signal.connect(self._update)
+        self.faces.connect(self._update)
         self._update()
 
     def _show(self, choices: CoverChoices) -> None:
@@ -100,6 +103,7 @@ class CoverDialog(QDialog):
         available = {entry.value for entry in self.entries if entry.available}
         _select(self.model, choices.model if choices.model in available else AUTO_MODEL)
         self.use_merged.setChecked(choices.use_merged)
+        self.faces.show(choices.faces, choices.face_strength)
 
     def _pick_colour(self) -> None:
         colour = QColorDialog.getColor(QColor(self._colour), self, tr("Background colour"))
@@ -115,6 +119,7 @@ class CoverDialog(QDialog):
         self.colour_button.setVisible(pad and choices.background == SOLID)
         self.colour_button.setText(choices.colour)
         self.colour_button.setStyleSheet(f"background-color: {choices.colour}")
+        self.faces.update(choices.model)
         size = choices.target_info().size
         self.summary.setText(tr("A new {w} × {h} px document from this {sw} × {sh} px picture; the whole upscaled "
                                 "picture stays a layer you can move.").format(
@@ -125,4 +130,5 @@ class CoverDialog(QDialog):
                             height=self.custom_height.value(),
                             fit=self.fit.currentData(), background=self.background.currentData(),
                             colour=self._colour, model=self.model.currentData() or AUTO_MODEL,
-                            use_merged=self.use_merged.isChecked()).normalised()
+                            use_merged=self.use_merged.isChecked(), faces=self.faces.faces,
+                            face_strength=self.faces.face_strength).normalised()

@@ -37,6 +37,8 @@ class CoverChoices:
     colour: str = "#202020"        # the solid background colour
     model: str = AUTO_MODEL
     use_merged: bool = False       # the merged visible image instead of the active layer
+    faces: bool = False            # restore faces (photos only: with an anime model the cover says it skipped them)
+    face_strength: float = 1.0     # 0..1
 
     def normalised(self) -> "CoverChoices":
         known = {target.id for target in cover_presets.presets()} | {cover_presets.CUSTOM_ID}
@@ -46,7 +48,7 @@ class CoverChoices:
                        fit=self.fit if self.fit in FITS else FIT_COVER,
                        background=self.background if self.background in BACKGROUNDS else BLUR,
                        colour=colour if _COLOUR.fullmatch(colour) else CoverChoices.colour,
-                       model=self.model or AUTO_MODEL)
+                       model=self.model or AUTO_MODEL, face_strength=min(1.0, max(0.0, float(self.face_strength))))
 
     def target(self) -> Union[str, Extent]:
         """What ``EngineClient.submit_cover`` takes: the preset id, or the custom size."""
@@ -66,11 +68,12 @@ class CoverChoices:
         """Engine options: this model; tile and device as remembered for upscaling."""
         model_choice = replace(upscale, model=self.model)
         return UpscaleOptions(model=self.model, tile=upscale.tile, device=upscale.device,
-                              denoise=upscale.denoise if model_choice.uses_denoise() else None)
+                              denoise=upscale.denoise if model_choice.uses_denoise() else None,
+                              face_enhance=self.faces, face_strength=self.face_strength)
 
 
 _PARSERS = {"preset": str, "width": int, "height": int, "fit": str, "background": str, "colour": str,
-            "model": str, "use_merged": parse_bool}
+            "model": str, "use_merged": parse_bool, "faces": parse_bool, "face_strength": float}
 
 
 def load(read: Reader) -> CoverChoices:

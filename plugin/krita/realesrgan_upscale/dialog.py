@@ -7,7 +7,7 @@ from PyQt5.QtCore import Qt
 from PyQt5.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout,
                              QHBoxLayout, QLabel, QSlider, QSpinBox, QVBoxLayout, QWidget)
 
-from . import face_choice
+from .face_row import FacesRow
 from .i18n import tr
 from .krita_realesrgan.geometry import Extent
 from .model_list import ModelEntry
@@ -53,7 +53,6 @@ class UpscaleDialog(QDialog):
                  parent: Optional[QWidget] = None, faces_installed: bool = False):
         super().__init__(parent)
         self.mode, self.entries, self.source = mode, entries, source
-        self.faces_installed = faces_installed
         self._remembered_scale = choices.scale  # Enhance shows 1x but must not forget the last scale
         self.setWindowTitle(tr(TITLES[mode]))
         form = QFormLayout()
@@ -103,22 +102,7 @@ class UpscaleDialog(QDialog):
             self.device.addItem(tr(DEVICE_LABELS[device]), device)
         form.addRow(tr("Device:"), self.device)
 
-        self.faces = QCheckBox(tr("Restore faces"))
-        self.faces.setToolTip(tr("GFPGAN restores each face of a photo while the rest is upscaled."))
-        self.face_strength = QSlider(Qt.Horizontal)
-        self.face_strength.setRange(0, 100)
-        self.face_strength.setToolTip(tr("How much of the restored face replaces the plain upscale."))
-        self.face_strength_value = QLabel()
-        faces_row = QHBoxLayout()
-        faces_row.setContentsMargins(0, 0, 0, 0)
-        for widget in (self.faces, self.face_strength, self.face_strength_value):
-            faces_row.addWidget(widget)
-        self.faces_box = QWidget()
-        self.faces_box.setLayout(faces_row)
-        self.faces_hint = QLabel()
-        self.faces_hint.setWordWrap(True)
-        form.addRow(tr("Faces:"), self.faces_box)
-        form.addRow("", self.faces_hint)
+        self.faces = FacesRow(form, faces_installed)
 
         self.use_merged = merged_checkbox()
         if mode == MODE_IMAGE:
@@ -130,8 +114,7 @@ class UpscaleDialog(QDialog):
         self.model.currentIndexChanged.connect(self._update)
         self.scale.valueChanged.connect(self._update)
         self.denoise.valueChanged.connect(self._update)
-        self.faces.toggled.connect(self._update)
-        self.face_strength.valueChanged.connect(self._update)
+        self.faces.connect(self._update)
         self._update()
 
     def _show(self, choices: Choices) -> None:
@@ -146,8 +129,7 @@ class UpscaleDialog(QDialog):
         self.tile.setValue(choices.tile)
         self.device.setCurrentIndex(max(0, self.device.findData(choices.device)))
         self.use_merged.setChecked(choices.use_merged)
-        self.faces.setChecked(choices.faces)
-        self.face_strength.setValue(int(round(choices.face_strength * 100)))
+        self.faces.show(choices.faces, choices.face_strength)
 
     def _entry(self) -> Optional[ModelEntry]:
         index = self.model.currentIndex()
@@ -164,12 +146,7 @@ class UpscaleDialog(QDialog):
         self.size_label.setText(tr("{w} × {h} px (from {sw} × {sh} px)").format(
             w=size.width, h=size.height, sw=self.source.width, sh=self.source.height))
         self.buttons.button(QDialogButtonBox.Ok).setEnabled(bool(entry and entry.available))
-        why_not = face_choice.unavailable(entry.value if entry else "", self.faces_installed)
-        self.faces_box.setEnabled(why_not is None)
-        self.face_strength.setEnabled(self.faces.isChecked())
-        self.face_strength_value.setText(f"{self.face_strength.value() / 100:.2f}")
-        self.faces_hint.setText(why_not or "")
-        self.faces_hint.setVisible(why_not is not None)
+        self.faces.update(entry.value if entry else "")
 
     def choices(self) -> Choices:
         entry = self._entry()
@@ -177,5 +154,4 @@ class UpscaleDialog(QDialog):
                        scale=self._remembered_scale if self.mode == MODE_ENHANCE else self.scale.value(),
                        denoise=self.denoise.value() / 100.0, tile=self.tile.value(),
                        device=self.device.currentData(), use_merged=self.use_merged.isChecked(),
-                       faces=self.faces.isChecked() and self.faces_box.isEnabled(),
-                       face_strength=self.face_strength.value() / 100.0).normalised()
+                       faces=self.faces.faces, face_strength=self.faces.face_strength).normalised()

@@ -74,7 +74,8 @@ class RealEsrganExtension(Extension):
         entries = model_list.model_entries(paths.read_config().weights, self.session.models())
         source = Extent(doc.width(), doc.height())
         if mode == MODE_COVER:
-            dialog = CoverDialog(cover_settings.load(krita.readSetting), entries, source, self.session.parent)
+            dialog = CoverDialog(cover_settings.load(krita.readSetting), entries, source, self.session.parent,
+                                 face_choice.installed(paths.read_config().weights))
             store = cover_settings.save
         else:
             selection = actions.selection_bounds(doc)
