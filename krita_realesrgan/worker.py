@@ -15,6 +15,7 @@ on stdout, as ``protocol`` describes. Pixels travel in payload files (``rawimage
   as detail. Stdin closing (the editor went away) cancels the running job and ends the worker.
 * Ops are a registry (``HANDLERS``): a handler takes a ``JobContext`` and returns the job's final event.
   No network port is opened. The engine service (``service.py``) runs one ``Worker`` per connection over a
+  shared upscaler, so its requests go through the same ``accept`` and ``run_job``. The engine service (``service.py``) runs one ``Worker`` per connection over a
   shared upscaler, so its requests go through the same ``accept`` and ``run_job``.
 """
 from __future__ import annotations
