@@ -15,7 +15,6 @@ on stdout, as ``protocol`` describes. Pixels travel in payload files (``rawimage
   as detail. Stdin closing (the editor went away) cancels the running job and ends the worker.
 * Ops are a registry (``HANDLERS``): a handler takes a ``JobContext`` and returns the job's final event.
   No network port is opened. The engine service (``service.py``) runs one ``Worker`` per connection over a
-  shared upscaler, so its requests go through the same ``accept`` and ``run_job``. The engine service (``service.py``) runs one ``Worker`` per connection over a
   shared upscaler, so its requests go through the same ``accept`` and ``run_job``.
 """
 from __future__ import annotations
@@ -32,7 +31,7 @@ import traceback
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional, Tuple
 
-from . import __version__, device_offers, paths, protocol, rawimage, request_schema
+from . import __version__, paths, protocol, rawimage, request_schema
 from .errors import INSTALLER_COMMAND, Cancelled, EngineError, Kind
 from .formats import PixelFormat, UpscaleOptions
 from .geometry import Extent
@@ -164,25 +163,10 @@ def read_payload(path: Path):
 # --- handlers: op name -> function(JobContext) -> final event -------------------------------------------------
 
 def handle_hello(job: JobContext) -> Event:
-    """Ready, with what the editors' device lists offer (``device_offers``, kept in the cache for the next
-    dialog). Torch is imported only where probing for a CUDA or Apple GPU needs it, never for OpenVINO."""
-    from .backends import choice
-    facts = choice.probe()
-    report = choice.device_report(facts)
-    device_offers.save(report, paths.cache_dir())
-    log.info("hello: torch %s", "imported" if "torch" in sys.modules else "not imported")
+    from . import devices
     return job.reply("ready", version=__version__, protocol=protocol.PROTOCOL_VERSION,
-                     devices=_device_names(facts), pid=os.getpid(), python=sys.executable,
-                     weights=[str(d) for d in job.upscaler.models.dirs], **report.to_json())
-
-
-def _device_names(facts) -> list:
-    """--device values that work here: cpu, gpu (an Intel GPU), cuda:N, mps."""
-    names = ["cpu"]
-    if facts.cuda or facts.mps:   # the probe imported torch already
-        from . import devices
-        names = devices.available_devices()
-    return names + (["gpu"] if facts.intel_gpu else [])
+                     devices=devices.available_devices(), pid=os.getpid(), python=sys.executable,
+                     weights=[str(d) for d in job.upscaler.models.dirs])
 
 
 def handle_models(job: JobContext) -> Event:
