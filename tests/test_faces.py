@@ -248,6 +248,9 @@ def test_refusals_come_before_the_upscale(tmp_path, children, animevideo_pth):
         with pytest.raises(EngineError) as error:
             engine.upscale(children, fmt, wrong)
         assert error.value.kind in (Kind.BAD_INPUT, Kind.WEIGHTS_MISSING), wrong
+    with pytest.raises(EngineError) as error:     # an upscaler's file given as the face model
+        engine.upscale(children, fmt, missing.with_(face_model=str(tmp_path / "net.pth")))
+    assert error.value.kind == Kind.BAD_WEIGHTS and "not a face restorer" in error.value.message
     with pytest.raises(EngineError):
         UpscaleOptions(face_strength=1.5)
 
