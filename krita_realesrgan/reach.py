@@ -187,7 +187,12 @@ def reach_of(name: str, arch: str, state: Dict[str, "object"], network: Network,
     if known is not None:
         return known
     log.info("measuring how far %s (%s) looks around each pixel, once for this model", name, arch)
-    reach = Reach(probe(network, scale), "probe")
+    try:
+        reach = Reach(probe(network, scale), "probe")
+    except Exception as error:  # noqa: BLE001 - a network that cannot run the strip: not tiled, probed next time
+        log.warning("could not measure the reach of %s (%s: %s); it runs untiled unless memory forces tiles",
+                    name, type(error).__name__, error)
+        return Reach(None, "probe")
     log.info("%s reaches %s input pixels: tile margin %d%s", name, reach.pixels, reach.margin,
              "" if reach.bounded else " (no finite reach: runs untiled unless memory forces tiles)")
     cache.put(digest, reach)

@@ -253,3 +253,24 @@ def test_cpu_tiles_grow_only_as_far_as_free_memory_and_never_on_a_gpu(monkeypatc
 
 def _edge(budget: int, bytes_per_pixel: float) -> int:
     return int((budget / bytes_per_pixel) ** 0.5)
+
+
+def test_a_network_the_probe_cannot_run_is_untiled_and_probed_again_next_time(tmp_path):
+    def broken(batch):
+        raise RuntimeError("needs square pictures")
+    cache = reach.ReachCache(tmp_path)
+    found = reach.reach_of("odd", "SomeArch", {"w": torch.ones(2, 2)}, broken, 4, cache=cache)
+    assert found == reach.Reach(None, "probe")
+    assert not (tmp_path / reach.CACHE_FILE).exists()
+
+
+def test_cached_reaches_of_another_probe_version_or_damaged_are_not_used(tmp_path):
+    cache = reach.ReachCache(tmp_path)
+    cache.put("a" * 64, reach.Reach(40, "probe"))
+    cache.put("b" * 64, reach.Reach(None, "probe"))
+    assert cache.get("a" * 64) == reach.Reach(40, "cache") and cache.get("b" * 64) == reach.Reach(None, "cache")
+    stored = json.loads((tmp_path / reach.CACHE_FILE).read_text())
+    stored["a" * 64]["probe"] = reach.PROBE_VERSION - 1
+    stored["b" * 64]["reach"] = -3
+    (tmp_path / reach.CACHE_FILE).write_text(json.dumps(stored))
+    assert cache.get("a" * 64) is None and cache.get("b" * 64) is None and cache.get("c" * 64) is None
