@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import List, Optional, Tuple
 
 from . import backend_args, limit_args, paths, service_wire
-from .errors import EngineError, Kind
+from .errors import INSTALLER_COMMAND, EngineError, Kind
 from .service_client import private_folder
 from .service_wire import ServiceLimits
 
@@ -168,8 +168,12 @@ def _run(args: argparse.Namespace) -> int:
     from .worker import setup_logging
     setup_logging(args.log or paths.log_file())
     try:
-        from .engine import Upscaler
-        from .service import Service
+        try:
+            from .engine import Upscaler
+            from .service import Service
+        except ImportError as error:
+            return _fail(f"this Python ({sys.executable}) cannot load the engine ({error}). Run the installer "
+                         f"again: {INSTALLER_COMMAND}")
         upscaler = Upscaler(args.weights_dir)
         if local is not None:
             listeners.append((local.bind(), False))
