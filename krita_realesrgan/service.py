@@ -241,16 +241,19 @@ class Connection:
             if isinstance(value, str):
                 names[field] = value
                 message[field] = str(self.job_path(job_id, field, value))
-        self.outputs[job_id] = {field: name for field, name in names.items() if FILE_FIELDS[field] != INPUT}
-        for field, size in entries:
+        outputs = {field: name for field, name in names.items() if FILE_FIELDS[field] != INPUT}
+        if outputs:
+            self.outputs[job_id] = outputs
+        problem = None
+        for field, size in entries:             # every announced byte is read, so the stream stays in step
             if field not in names or FILE_FIELDS[field] != INPUT:
                 self._skip(size)
-                raise EngineError(Kind.BAD_REQUEST, f"The request attached {field!r}, which is not one of its "
-                                  "inputs.")
-            service_wire.receive_file(self.rfile, size, self.job_path(job_id, field, names[field]))
-        for field in names:
-            if FILE_FIELDS[field] == INPUT and field not in dict(entries):
-                raise EngineError(Kind.BAD_REQUEST, f"The request's {field!r} has no attached contents.")
+                problem = problem or f"The request attached {field!r}, which is not one of its inputs."
+            else:
+                service_wire.receive_file(self.rfile, size, self.job_path(job_id, field, names[field]))
+        missing = [field for field in names if FILE_FIELDS[field] == INPUT and field not in dict(entries)]
+        if problem or missing:
+            raise EngineError(Kind.BAD_REQUEST, problem or f"The request's {missing[0]!r} has no attached contents.")
 
     def _apply_service_options(self, message: Request) -> None:
         """The service's ``--device``/``--backend`` where the request says auto, its ``--fast``; the result may have

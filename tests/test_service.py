@@ -199,6 +199,30 @@ def test_limits_over_size_busy_and_pixels_are_refused_with_clear_errors(runtime)
             assert raw.recv(1) == b""                       # and closes: the bytes are never read
 
 
+def test_bad_frames_are_answered_and_the_connection_stays_in_step(runtime):
+    payload = rawimage.header_bytes(GREY, Extent(2, 2)) + bytes([7]) * 4
+    with in_process_service(OrderedFake(), runtime), socket.socket(socket.AF_UNIX) as raw:
+        raw.connect(str(paths.service_socket(client_env(runtime))))
+        lines = raw.makefile("rb")
+        assert json.loads(lines.readline())["event"] == "welcome"
+        job = {"op": "upscale", "input": "in.raw", "output": "out.raw", "options": {}}
+        raw.sendall(protocol.encode(dict(job, id=1, attach=[["output", len(payload)]])) + payload)   # not an input
+        raw.sendall(protocol.encode(dict(job, id=2)))                                                  # no contents
+        raw.sendall(protocol.encode(dict(job, id=3, input="../../etc/passwd", attach=[["input", len(payload)]]))
+                    + payload)
+        replies = [json.loads(lines.readline()) for _ in range(2)]
+        assert [(r["id"], r["error"]["kind"]) for r in replies] == [(1, Kind.BAD_REQUEST), (2, Kind.BAD_REQUEST)]
+        assert "not one of its inputs" in replies[0]["error"]["message"]
+        events = []
+        while not events or events[-1]["event"] == "progress":
+            events.append(json.loads(lines.readline()))
+        result = events[-1]
+        assert result["id"] == 3 and result["event"] == "result" and result["output"] == "out.raw"
+        assert result["attach"][0][0] == "output"
+        data = lines.read(result["attach"][0][1])
+        assert data.endswith(bytes([7]) * 16)                 # the 4x4 result, received in full after its line
+
+
 def test_tcp_needs_the_right_token(runtime):
     with in_process_service(OrderedFake(), runtime, tcp_token="correct horse") as service:
         port = service.listeners[0][0].getsockname()[1]
