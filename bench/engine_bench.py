@@ -11,36 +11,22 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
-from bench_data import ANIMEVIDEO_PTH, REPO
-from bench_data import IMAGES as IMAGE_DIR
+from bench_common import Picture, best_of, peak_rss_mb
+from bench_data import ANIMEVIDEO_PTH
 
-sys.path.insert(0, str(REPO))
-
-IMAGES = {
-    "photo 512x256 RGB": ("OST_009.png", (0, 0, 512, 256)),
-    "cartoon 179x179 RGB": ("0014.jpg", None),
-    "grey 236x236": ("wolf_gray.jpg", None),
-    "photo 566x350 RGBA": ("children-alpha.png", None),
-}
+IMAGES = {picture.label: picture for picture in (
+    Picture("photo 512x256 RGB", "OST_009.png", (0, 0, 512, 256)),
+    Picture("cartoon 179x179 RGB", "0014.jpg"),
+    Picture("grey 236x236", "wolf_gray.jpg"),
+    Picture("photo 566x350 RGBA", "children-alpha.png"),
+)}
 CONFIGS = ["reference-style", "fp32", "fp32 tile 128", "fp32 tile 256", "bf16"]
-
-
-def load(name):
-    from krita_realesrgan.imagefile import read_image
-    file, crop = IMAGES[name]
-    image, fmt = read_image(IMAGE_DIR / file)
-    if crop:
-        x, y, w, h = crop
-        image = np.ascontiguousarray(image[y:y + h, x:x + w])
-    return image, fmt
 
 
 def reference_style(image, fmt, weights):
@@ -82,19 +68,12 @@ def engine_run(image, fmt, config, weights):
 
 
 def child(name, config, repeat, weights):
-    image, fmt = load(name)
+    image, fmt = IMAGES[name].load()
     run = reference_style(image, fmt, weights) if config == "reference-style" else engine_run(image, fmt, config,
                                                                                                weights)
     run()  # warm-up (model load, allocator)
-    best = min(_timed(run) for _ in range(repeat))
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": best, "peak_rss_mb": peak}))
-
-
-def _timed(run):
-    started = time.perf_counter()
-    run()
-    return time.perf_counter() - started
+    best = best_of(run, repeat)
+    print(json.dumps({"seconds": best, "peak_rss_mb": peak_rss_mb()}))
 
 
 def main():
