@@ -376,7 +376,7 @@ class EngineClient:
         if final.get("event") != "ready":
             error = EngineError.from_json(final.get("error") or {})
             self._stop_process()
-            if error.kind in (Kind.WORKER_DIED, Kind.ENGINE_MISSING):
+            if error.kind in (Kind.WORKER_DIED, Kind.ENGINE_MISSING) and (self.engine is None or self.engine.is_local):
                 raise EngineError(Kind.ENGINE_MISSING, f"The upscaling engine could not be started with {self.python}. "
                                   f"Install it with: {INSTALLER_COMMAND}", error.detail)
             raise error
