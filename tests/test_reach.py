@@ -33,7 +33,8 @@ def box_blur(radius: int, scale: int):
         width = 2 * radius + 1
         padded = np.pad(batch, ((0, 0), (radius, radius), (radius, radius), (0, 0)))
         sums = np.cumsum(np.cumsum(np.pad(padded, ((0, 0), (1, 0), (1, 0), (0, 0))), axis=1), axis=2)
-        window = sums[:, width:, width:] - sums[:, :-width, width:] - sums[:, width:, :-width] + sums[:, :-width, :-width]
+        window = (sums[:, width:, width:] - sums[:, :-width, width:] - sums[:, width:, :-width]
+                  + sums[:, :-width, :-width])
         return (window / width ** 2).repeat(scale, axis=1).repeat(scale, axis=2)
     return run
 
