@@ -145,7 +145,7 @@ def _run(args: argparse.Namespace) -> int:
     token = ""
     tls = None
     if args.listen:
-        address = service_wire.EngineAddress.parse(args.listen)
+        address = service_wire.EngineAddress.parse(args.listen, listening=True)
         if address.is_local:
             return _fail("--listen takes HOST:PORT; leave it out for the local socket.")
         if args.token_file is None:
@@ -179,8 +179,10 @@ def _run(args: argparse.Namespace) -> int:
             listeners.append((local.bind(), False))
             where = str(local.path)
         else:
-            listeners.append((_tcp_listener(address.host, address.port), True))
-            where = f"{address} ({'TLS' if tls else 'plain TCP'}, token required)"
+            listener = _tcp_listener(address.host, address.port)
+            listeners.append((listener, True))
+            bound = service_wire.EngineAddress(address.host, listener.getsockname()[1])   # port 0: the one chosen
+            where = f"{bound} ({'TLS' if tls else 'plain TCP'}, token required)"
         service = Service(upscaler, listeners, limits, args.idle_timeout, token, tls, backend_args.options(args))
         signal.signal(signal.SIGTERM, lambda *_: service.stop())
         print(f"engine service listening on {where}", file=sys.stderr, flush=True)

@@ -87,14 +87,15 @@ class EngineAddress:
         return LOCAL if self.is_local else f"{self.host}:{self.port}"
 
     @staticmethod
-    def parse(text: str, token: str = "", cafile: Optional[str] = None) -> "EngineAddress":
-        """``local`` or ``HOST:PORT`` (``[v6]:PORT``); raises EngineError(bad_input) with what was wrong."""
+    def parse(text: str, token: str = "", cafile: Optional[str] = None, listening: bool = False) -> "EngineAddress":
+        """``local`` or ``HOST:PORT`` (``[v6]:PORT``; port 0, any free one, only ``listening``); raises
+        EngineError(bad_input) with what was wrong."""
         text = text.strip()
         if text == LOCAL:
             return EngineAddress()
         host, sep, port = text.rpartition(":")
         host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
-        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        if not sep or not host or not port.isdigit() or not (0 if listening else 1) <= int(port) < 65536:
             raise EngineError(Kind.BAD_INPUT, f"The engine address {text!r} is not 'local' or HOST:PORT "
                               "(e.g. 192.168.1.20:7860).")
         return EngineAddress(host, int(port), token, cafile)

@@ -379,14 +379,14 @@ def test_remote_over_loopback_with_a_token_equals_the_local_engine(tmp_path, sha
     from krita_realesrgan.engine import Upscaler
     token_file = tmp_path / "token"
     token_file.write_text("s3cret-token\n")
-    with socket.create_server(("127.0.0.1", 0)) as probe:
-        port = probe.getsockname()[1]
     env = dict(os.environ, PYTHONPATH=str(REPO), KRITA_REALESRGAN_DATA=str(tmp_path / "data"))
-    service = subprocess.Popen([sys.executable, "-m", "krita_realesrgan", "serve", "--listen", f"127.0.0.1:{port}",
+    service = subprocess.Popen([sys.executable, "-m", "krita_realesrgan", "serve", "--listen", "127.0.0.1:0",
                                 "--token-file", str(token_file), "--weights-dir", str(shared_weights),
                                 "--idle-timeout", "60"], env=env, stderr=subprocess.PIPE)
     try:
-        assert b"listening on 127.0.0.1:" in service.stderr.readline()
+        line = service.stderr.readline().decode()          # "... listening on 127.0.0.1:PORT (plain TCP, ...)"
+        assert "listening on 127.0.0.1:" in line and "token required" in line
+        port = int(line.split("127.0.0.1:")[1].split()[0])
         image = np.ascontiguousarray(read_rgb(images / "OST_009.png")[:48, :64])
         fmt, options = PixelFormat("uint8", 3), UpscaleOptions(scale=2)
         address = EngineAddress.parse(f"127.0.0.1:{port}", token=service_wire.read_token(token_file))
