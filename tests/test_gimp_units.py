@@ -100,6 +100,10 @@ def test_restore_faces_reaches_the_engine_and_is_refused_with_an_anime_model(tmp
     assert not choices.faces_installed(tmp_path) and not choices.faces_installed(None)
     (tmp_path / "GFPGANv1.4.pth").write_bytes(b"x")
     assert choices.faces_installed(tmp_path)
+    cover = cover_choices.CoverChoices(faces=True, face_strength=0.8).checked()    # auto: skipped if anime
+    assert cover.options().face_enhance and cover.options().face_strength == 0.8
+    with pytest.raises(EngineError):
+        cover_choices.CoverChoices(model="realesr-animevideov3", faces=True).checked()
 
 
 def test_good_choices_pass_and_a_weights_file_is_a_model(tmp_path):

@@ -37,6 +37,16 @@ def faces_installed(weights: Optional[Path]) -> bool:
                                        for info in catalog.face_models() for name in info.local_names)
 
 
+def check_faces(model: str, faces: bool, strength: float) -> None:
+    """EngineError(BAD_INPUT) for a face strength outside 0..1, or faces asked with an anime model."""
+    if not 0.0 <= strength <= 1.0:
+        raise EngineError(Kind.BAD_INPUT, f"Face strength {strength:g} must be between 0 and 1.")
+    info = catalog.get(model)
+    if faces and info is not None and info.kind == "anime":
+        raise EngineError(Kind.BAD_INPUT, f"Restoring faces is for photos of real people; {info.name} is an "
+                          "anime model. Choose a photo model or leave restore-faces off.")
+
+
 def model_label(name: str) -> str:
     info = catalog.get(name)
     return f"{name} — {info.purpose}" if info else name
@@ -67,12 +77,7 @@ class Choices:
         if self.tile != AUTO_TILE and not MIN_TILE <= self.tile <= MAX_TILE:
             raise EngineError(Kind.BAD_INPUT, f"Tile size {self.tile} must be 0 (automatic) or between "
                               f"{MIN_TILE} and {MAX_TILE}.")
-        if not 0.0 <= self.face_strength <= 1.0:
-            raise EngineError(Kind.BAD_INPUT, f"Face strength {self.face_strength:g} must be between 0 and 1.")
-        info = catalog.get(self.model)
-        if self.faces and info is not None and info.kind == "anime":
-            raise EngineError(Kind.BAD_INPUT, f"Restoring faces is for photos of real people; {info.name} is an "
-                              "anime model. Choose a photo model or leave restore-faces off.")
+        check_faces(self.model, self.faces, self.face_strength)
         return self
 
     def uses_denoise(self) -> bool:

@@ -17,7 +17,7 @@ from krita_realesrgan.errors import EngineError, Kind
 from krita_realesrgan.formats import UpscaleOptions
 from krita_realesrgan.geometry import Extent
 
-from .choices import check_model, model_names
+from .choices import DEFAULT_FACE_STRENGTH, check_faces, check_model, model_names
 
 AUTO_MODEL = "auto"                  # the engine picks by content among the installed models
 CUSTOM = cover_presets.CUSTOM_ID
@@ -103,6 +103,8 @@ class CoverChoices:
     background: str = BLUR
     colour: Colour = linear_from_hex(DEFAULT_COLOUR)   # when background is COLOUR
     model: str = AUTO_MODEL
+    faces: bool = False        # restore faces (an anime model chosen by content skips them, with a reason)
+    face_strength: float = DEFAULT_FACE_STRENGTH
 
     def target(self) -> Union[str, Extent]:
         """A preset id or the custom size; EngineError(BAD_INPUT) for an unknown preset or a bad size."""
@@ -121,6 +123,7 @@ class CoverChoices:
         if self.background not in (BLUR, COLOUR):
             raise EngineError(Kind.BAD_INPUT, f"Background must be {BLUR} or {COLOUR}, not {self.background!r}.")
         check_model(self.model, model_choices())
+        check_faces(self.model, self.faces, self.face_strength)
         return self
 
     def background_spec(self, linear_light: bool) -> str:
@@ -128,7 +131,7 @@ class CoverChoices:
         return BLUR if self.background == BLUR else colour_hex(self.colour, linear_light)
 
     def options(self) -> UpscaleOptions:
-        return UpscaleOptions(model=self.model)
+        return UpscaleOptions(model=self.model, face_enhance=self.faces, face_strength=self.face_strength)
 
 
 def cover_layer_name(model: str, source: str) -> str:

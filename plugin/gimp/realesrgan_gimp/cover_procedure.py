@@ -15,7 +15,8 @@ from gi.repository import GObject, Gegl, Gimp  # noqa: E402
 
 from krita_realesrgan import cover_presets, paths  # noqa: E402
 
-from .choices import model_label  # noqa: E402
+from . import face_procedure  # noqa: E402
+from .choices import face_models, model_label  # noqa: E402
 from .cover_choices import (AUTO_LABEL, AUTO_MODEL, BLUR, COLOUR, DEFAULT_COLOUR, DEFAULT_PRESET, FITS,  # noqa: E402
                             CoverChoices, is_installed, model_choices, preset_entries,
                             ui_language)
@@ -29,7 +30,7 @@ HELP = (BLURB + " The whole upscaled picture is a layer you can still move; the 
         "Background layer. Model 'auto' picks one by content among the installed models.")
 FIT_LABELS = {"cover": "Crop to fill the cover", "pad": "Fit inside (nothing cropped), on a background"}
 BACKGROUND_LABELS = {BLUR: "Blurred copy of the picture", COLOUR: "Solid colour"}
-DIALOG_FIELDS = ["preset", "width", "height", "fit", "background", "color", "model"]
+DIALOG_FIELDS = ["preset", "width", "height", "fit", "background", "color", "model"] + face_procedure.FIELDS
 
 
 def choice_of(entries):
@@ -66,6 +67,7 @@ def add_arguments(procedure) -> None:
                                              "colour", False, DEFAULT_COLOUR, flags)
     procedure.add_choice_argument("model", "_Model", "Real-ESRGAN model, or auto (chosen by content)",
                                   choice_of(_model_entries()), AUTO_MODEL, flags)
+    face_procedure.add_arguments(procedure)
     procedure.add_image_return_value("new-image", "New image", "The cover", False, flags)
     procedure.add_string_return_value("reasons", "Reasons", "Why this model and this crop, one a line", "", flags)
 
@@ -75,7 +77,8 @@ def choices_from(config) -> CoverChoices:
     return CoverChoices(preset=config.get_property("preset"), width=int(config.get_property("width")),
                         height=int(config.get_property("height")), fit=config.get_property("fit"),
                         background=config.get_property("background"), colour=(red, green, blue),
-                        model=config.get_property("model")).checked()
+                        model=config.get_property("model"), faces=bool(config.get_property("restore-faces")),
+                        face_strength=float(config.get_property("face-strength"))).checked()
 
 
 def _one_of(values):
@@ -92,8 +95,9 @@ def mark_installed_models(procedure) -> None:
 
 def arrange(dialog) -> None:
     """Grey out what does not apply (after the dialog is filled): the size unless custom, background and colour
-    unless pad fit, the colour unless a solid colour."""
+    unless pad fit, the colour unless a solid colour, the faces with an anime model or without the face model."""
     dialog.set_sensitive_if_in("width", None, "preset", _one_of([cover_presets.CUSTOM_ID]), True)
     dialog.set_sensitive_if_in("height", None, "preset", _one_of([cover_presets.CUSTOM_ID]), True)
     dialog.set_sensitive_if_in("background", None, "fit", _one_of(["pad"]), True)
     dialog.set_sensitive_if_in("color", None, "background", _one_of([COLOUR]), True)
+    face_procedure.arrange(dialog, (AUTO_MODEL,) + face_models())   # auto: an anime pick skips the faces

@@ -7,6 +7,7 @@ anime models; face-strength is greyed while restore-faces is off. Scripts get th
 from __future__ import annotations
 
 import os
+from typing import Sequence
 
 from gi.repository import GObject, Gimp
 
@@ -32,10 +33,12 @@ def _values(gtype, values):
     return Gimp.ValueArray.new_from_values([GObject.Value(gtype, value) for value in values])
 
 
-def arrange(dialog) -> None:
-    """Grey the face arguments that do not apply (after the dialog is filled)."""
+def arrange(dialog, models: Sequence[str] = ()) -> None:
+    """Grey the face arguments that do not apply (after the dialog is filled); ``models``: those that allow faces
+    (default: the photo models)."""
+    allowed = list(models) or list(face_models())
     if faces_installed(paths.read_config(os.environ).weights):
-        dialog.set_sensitive_if_in("restore-faces", None, "model", _values(GObject.TYPE_STRING, face_models()), True)
+        dialog.set_sensitive_if_in("restore-faces", None, "model", _values(GObject.TYPE_STRING, allowed), True)
     else:
         dialog.set_sensitive("restore-faces", False, None, None, False)
     dialog.set_sensitive_if_in("face-strength", None, "restore-faces", _values(GObject.TYPE_BOOLEAN, [True]), True)
