@@ -22,6 +22,7 @@ STDLIB_MODULES = (
     "regions.py",
     "run_estimate.py",
     "run_question.py",
+    "device_offers.py",
 )
 # Data files the portable modules read, vendored beside them (paths relative to the package).
 STDLIB_DATA = (

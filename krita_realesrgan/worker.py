@@ -31,7 +31,7 @@ import traceback
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional, Tuple
 
-from . import __version__, paths, protocol, rawimage, request_schema
+from . import __version__, device_offers, paths, protocol, rawimage, request_schema
 from .errors import INSTALLER_COMMAND, Cancelled, EngineError, Kind
 from .formats import PixelFormat, UpscaleOptions
 from .geometry import Extent
@@ -163,10 +163,25 @@ def read_payload(path: Path):
 # --- handlers: op name -> function(JobContext) -> final event -------------------------------------------------
 
 def handle_hello(job: JobContext) -> Event:
-    from . import devices
+    """Ready, with what the editors' device lists offer (``device_offers``, kept in the cache for the next
+    dialog). Torch is imported only where probing for a CUDA or Apple GPU needs it, never for OpenVINO."""
+    from .backends import choice
+    facts = machine_facts()
+    report = choice.device_report(facts)
+    device_offers.save(report, paths.cache_dir())
+    log.info("hello: %s", torch_state())
     return job.reply("ready", version=__version__, protocol=protocol.PROTOCOL_VERSION,
-                     devices=devices.available_devices(), pid=os.getpid(), python=sys.executable,
-                     weights=[str(d) for d in job.upscaler.models.dirs])
+                     devices=_device_names(facts), pid=os.getpid(), python=sys.executable,
+                     weights=[str(d) for d in job.upscaler.models.dirs], **report.to_json())
+
+
+def _device_names(facts) -> list:
+    """--device values that work here: cpu, gpu (an Intel GPU), cuda:N, mps."""
+    names = ["cpu"]
+    if facts.cuda or facts.mps:   # the probe imported torch already
+        from . import devices
+        names = devices.available_devices()
+    return names + (["gpu"] if facts.intel_gpu else [])
 
 
 def handle_models(job: JobContext) -> Event:
@@ -303,12 +318,34 @@ class Worker:
             self.cancels.finish(job_id)
 
 
+_probe_lock = threading.Lock()
+
+
+def machine_facts():
+    """``backends.choice.probe()``, computed once even when the warm-up thread and hello ask at the same time."""
+    from .backends import choice
+    with _probe_lock:
+        return choice.probe()
+
+
+def torch_state() -> str:
+    """For the log: whether this process has imported torch (a warm OpenVINO start never does)."""
+    return "torch imported" if "torch" in sys.modules else "torch not imported"
+
+
 def warm_up() -> None:
-    """Import the model loader while the user is still choosing options, so the first job starts sooner."""
+    """While the engine loads and the user chooses options: probe the machine (hello needs it), and where PyTorch
+    serves (a CUDA or Apple GPU, or no OpenVINO) import the model loader, so the first job starts sooner.
+
+    Where OpenVINO serves, nothing more: with a stored conversion a job needs neither torch nor spandrel, and
+    running a small tile first did not make the first job faster (bench/warm_start_bench.py: OpenVINO compiles
+    per tile shape, from its disk cache in about 0.1 s; a first inference costs what the next ones cost)."""
     try:
-        import spandrel  # noqa: F401 - several seconds of imports (all its architectures)
+        facts = machine_facts()
+        if facts.cuda or facts.mps or not facts.openvino:
+            import spandrel  # noqa: F401 - several seconds of imports (torch, all its architectures)
     except Exception:  # noqa: BLE001 - the first job will report it properly
-        log.exception("warm-up import failed")
+        log.exception("warm-up failed")
 
 
 def read_lines(fd: int, max_line: int, chunk: int = 65536):
@@ -415,6 +452,7 @@ def main(argv=None) -> int:
         parser.error(f"--payloads {args.payloads}: {problem}")
     events = EventWriter(protect_stdout())
     setup_logging(args.log or paths.log_file())
+    threading.Thread(target=warm_up, name="warm-up", daemon=True).start()   # probes while the engine loads
     try:
         from .engine import Upscaler
     except ImportError as error:
@@ -425,13 +463,12 @@ def main(argv=None) -> int:
                                                                     traceback.format_exc()).to_json()))
         return ENGINE_IMPORT_FAILED_EXIT
     worker = Worker(Upscaler(), events, payload_folder=args.payloads)
-    threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
     log.info("worker %s started (python %s, weights %s)", __version__, sys.executable,
              ", ".join(map(str, worker.upscaler.models.dirs)))
     reader = threading.Thread(target=worker.read_requests, args=(sys.stdin.fileno(),), name="requests", daemon=True)
     reader.start()
     worker.serve()
-    log.info("worker stopped")
+    log.info("worker stopped (%s)", torch_state())
     return 0
 
 

@@ -192,6 +192,50 @@ def test_fast_is_refused_where_bf16_is_native_but_slower():
     assert choice.choose("openvino", "cpu", "bf16", False, no_amx).precision == "bf16"   # asked for: allowed
 
 
+def _offers(report):
+    return [(offer.key, offer.fast_refused) for offer in report.offers]
+
+
+def test_the_device_report_offers_backend_and_device_together_with_fast_where_it_pays():
+    from krita_realesrgan import device_offers
+    no_amx = Facts(False, False, ("CPU",), cpu_bf16=True, cpu="Zen 4", cpu_bf16_faster=False)
+    assert _offers(choice.device_report(no_amx)) == [("auto", "no_amx"), ("cpu-openvino", "no_amx"),
+                                                     ("cpu-torch", "no_amx"), ("cuda", "")]
+    intel = Facts(False, False, ("CPU", "GPU.0"), cpu_bf16=False, cpu="Core Ultra")
+    assert _offers(choice.device_report(intel)) == [("auto", ""), ("cpu-openvino", "no_bf16"),
+                                                    ("cpu-torch", "no_bf16"), ("gpu-openvino", ""), ("cuda", "")]
+    amx = Facts(False, True, ("CPU",), cpu_bf16=True, cpu="Xeon", cpu_bf16_faster=True)
+    assert _offers(choice.device_report(amx)) == [("auto", ""), ("cpu-openvino", ""), ("cpu-torch", ""),
+                                                  ("cuda", ""), ("mps", "")]
+    no_openvino = choice.device_report(Facts(True, False, (), cpu_bf16=False, cpu="Old"))
+    assert _offers(no_openvino) == [("auto", ""), ("cpu-torch", "no_bf16"), ("cuda", "")]
+    # every entry is what the engine takes: the same refusal as the CLI's, and no refusal where fast runs
+    for facts in (no_amx, intel, amx):
+        for offer in choice.device_report(facts).offers:
+            if offer.key == "cuda" and not facts.cuda:
+                continue
+            options = ("openvino" if offer.backend == "openvino" else offer.backend, offer.device)
+            if offer.fast_refused:
+                with pytest.raises(EngineError):
+                    choice.choose(*options, "auto", True, facts)
+            else:
+                choice.choose(*options, "auto", True, facts)
+    report = choice.device_report(no_amx)
+    assert device_offers.DeviceReport.from_json(report.to_json()) == report
+
+
+def test_the_device_report_is_kept_for_the_next_dialog(tmp_path):
+    from krita_realesrgan import device_offers
+    assert device_offers.load(tmp_path, "linux") == device_offers.default_report("linux")
+    assert [o.key for o in device_offers.default_report("darwin").offers][-1] == "mps"
+    report = choice.device_report(Facts(False, False, ("CPU", "GPU"), cpu_bf16=False, cpu="Core"))
+    device_offers.save(report, tmp_path)
+    assert device_offers.load(tmp_path) == report and not list(tmp_path.glob("*.part"))
+    (tmp_path / device_offers.REPORT_FILE).write_text('{"offers": [{"key": "warp-drive"}]}')
+    assert device_offers.load(tmp_path, "linux") == device_offers.default_report("linux")
+    assert device_offers.known_key("cpu") == "cpu-torch" and device_offers.known_key("nonsense") == "auto"
+
+
 def test_cpu_flags_decide_native_bf16():
     avx2 = parse_cpuinfo("processor\t: 0\nmodel name\t: AVX2 Chip\nflags\t\t: fpu sse2 avx avx2 fma\n")
     amx = parse_cpuinfo("model name\t: AMX Chip\nflags\t\t: avx2 avx512f amx_tile amx_bf16\n")

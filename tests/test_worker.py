@@ -266,6 +266,38 @@ def test_real_worker_protocol_session(tmp_path, shared_weights, images):
     assert "job 4 upscale -> result" in raw.log.read_text()
 
 
+@pytest.mark.slow
+def test_a_worker_with_a_stored_conversion_starts_and_upscales_without_torch(tmp_path, shared_weights,
+                                                                            engine_cache):
+    """The editors' warm start: the second worker finds the OpenVINO conversion the first one stored, reports the
+    device list in its ready event (and keeps it for the next dialog), and never imports torch."""
+    from krita_realesrgan import device_offers
+    from krita_realesrgan.backends import choice
+    logs = []
+    for run in ("first", "second"):
+        folder = tmp_path / run
+        folder.mkdir(mode=0o700)
+        raw = RawWorker(folder, shared_weights)
+        try:
+            raw.send({"id": 1, "op": "hello"})
+            ready = raw.until_final(1)[-1]
+            source = payload(folder, "in.raw", np.full((24, 32, 3), 90, np.uint8), PixelFormat("uint8", 3))
+            raw.send({"id": 2, "op": "upscale", "input": str(source), "output": str(folder / "out.raw"),
+                      "options": {"backend": "openvino"}})
+            result = raw.until_final(2)[-1]
+            assert result["event"] == "result" and result["backend"] == "openvino", result
+        finally:
+            assert raw.close() == 0
+        logs.append(raw.log.read_text())
+    report = device_offers.DeviceReport.from_json(ready)
+    assert report is not None and [o.key for o in report.offers][:3] == ["auto", "cpu-openvino", "cpu-torch"]
+    assert device_offers.load(engine_cache) == report
+    if choice._nvidia_driver() or sys.platform == "darwin":
+        pytest.skip("probing for a CUDA or Apple GPU imports torch here")
+    assert "hello: torch not imported" in logs[0]        # the first converted: torch only for the job
+    assert "hello: torch not imported" in logs[1] and "worker stopped (torch not imported)" in logs[1]
+
+
 STRAY_SITECUSTOMIZE = '''
 import os
 import krita_realesrgan.engine as engine

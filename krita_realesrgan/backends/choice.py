@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Tuple
 
+from ..device_offers import NO_AMX, NO_BF16, DeviceReport, Offer
 from ..errors import EngineError, Kind
 from .cpu import this_cpu
 
@@ -70,17 +71,39 @@ def _torch_kind(device: str, facts: Facts) -> str:
     return "cuda" if device.startswith("cuda") else "mps" if device == "mps" else "cpu"
 
 
+def fast_refusal(kind: str, facts: Facts) -> str:
+    """Why fast mode is refused on ``kind`` (cpu, cuda, mps, gpu): device_offers.NO_BF16 / NO_AMX, "" if not."""
+    if kind != "cpu":
+        return ""
+    if not facts.cpu_bf16:
+        return NO_BF16
+    return "" if facts.cpu_bf16_faster else NO_AMX
+
+
 def fast_precision(kind: str, facts: Facts) -> str:
     """The fastest precision ``kind`` (cpu, cuda, mps, gpu) computes natively; refuses an emulated one."""
-    if kind != "cpu":
-        return "fp16"
-    if not facts.cpu_bf16:
+    refused = fast_refusal(kind, facts)
+    if refused == NO_BF16:
         raise EngineError(Kind.DEVICE, f"Fast mode needs a CPU with native bfloat16 (AVX512-BF16 or AMX); "
                           f"{facts.cpu} would emulate it, slower than exact. Leave out --fast.")
-    if not facts.cpu_bf16_faster:
+    if refused == NO_AMX:
         raise EngineError(Kind.DEVICE, f"{facts.cpu} computes bfloat16 without AMX, which runs slower than exact "
                           "float32 here, so exact is already the fastest. Leave out --fast.")
-    return "bf16"
+    return "fp16" if kind != "cpu" else "bf16"
+
+
+def device_report(facts: Facts) -> DeviceReport:
+    """What the editors' device lists offer on this machine (see device_offers), with where fast is refused."""
+    auto_kind = ("cuda" if facts.cuda else "mps" if facts.mps else INTEL_GPU if facts.openvino and facts.intel_gpu
+                 else "cpu")
+    cpu = fast_refusal("cpu", facts)
+    offers = [Offer("auto", fast_refusal(auto_kind, facts))]
+    offers += [Offer("cpu-openvino", cpu)] if facts.openvino else []
+    offers += [Offer("cpu-torch", cpu)]
+    offers += [Offer("gpu-openvino")] if facts.intel_gpu else []
+    offers += [Offer("cuda")]
+    offers += [Offer("mps")] if facts.mps else []
+    return DeviceReport(tuple(offers), facts.cpu)
 
 
 def choose(backend: str, device: str, precision: str, fast: bool, facts: Facts) -> Choice:
