@@ -129,12 +129,14 @@ def test_mask_feathers_alpha_only(plugin, depth, channels):
 def test_settings_round_trip_through_krita_strings(plugin):
     s = plugin.settings
     store = {}
-    choices = s.Choices(model="realesr-general-x4v3", scale=2.5, denoise=0.3, tile=256, device="cpu",
-                        use_merged=True)
+    choices = s.Choices(model="realesr-general-x4v3", scale=2.5, denoise=0.3, tile=256, device="cpu-openvino",
+                        fast=True, use_merged=True)
     s.save(choices, lambda group, name, value: store.__setitem__((group, name), value))
     assert all(isinstance(v, str) for v in store.values()) and store[(s.GROUP, "use_merged")] == "true"
     loaded = s.load(lambda group, name, default: store.get((group, name), default))
     assert loaded == choices
+    # a device remembered before backends were offered: "cpu" was PyTorch on the CPU
+    assert s.load(lambda group, name, default: {"device": "cpu"}.get(name, default)).device == "cpu-torch"
 
 
 def test_settings_survive_junk_and_are_clamped(plugin):
@@ -153,6 +155,20 @@ def test_choices_to_engine_options(plugin):
     general = s.Choices(model="realesr-general-x4v3", denoise=0.2).options(target=g.Extent(10, 20))
     assert general.denoise == 0.2 and general.target == g.Extent(10, 20) and general.scale is None
     assert s.result_extent(g.Extent(566, 350), 2.5) == g.Extent(1415, 875)
+    placed = {key: s.Choices(device=key, fast=True).options() for key in s.DEVICES}
+    assert {key: (o.backend, o.device, o.fast) for key, o in placed.items()} == {
+        "auto": ("auto", "auto", True), "cpu-openvino": ("openvino", "cpu", True), "cpu-torch": ("torch", "cpu", True),
+        "gpu-openvino": ("openvino", "gpu", True), "cuda": ("torch", "cuda", True), "mps": ("torch", "mps", True)}
+    cover = plugin.cover_settings.CoverChoices().options(s.Choices(device="gpu-openvino", fast=True, tile=128))
+    assert (cover.backend, cover.device, cover.fast, cover.tile) == ("openvino", "gpu", True, 128)
+
+
+def test_notes_of_a_run_for_the_floating_message(plugin):
+    notes = plugin.reporting.notes_text
+    assert notes(()) == ""
+    said = notes(["x does not convert to OpenVINO (y); it runs with PyTorch on the CPU instead.", "Second."])
+    assert said == ("Note: x does not convert to OpenVINO (y); it runs with PyTorch on the CPU instead.\n"
+                    "Note: Second.")
 
 
 def test_restore_faces_is_remembered_passed_on_and_offered_for_photo_models_with_the_weights(plugin, tmp_path):
@@ -242,7 +258,7 @@ def test_error_report_names_the_log_and_what_to_do(plugin, tmp_path):
 # ---- translation ----
 
 # dicts of UI strings that are passed to tr() where they are used, not as literals
-TRANSLATED_TABLES = ("TITLES", "DEVICE_LABELS", "HINTS", "FIT_LABELS", "BACKGROUND_LABELS")
+TRANSLATED_TABLES = ("TITLES", "HINTS", "FIT_LABELS", "BACKGROUND_LABELS")
 
 
 def _source_strings():
@@ -272,6 +288,21 @@ def test_every_ui_string_has_a_zh_cn_translation(plugin):
         assert chinese != english or english in ("Real-ESRGAN", "CPU"), english
 
 
+def test_device_labels_and_why_fast_is_refused_in_both_languages():
+    """The device list's words come from the vendored device_offers (both plugins use them)."""
+    from krita_realesrgan import device_offers as d
+    assert [d.label(key) for key in d.KEYS] == ["Automatic", "CPU — OpenVINO", "CPU — PyTorch",
+                                                "Intel GPU — OpenVINO", "NVIDIA GPU — CUDA", "Apple GPU"]
+    assert [d.label(key, "zh_CN") for key in d.KEYS] == ["自动", "CPU — OpenVINO", "CPU — PyTorch",
+                                                         "英特尔显卡 — OpenVINO", "NVIDIA 显卡 — CUDA", "苹果显卡"]
+    assert (d.fast_label(), d.fast_label("zh_CN.UTF-8")) == ("Fast", "快速")
+    report = d.DeviceReport((d.Offer("auto", d.NO_BF16), d.Offer("cpu-torch", d.NO_AMX), d.Offer("cuda")), "Core i5")
+    assert report.fast_refused("auto") == "Core i5 has no native bfloat16, so fast mode would be slower than exact here."
+    assert report.fast_refused("auto", "zh_CN").startswith("Core i5 不支持原生 bfloat16")
+    assert "AMX" in report.fast_refused("cpu-torch", "zh_CN") and report.fast_refused("cuda") == ""
+    assert report.fast_refused("mps") == ""     # not offered here: nothing to refuse
+
+
 @pytest.mark.parametrize("candidates,expected", [
     (["zh_CN.UTF-8"], "zh_CN"), (["zh-Hans-CN"], "zh_CN"), (["zh"], "zh_CN"), (["zh_TW", "en_US"], None),
     (["C", "zh_CN"], "zh_CN"), (["en_GB", "zh_CN"], None), ([], None)])
@@ -294,7 +325,7 @@ def test_tr_uses_the_chosen_language(plugin):
 SYSTEM_PYTHON = "/usr/bin/python3"
 
 
-def run_dialog_script(tmp_path: Path, script: str, language: str = "en", *args: str) -> dict:
+def run_dialog_script(tmp_path: Path, script: str, language: str = "en", *args: str, env=None) -> dict:
     """Run ``tests/krita/<script>`` with Krita's Python and PyQt5 (offscreen) on the assembled plugin; its JSON."""
     import json
     import os
@@ -304,7 +335,8 @@ def run_dialog_script(tmp_path: Path, script: str, language: str = "en", *args: 
     if probe is None or probe.returncode != 0:
         pytest.skip("no system python3 with PyQt5 (Krita's Python; apt-get install -y krita or python3-pyqt5)")
     assemble(tmp_path)
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", KRITA_REALESRGAN_LANG=language, HOME=str(tmp_path))
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", KRITA_REALESRGAN_LANG=language, HOME=str(tmp_path),
+               **(env or {}))
     command = [SYSTEM_PYTHON, str(Path(__file__).resolve().parent / "krita" / script), str(tmp_path), *args]
     done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)
     assert done.returncode == 0, done.stderr
@@ -321,11 +353,36 @@ def test_dialog_state(tmp_path):
     general = report["general"]
     assert general["denoise_visible"] and general["size"].startswith("1698 × 1050 px")
     assert (general["model"], general["scale"], general["denoise"], general["tile"], general["device"]) == \
-        ("realesr-general-x4v3", 3.0, 0.3, 256, "cpu")
+        ("realesr-general-x4v3", 3.0, 0.3, 256, "cpu-openvino")
+    devices = report["devices"]   # as the worker reported them: backend and device together
+    assert devices["labels"] == ["Automatic", "CPU — OpenVINO", "CPU — PyTorch", "Intel GPU — OpenVINO",
+                                 "NVIDIA GPU — CUDA"]
+    # fast was remembered, but this CPU has bf16 without AMX: greyed, with the reason, and not passed on
+    assert devices["key"] == "cpu-openvino" and not devices["fast_enabled"] and devices["hint_shown"]
+    assert devices["fast_tip"] == devices["hint"] and "Test Xeon" in devices["hint"] and "AMX" in devices["hint"]
+    assert devices["chosen"] == ["cpu-openvino", False]
+    gpu = report["intel_gpu"]
+    assert gpu["fast_enabled"] and not gpu["hint_shown"] and "fp16" in gpu["fast_tip"]
+    assert gpu["options"] == ["openvino", "gpu", True]
+    # before any worker reported: the usual list (no Intel GPU to offer), fast left to the engine
+    assert report["no_report"] == {"labels": ["Automatic", "CPU — OpenVINO", "CPU — PyTorch", "NVIDIA GPU — CUDA"],
+                                   "key": "auto", "fast_enabled": True}
     assert not report["missing_selected"]["ok"] and "Get it with" in report["missing_selected"]["hint"]
     enhance = report["enhance"]
     assert not enhance["scale_enabled"] and enhance["scale_shown"] == 1.0 and enhance["kept_scale"] == 2.5
     assert enhance["size"] == "236 × 236 px (from 236 × 236 px)" and not enhance["merged_visible"]
+
+
+def test_engine_session_offers_the_reported_devices_and_keeps_a_runs_notes(tmp_path):
+    """Before the worker runs, the device list is the one the last worker kept in the engine's cache (the usual
+    list when none ever ran); once it runs, its ready event's; a run's notes are kept for the floating message."""
+    report = run_dialog_script(tmp_path, "session_check.py", "en", env={"KRITA_REALESRGAN_CACHE": str(tmp_path)})
+    assert report["before"] == ["auto", "cpu-openvino", "cpu-torch", "cuda"]
+    assert report["stored"] == ["auto", "gpu-openvino"]
+    assert report["running"] == ["auto", "cpu-torch", "mps"]
+    assert report["notes"] == ["mine.pth does not convert to OpenVINO (unsupported op); it runs with PyTorch on the "
+                               "CPU instead."]
+    assert report["notes_after_a_quiet_run"] == []
 
 
 def test_cover_dialog_in_chinese(tmp_path):

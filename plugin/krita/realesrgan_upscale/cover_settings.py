@@ -1,6 +1,6 @@
 """The "Make cover from image" choices and how they are remembered in Krita's settings. Pure Python.
 
-The tile size and device are not asked again: they come from the upscale dialog's remembered choices.
+The tile size, device and fast mode are not asked again: they come from the upscale dialog's remembered choices.
 """
 from __future__ import annotations
 
@@ -65,9 +65,9 @@ class CoverChoices:
         return BLUR if self.background == BLUR else self.colour
 
     def options(self, upscale: Choices) -> UpscaleOptions:
-        """Engine options: this model; tile and device as remembered for upscaling."""
+        """Engine options: this model; tile, device and fast as remembered for upscaling."""
         model_choice = replace(upscale, model=self.model)
-        return UpscaleOptions(model=self.model, tile=upscale.tile, device=upscale.device,
+        return UpscaleOptions(model=self.model, tile=upscale.tile, **upscale.placement(),
                               denoise=upscale.denoise if model_choice.uses_denoise() else None,
                               face_enhance=self.faces, face_strength=self.face_strength)
 

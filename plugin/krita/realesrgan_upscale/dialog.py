@@ -1,4 +1,5 @@
-"""The options dialog: model, scale (with the resulting pixel size), denoise strength, tile size, device, faces."""
+"""The options dialog: model, scale (with the resulting pixel size), denoise strength, tile size, device (backend
+and device together, with fast mode: device_row), faces."""
 from __future__ import annotations
 
 from typing import List, Optional
@@ -7,19 +8,19 @@ from PyQt5.QtCore import Qt
 from PyQt5.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout,
                              QHBoxLayout, QLabel, QSlider, QSpinBox, QVBoxLayout, QWidget)
 
+from .device_row import DeviceRow
 from .face_row import FacesRow
 from .i18n import tr
+from .krita_realesrgan import device_offers
 from .krita_realesrgan.geometry import Extent
 from .model_list import ModelEntry
-from .settings import DEVICES, MAX_SCALE, MIN_SCALE, Choices, result_extent
+from .settings import MAX_SCALE, MIN_SCALE, Choices, result_extent
 
 MODE_IMAGE, MODE_ENHANCE, MODE_NEW_DOCUMENT, MODE_COVER, MODE_EXPORT = \
     "image", "enhance", "new_document", "cover", "export"
 TITLES = {MODE_IMAGE: "Upscale image with AI", MODE_ENHANCE: "Enhance layer / selection with AI",
           MODE_NEW_DOCUMENT: "Upscale selection to new document", MODE_COVER: "Make cover from image",
           MODE_EXPORT: "Export cover"}
-DEVICE_LABELS = {"auto": "Automatic (GPU when available)", "cpu": "CPU", "cuda": "NVIDIA GPU (CUDA)",
-                 "mps": "Apple GPU (Metal)"}
 
 
 def add_model_items(combo: QComboBox, entries: List[ModelEntry]) -> None:
@@ -50,7 +51,8 @@ def ok_cancel_layout(dialog: QDialog, form: QFormLayout) -> QDialogButtonBox:
 
 class UpscaleDialog(QDialog):
     def __init__(self, mode: str, choices: Choices, entries: List[ModelEntry], source: Extent,
-                 parent: Optional[QWidget] = None, faces_installed: bool = False):
+                 parent: Optional[QWidget] = None, faces_installed: bool = False,
+                 devices: Optional[device_offers.DeviceReport] = None):
         super().__init__(parent)
         self.mode, self.entries, self.source = mode, entries, source
         self._remembered_scale = choices.scale  # Enhance shows 1x but must not forget the last scale
@@ -97,10 +99,7 @@ class UpscaleDialog(QDialog):
         self.tile.setToolTip(tr("Smaller tiles need less memory; automatic picks the largest that fits."))
         form.addRow(tr("Tile size:"), self.tile)
 
-        self.device = QComboBox()
-        for device in DEVICES:
-            self.device.addItem(tr(DEVICE_LABELS[device]), device)
-        form.addRow(tr("Device:"), self.device)
+        self.device = DeviceRow(form, devices or device_offers.default_report())
 
         self.faces = FacesRow(form, faces_installed)
 
@@ -115,6 +114,7 @@ class UpscaleDialog(QDialog):
         self.scale.valueChanged.connect(self._update)
         self.denoise.valueChanged.connect(self._update)
         self.faces.connect(self._update)
+        self.device.connect(self._update)
         self._update()
 
     def _show(self, choices: Choices) -> None:
@@ -127,7 +127,7 @@ class UpscaleDialog(QDialog):
             self.scale.setValue(choices.scale)
         self.denoise.setValue(int(round(choices.denoise * 100)))
         self.tile.setValue(choices.tile)
-        self.device.setCurrentIndex(max(0, self.device.findData(choices.device)))
+        self.device.show(choices.device, choices.fast)
         self.use_merged.setChecked(choices.use_merged)
         self.faces.show(choices.faces, choices.face_strength)
 
@@ -147,11 +147,12 @@ class UpscaleDialog(QDialog):
             w=size.width, h=size.height, sw=self.source.width, sh=self.source.height))
         self.buttons.button(QDialogButtonBox.Ok).setEnabled(bool(entry and entry.available))
         self.faces.update(entry.value if entry else "")
+        self.device.update()
 
     def choices(self) -> Choices:
         entry = self._entry()
         return Choices(model=entry.value if entry else "",
                        scale=self._remembered_scale if self.mode == MODE_ENHANCE else self.scale.value(),
                        denoise=self.denoise.value() / 100.0, tile=self.tile.value(),
-                       device=self.device.currentData(), use_merged=self.use_merged.isChecked(),
+                       device=self.device.key, fast=self.device.fast_chosen, use_merged=self.use_merged.isChecked(),
                        faces=self.faces.faces, face_strength=self.faces.face_strength).normalised()

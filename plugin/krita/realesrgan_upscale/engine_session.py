@@ -9,7 +9,7 @@ from typing import Callable, List, Optional, Tuple, Union
 from . import consent
 from .i18n import tr
 from .jobs import ask_yes_no, run_in_background, wait_for_job
-from .krita_realesrgan import paths
+from .krita_realesrgan import device_offers, paths
 from .krita_realesrgan.errors import EngineError, Kind
 from .krita_realesrgan.formats import PixelFormat, UpscaleOptions
 from .krita_realesrgan.geometry import Extent
@@ -31,6 +31,7 @@ class EngineSession:
         self.parent = parent  # the window progress dialogs belong to
         self.ask = ask or self.ask_box   # before a long or very large run: Yes -> True
         self.speeds = speeds             # the measured speeds (None: the engine's record in paths.cache_dir())
+        self.notes: Tuple[str, ...] = ()  # what the engine said about the last job (e.g. it ran with PyTorch)
 
     @property
     def started(self) -> bool:
@@ -42,6 +43,19 @@ class EngineSession:
             run_in_background(client.start, tr("Starting the upscaling engine…"), self.parent)
             self._client = client
         return self._client
+
+    def devices(self) -> device_offers.DeviceReport:
+        """What the device list offers: the running engine's report, else the last one its worker kept in the
+        engine's cache (never starts the worker)."""
+        client = self._client
+        if client is not None and client.running:
+            try:
+                report = device_offers.DeviceReport.from_json(client.start())
+            except EngineError:
+                report = None
+            if report is not None:
+                return report
+        return device_offers.load(paths.cache_dir())
 
     def models(self) -> Optional[List[dict]]:
         """The worker's model list when it is already running (never starts it)."""
@@ -79,9 +93,11 @@ class EngineSession:
 
     def _run(self, submit: Callable[[object], object], action: str, finish: Optional[Callable] = None):
         client = self.client()
+        self.notes = ()
         try:
             job = submit(client)
             result = wait_for_job(job, action, self.parent)
+            self.notes = tuple(str(note) for note in (job.info or {}).get("notes") or ())
             return finish(job) if finish else result
         except EngineError as error:
             if error.kind in (Kind.WORKER_DIED, Kind.ENGINE_MISSING):

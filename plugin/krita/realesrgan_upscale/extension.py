@@ -82,7 +82,7 @@ class RealEsrganExtension(Extension):
             if mode == MODE_NEW_DOCUMENT and selection is not None:
                 source = selection.extent
             dialog = UpscaleDialog(mode, settings.load(krita.readSetting), entries, source, self.session.parent,
-                                   face_choice.installed(paths.read_config().weights))
+                                   face_choice.installed(paths.read_config().weights), self.session.devices())
             store = settings.save
         if not dialog.exec_():
             return None
@@ -130,17 +130,20 @@ class RealEsrganExtension(Extension):
             new_doc, outcome = cover_action.make_cover(krita, doc, node, choices, settings.load(krita.readSetting),
                                                        self.session)
             view = self._show(new_doc)
-            self._tell(view, cover_action.cover_summary(outcome, choices.target_info(), current_language()))
+            self._tell(view, self._with_notes(cover_action.cover_summary(outcome, choices.target_info(),
+                                                                         current_language())))
         elif mode == MODE_EXPORT:
             outcome = export_action.export_cover(doc, choices, self.session)
             self._tell(self._current_view(), export_action.export_summary(outcome, choices.max_bytes))
         elif mode == MODE_IMAGE:
             actions.upscale_image(doc, node, choices, self.session)
+            self._tell(self._current_view(), self._with_notes())
         elif mode == MODE_ENHANCE:
             actions.enhance_layer(doc, node, choices, self.session)
+            self._tell(self._current_view(), self._with_notes())
         else:
             new_doc = actions.selection_to_document(Krita.instance(), doc, node, choices, self.session)
-            self._show(new_doc)
+            self._tell(self._show(new_doc), self._with_notes())
 
     def _run_on_copy(self, mode: str, doc, node, choices: AnyChoices) -> None:
         copy, copied_node = actions.converted_copy(doc, node)
@@ -169,9 +172,13 @@ class RealEsrganExtension(Extension):
     def _tell(self, view, text: str) -> None:
         """An unobtrusive message over the canvas of ``view`` that fades by itself. Krita shows it only on the
         current view, and a new view becomes current once the event loop has run: hence the short delay."""
-        if view is not None:
+        if view is not None and text:
             QTimer.singleShot(FLOATING_DELAY_MS, lambda: view.showFloatingMessage(
                 text, QIcon(), FLOATING_MESSAGE_MS, FLOATING_PRIORITY_MEDIUM))
+
+    def _with_notes(self, text: str = "") -> str:
+        """``text`` and what the engine said about the run (e.g. a model that ran with PyTorch instead)."""
+        return "\n".join(part for part in (text, reporting.notes_text(self.session.notes)) if part)
 
     def _inform(self, text: str) -> None:
         QMessageBox.information(self.session.parent, tr("Real-ESRGAN"), text)

@@ -50,3 +50,9 @@ def user_text(error: BaseException, log_path: Path, model: str = "") -> str:
         lines = [tr("Something went wrong inside the plugin: {error}").format(error=error)]
     lines.append(tr("Details are in the log file: {path}").format(path=log_path))
     return "\n\n".join(lines)
+
+
+def notes_text(notes) -> str:
+    """What the engine said about a finished run (e.g. a model that did not convert to OpenVINO ran with PyTorch),
+    for the floating message; "" when it said nothing."""
+    return "\n".join(tr("Note: {note}").format(note=note) for note in notes)

@@ -8,13 +8,13 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from typing import Callable, Mapping, Optional
 
-from .krita_realesrgan import catalog
+from .krita_realesrgan import catalog, device_offers
 from .krita_realesrgan.formats import AUTO_TILE, MIN_TILE, UpscaleOptions
 from .krita_realesrgan.geometry import Extent
 
 GROUP = "realesrgan_upscale"
 MIN_SCALE, MAX_SCALE = 1.0, 16.0
-DEVICES = ("auto", "cpu", "cuda", "mps")
+DEVICES = device_offers.KEYS   # backend and device together ("cpu-openvino", "cuda"...; device_offers.PLACES)
 
 Reader = Callable[[str, str, str], str]      # (group, name, default) -> value
 Writer = Callable[[str, str, str], None]     # (group, name, value)
@@ -26,7 +26,8 @@ class Choices:
     scale: float = 4.0
     denoise: float = 0.5         # only used by models with a denoise twin (realesr-general-x4v3)
     tile: int = AUTO_TILE        # 0 = automatic
-    device: str = "auto"
+    device: str = "auto"         # a device_offers key: backend and device together
+    fast: bool = False           # the device's fast precision instead of exact (greyed where it is refused)
     use_merged: bool = False     # "Upscale image": the merged visible image instead of the active layer
     faces: bool = False          # restore faces (the engine's face_enhance; offered for photo models only)
     face_strength: float = 1.0   # 0..1: how much of the restored face replaces the plain upscale
@@ -36,7 +37,7 @@ class Choices:
         return replace(self, scale=min(MAX_SCALE, max(MIN_SCALE, float(self.scale))),
                        denoise=min(1.0, max(0.0, float(self.denoise))), tile=tile,
                        face_strength=min(1.0, max(0.0, float(self.face_strength))),
-                       device=self.device if self.device in DEVICES else "auto")
+                       device=device_offers.known_key(self.device))
 
     def uses_denoise(self) -> bool:
         info = catalog.get(self.model)
@@ -45,9 +46,14 @@ class Choices:
     def options(self, target: Optional[Extent] = None) -> UpscaleOptions:
         """The engine options for these choices; ``target`` fixes the exact output size."""
         return UpscaleOptions(model=self.model, scale=None if target else self.scale, target=target,
-                              tile=self.tile, device=self.device,
+                              tile=self.tile, **self.placement(),
                               denoise=self.denoise if self.uses_denoise() else None,
                               face_enhance=self.faces, face_strength=self.face_strength)
+
+    def placement(self) -> dict:
+        """The UpscaleOptions fields for where and how the network runs: backend, device, fast."""
+        backend, device = device_offers.PLACES[device_offers.known_key(self.device)]
+        return {"backend": backend, "device": device, "fast": self.fast}
 
 
 def result_extent(source: Extent, scale: float) -> Extent:
@@ -60,7 +66,7 @@ def parse_bool(text: str) -> bool:
 
 
 _PARSERS = {"model": str, "scale": float, "denoise": float, "tile": int, "device": str, "use_merged": parse_bool,
-            "faces": parse_bool, "face_strength": float}
+            "fast": parse_bool, "faces": parse_bool, "face_strength": float}
 
 
 def load_fields(read: Reader, group: str, defaults, parsers: Mapping[str, Callable[[str], object]]):

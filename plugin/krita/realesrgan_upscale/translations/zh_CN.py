@@ -14,10 +14,6 @@ STRINGS = {
     "Tile size:": "分块大小：",
     "Device:": "设备：",
     "Automatic": "自动",
-    "Automatic (GPU when available)": "自动（有显卡时使用显卡）",
-    "CPU": "CPU",
-    "NVIDIA GPU (CUDA)": "NVIDIA 显卡（CUDA）",
-    "Apple GPU (Metal)": "苹果显卡（Metal）",
     "Use the merged visible image instead of the active layer": "使用合并后的可见图像，而不是当前图层",
     "Enhance keeps the size: the image is upscaled, then resampled back.": "增强会保持尺寸：先放大，再缩放回原尺寸。",
     "Smaller tiles need less memory; automatic picks the largest that fits.": "分块越小占用内存越少；自动会选择能放下的最大分块。",
@@ -27,6 +23,7 @@ STRINGS = {
     "Not installed. Get it with: python3 installer.py --models {name}":
         "未安装。安装方法：python3 installer.py --models {name}",
     "Your own weights file: {path}": "自定义权重文件：{path}",
+    "Note: {note}": "提示：{note}",
     # model purposes (from the catalog)
     "Small and fast; anime, illustration and video frames": "小巧快速；适合动漫、插画和视频帧",
     "Best for photos (large, slow)": "照片效果最好（体积大，较慢）",
