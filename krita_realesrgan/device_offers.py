@@ -135,6 +135,12 @@ def known_key(key: str) -> str:
     return key if key in PLACES else AUTO
 
 
+def option_fields(key: str, fast: bool) -> Dict[str, Any]:
+    """The UpscaleOptions fields for the list's ``key`` and the fast checkbox: backend, device, fast."""
+    backend, device = PLACES[known_key(key)]
+    return {"backend": backend, "device": device, "fast": bool(fast)}
+
+
 def save(report: DeviceReport, folder: Path) -> None:
     """Keep ``report`` in ``folder`` (the engine's cache) for the next dialog; never raises."""
     path = Path(folder) / REPORT_FILE

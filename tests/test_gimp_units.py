@@ -129,8 +129,9 @@ def test_user_message_names_the_log_only_when_there_is_more(tmp_path):
 
 
 class FakeJob:
-    def __init__(self, extent):
+    def __init__(self, extent, notes=()):
         self.extent = extent
+        self.info = {"event": "result", "notes": list(notes)}   # the final event, as the client's Job keeps it
 
     def wait(self, on_progress=None, is_cancelled=None):
         for done in (1, 2, 3):
@@ -159,6 +160,49 @@ class Recorder:
 
     def advanced(self, done, total):
         self.events.append(("advanced", done, total))
+
+
+NOTE = "mine.pth does not convert to OpenVINO (unsupported op); it runs with PyTorch on the CPU instead."
+
+
+def test_engine_runner_keeps_the_notes_of_the_last_job_for_the_message():
+    class NotingClient(FakeClient):
+        def submit(self, pixels, fmt, extent, options):
+            return FakeJob(options.target, [NOTE] if options.model.endswith(".pth") else [])
+
+    runner = engine_run.EngineRunner(NotingClient(), Recorder())
+    job = dict(pixels=b"\x01" * 12, fmt=PixelFormat("uint8", 3), extent=Extent(2, 2), label="Enhance")
+    runner.upscale(options=choices.Choices(model="mine.pth").options(Extent(4, 4)), **job)
+    assert runner.notes == (NOTE,)
+    assert engine_run.notes_message(runner.notes, "en_US.UTF-8") == "Note: " + NOTE
+    assert engine_run.notes_message(runner.notes, "zh_CN") == "提示：" + NOTE
+    runner.upscale(options=choices.Choices().options(Extent(4, 4)), **job)
+    assert runner.notes == () and engine_run.notes_message(runner.notes, "") == ""
+
+
+def test_the_device_argument_offers_backend_and_device_together_and_reaches_the_engine():
+    from krita_realesrgan import device_offers
+    entries = choices.device_entries("")
+    assert [(nick, label) for nick, label, _ in entries] == [
+        ("auto", "Automatic"), ("cpu-openvino", "CPU — OpenVINO"), ("cpu-torch", "CPU — PyTorch"),
+        ("gpu-openvino", "Intel GPU — OpenVINO"), ("cuda", "NVIDIA GPU — CUDA"), ("mps", "Apple GPU")]
+    assert [label for _, label, _ in choices.device_entries("zh_CN")][3:] == [
+        "英特尔显卡 — OpenVINO", "NVIDIA 显卡 — CUDA", "苹果显卡"]
+    options = choices.Choices(device="gpu-openvino", fast=True).checked().options(Extent(4, 4))
+    assert (options.backend, options.device, options.fast) == ("openvino", "gpu", True)
+    default = choices.Choices().options(Extent(4, 4))
+    assert (default.backend, default.device, default.fast) == ("auto", "auto", False)
+    with pytest.raises(EngineError) as caught:
+        choices.Choices(device="tpu").checked()
+    assert caught.value.kind == Kind.BAD_INPUT and "cpu-openvino" in caught.value.message
+    # a CPU with bf16 but no AMX and an Intel GPU: fast only on the GPU; the argument's help says why
+    report = device_offers.DeviceReport((device_offers.Offer("auto"), device_offers.Offer("cpu-openvino", "no_amx"),
+                                         device_offers.Offer("gpu-openvino")), "Test Xeon")
+    assert choices.fast_devices(report) == ("auto", "gpu-openvino")
+    assert "Test Xeon computes bfloat16 without AMX" in choices.fast_blurb(report, "")
+    assert "没有 AMX" in choices.fast_blurb(report, "zh_CN")
+    plain = device_offers.default_report("linux")
+    assert choices.fast_blurb(plain, "") == device_offers.fast_help("")
 
 
 def test_engine_runner_starts_submits_and_reports_progress():

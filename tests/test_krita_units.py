@@ -297,7 +297,8 @@ def test_device_labels_and_why_fast_is_refused_in_both_languages():
                                                          "英特尔显卡 — OpenVINO", "NVIDIA 显卡 — CUDA", "苹果显卡"]
     assert (d.fast_label(), d.fast_label("zh_CN.UTF-8")) == ("Fast", "快速")
     report = d.DeviceReport((d.Offer("auto", d.NO_BF16), d.Offer("cpu-torch", d.NO_AMX), d.Offer("cuda")), "Core i5")
-    assert report.fast_refused("auto") == "Core i5 has no native bfloat16, so fast mode would be slower than exact here."
+    assert report.fast_refused("auto") == ("Core i5 has no native bfloat16, so fast mode would be slower than exact "
+                                           "here.")
     assert report.fast_refused("auto", "zh_CN").startswith("Core i5 不支持原生 bfloat16")
     assert "AMX" in report.fast_refused("cpu-torch", "zh_CN") and report.fast_refused("cuda") == ""
     assert report.fast_refused("mps") == ""     # not offered here: nothing to refuse

@@ -31,14 +31,14 @@ from krita_realesrgan.errors import Cancelled, EngineError  # noqa: E402
 from krita_realesrgan.formats import DEFAULT_MAX_PIXELS  # noqa: E402
 from krita_realesrgan.service_client import configured_engine  # noqa: E402
 
-from realesrgan_gimp import actions, cover_procedure, export_procedure, face_procedure  # noqa: E402
+from realesrgan_gimp import actions, cover_procedure, device_procedure, export_procedure, face_procedure  # noqa: E402
 from realesrgan_gimp.cover_action import make_cover  # noqa: E402
 from realesrgan_gimp.export_action import export_cover  # noqa: E402
 from realesrgan_gimp.export_choices import saved_message  # noqa: E402
 from realesrgan_gimp.cover_choices import summary, ui_language  # noqa: E402
 from realesrgan_gimp.choices import (DEFAULT_DENOISE, DEFAULT_SCALE, MAX_SCALE, MAX_TILE, MIN_SCALE,  # noqa: E402
                                      Choices, model_label, model_names, user_message)
-from realesrgan_gimp.engine_run import LIMIT_ARGUMENT, EngineRunner, append_log  # noqa: E402
+from realesrgan_gimp.engine_run import LIMIT_ARGUMENT, EngineRunner, append_log, notes_message  # noqa: E402
 
 MENU = "<Image>/Filters/Enhance/AI Upscale (Real-ESRGAN)"
 
@@ -85,7 +85,8 @@ def _choices(config):
     return Choices(model=config.get_property("model"), scale=float(config.get_property("scale")),
                    denoise=float(config.get_property("denoise")), tile=int(config.get_property("tile")),
                    faces=bool(config.get_property("restore-faces")),
-                   face_strength=float(config.get_property("face-strength"))).checked()
+                   face_strength=float(config.get_property("face-strength")),
+                   device=config.get_property("device"), fast=bool(config.get_property("fast"))).checked()
 
 
 _ui_ready = []
@@ -146,8 +147,12 @@ def _with_engine(procedure, work, run_mode=None, config=None):
     client = EngineClient(engine=engine)
     ask = _question if run_mode in (Gimp.RunMode.INTERACTIVE, Gimp.RunMode.WITH_LAST_VALS) else None
     limit = int(config.get_property(LIMIT_ARGUMENT)) if config is not None else DEFAULT_MAX_PIXELS
+    runner = EngineRunner(client, GimpProgress(), ask, limit, ui_language())
     try:
-        return work(EngineRunner(client, GimpProgress(), ask, limit, ui_language())), None
+        result = work(runner)
+        if ask is not None and runner.notes:   # a user's run: say what the engine noted (not a script's)
+            Gimp.message(notes_message(runner.notes, ui_language()))
+        return result, None
     except Cancelled:
         return None, procedure.new_return_values(Gimp.PDBStatusType.CANCEL, None)
     except EngineError as error:
@@ -159,6 +164,11 @@ def _with_engine(procedure, work, run_mode=None, config=None):
                             f"Real-ESRGAN failed unexpectedly. Details are in {client.log_path}")
     finally:
         client.close()
+
+
+def _arrange_upscale(dialog):
+    face_procedure.arrange(dialog)
+    device_procedure.arrange(dialog)
 
 
 def _success(*values):
@@ -209,6 +219,7 @@ class RealEsrganUpscale(Gimp.PlugIn):
         procedure.add_int_argument("tile", "_Tile size", "Input tile edge in pixels; 0 = automatic",
                                    0, MAX_TILE, 0, flags)
         face_procedure.add_arguments(procedure)
+        device_procedure.add_arguments(procedure)
         _add_limit_argument(procedure)
         if operation.makes_image:
             procedure.add_image_return_value("new-image", "New image", "The upscaled selection", False, flags)
@@ -224,10 +235,12 @@ class RealEsrganUpscale(Gimp.PlugIn):
         return procedure
 
     def run(self, procedure, run_mode, image, drawables, config, operation):
-        fields = ["model"] + (["scale"] if operation.uses_scale else []) + ["denoise", "tile"] + face_procedure.FIELDS
-        if run_mode == Gimp.RunMode.INTERACTIVE and not _ask(procedure, config, operation.label, fields,
-                                                             face_procedure.arrange):
-            return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, None)
+        fields = ["model"] + (["scale"] if operation.uses_scale else []) + ["denoise", "tile"] + \
+            face_procedure.FIELDS + device_procedure.FIELDS
+        if run_mode == Gimp.RunMode.INTERACTIVE:
+            device_procedure.mark_offered_devices(procedure)
+            if not _ask(procedure, config, operation.label, fields, _arrange_upscale):
+                return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, None)
         result, failed = _with_engine(procedure, lambda runner: operation.action(
             image, actions.the_layer(image, drawables), _choices(config), runner), run_mode, config)
         if failed is not None:

@@ -1,4 +1,5 @@
-"""The procedures' arguments (model, scale, denoise, tile, faces) and what they mean for the engine. Pure Python.
+"""The procedures' arguments (model, scale, denoise, tile, faces, device, fast) and what they mean for the engine.
+Pure Python.
 
 The same choices as the Krita plugin's dialog; defaults come from the catalog and the engine's formats module.
 """
@@ -8,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Tuple
 
-from krita_realesrgan import catalog
+from krita_realesrgan import catalog, device_offers
 from krita_realesrgan.errors import EngineError, Kind
 from krita_realesrgan.formats import AUTO_TILE, MIN_TILE, UpscaleOptions
 from krita_realesrgan.geometry import Extent
@@ -47,6 +48,24 @@ def check_faces(model: str, faces: bool, strength: float) -> None:
                           "anime model. Choose a photo model or leave restore-faces off.")
 
 
+def device_entries(language: str) -> Tuple[Tuple[str, str, str], ...]:
+    """(nick, label, help) of every device-list entry, labels in ``language``; all are valid for scripts (the
+    engine says when this computer lacks one), the dialog greys those the engine's last report does not offer."""
+    return tuple((key, device_offers.label(key, language), device_offers.label(key)) for key in device_offers.KEYS)
+
+
+def fast_devices(report: device_offers.DeviceReport) -> Tuple[str, ...]:
+    """The entries on which the dialog offers fast mode."""
+    return tuple(offer.key for offer in report.offers if not offer.fast_refused)
+
+
+def fast_blurb(report: device_offers.DeviceReport, language: str) -> str:
+    """The fast argument's help: what it does, and why this computer's CPU does not offer it (when it does not)."""
+    refused = next((why for why in (report.fast_refused(key, language) for key in ("cpu-openvino", "cpu-torch"))
+                    if why), "")
+    return " ".join(part for part in (device_offers.fast_help(language), refused) if part)
+
+
 def model_label(name: str) -> str:
     info = catalog.get(name)
     return f"{name} — {info.purpose}" if info else name
@@ -66,6 +85,8 @@ class Choices:
     tile: int = AUTO_TILE              # 0 = automatic, else at least MIN_TILE
     faces: bool = False                # restore the faces (photos only: refused with an anime model)
     face_strength: float = DEFAULT_FACE_STRENGTH   # 0..1: how much of the restored face replaces the plain one
+    device: str = device_offers.AUTO   # backend and device together: a device_offers key ("cpu-openvino"...)
+    fast: bool = False                 # the device's fast precision instead of exact (refused where it is slower)
 
     def checked(self) -> "Choices":
         """These choices, or EngineError(BAD_INPUT) naming the bad one (scripts can pass anything)."""
@@ -78,6 +99,9 @@ class Choices:
             raise EngineError(Kind.BAD_INPUT, f"Tile size {self.tile} must be 0 (automatic) or between "
                               f"{MIN_TILE} and {MAX_TILE}.")
         check_faces(self.model, self.faces, self.face_strength)
+        if self.device not in device_offers.KEYS:
+            raise EngineError(Kind.BAD_INPUT, f"Unknown device {self.device!r}; choose one of "
+                              f"{', '.join(device_offers.KEYS)}.")
         return self
 
     def uses_denoise(self) -> bool:
@@ -88,7 +112,8 @@ class Choices:
         """Engine options producing exactly ``target`` pixels."""
         return UpscaleOptions(model=self.model, target=target, tile=self.tile,
                               denoise=self.denoise if self.uses_denoise() else None,
-                              face_enhance=self.faces, face_strength=self.face_strength)
+                              face_enhance=self.faces, face_strength=self.face_strength,
+                              **device_offers.option_fields(self.device, self.fast))
 
     @property
     def model_display(self) -> str:

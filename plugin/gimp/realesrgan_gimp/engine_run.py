@@ -45,13 +45,14 @@ class EngineRunner:
                  max_pixels: int = DEFAULT_MAX_PIXELS, language: str = "", speeds: Optional[SpeedRecord] = None):
         self.client, self.progress = client, progress
         self.ask, self.max_pixels, self.language, self.speeds = ask, max_pixels, language, speeds
+        self.notes: Tuple[str, ...] = ()   # what the engine said about the last job (e.g. it ran with PyTorch)
 
     def upscale(self, pixels: bytes, fmt: PixelFormat, extent: Extent, options: UpscaleOptions,
                 label: str) -> Tuple[bytes, Extent]:
         def submit(chosen: UpscaleOptions) -> Tuple[bytes, Extent]:
             job = self._started(f"{label} ({extent} → {chosen.target}, {chosen.model})…", label,
                                 lambda: self.client.submit(pixels, fmt, extent, chosen))
-            return job.wait(on_progress=self.progress.advanced)
+            return self._noted(job, job.wait(on_progress=self.progress.advanced))
 
         options = options.with_(max_pixels=self.max_pixels)
         plan = run_question.plan_upscale(extent, fmt, options, self.speeds)
@@ -66,7 +67,7 @@ class EngineRunner:
             job = self._started(f"{label} ({extent} → {target}, {fit}, {chosen.model})…", label,
                                 lambda: self.client.submit_cover(pixels, fmt, extent, target, chosen, fit, background))
             job.wait(on_progress=self.progress.advanced)
-            return CoverOutcome.of(job)
+            return self._noted(job, CoverOutcome.of(job))
 
         options = options.with_(max_pixels=self.max_pixels)
         plan = run_question.plan_cover(extent, fmt, target, fit, options, self.speeds)
@@ -87,12 +88,24 @@ class EngineRunner:
         job.wait(on_progress=self.progress.advanced)
         return ExportOutcome.of(job)
 
+    def _noted(self, job, outcome):
+        """``outcome``, after keeping the finished ``job``'s notes."""
+        self.notes = tuple(str(note) for note in (job.info or {}).get("notes") or ())
+        return outcome
+
     def _started(self, text: str, label: str, submit):
         """Start the engine (saying so: the first start takes seconds), then submit the job with ``text``."""
         self.progress.started(f"{label}: starting the engine…")
         self.client.start()
         self.progress.started(text)
         return submit()
+
+
+def notes_message(notes, language: str) -> str:
+    """What the engine said about a run, for GIMP's message area ("" when nothing); the notes are the engine's
+    English sentences."""
+    prefix = "提示：" if is_chinese(language) else "Note: "
+    return "\n".join(prefix + note for note in notes)
 
 
 def append_log(path: Optional[Path], text: str) -> None:

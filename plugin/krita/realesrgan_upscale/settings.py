@@ -52,8 +52,7 @@ class Choices:
 
     def placement(self) -> dict:
         """The UpscaleOptions fields for where and how the network runs: backend, device, fast."""
-        backend, device = device_offers.PLACES[device_offers.known_key(self.device)]
-        return {"backend": backend, "device": device, "fast": self.fast}
+        return device_offers.option_fields(self.device, self.fast)
 
 
 def result_extent(source: Extent, scale: float) -> Extent:
