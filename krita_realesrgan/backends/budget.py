@@ -5,11 +5,13 @@ import psutil
 
 HOST_FREE_SHARE = 0.4
 # Ceiling on the CPU: a pixel costs about the same in any tile, but small tiles repeat more work in their overlaps,
-# and the whole result image must fit beside them. realesr-animevideov3 (OpenVINO) on 2000x2000 x4: a 512 MiB
-# ceiling gave 25 tiles of 448 px (25% of the work repeated), 162 s, 1.2 GB peak RSS; 1 GiB gives 9 tiles of
-# 704 px (12%), 150 s, 1.8 GB (the limit is 2.5 GB). engine.auto_tile lets a network with a wide margin grow its
-# tiles past this ceiling.
-CPU_TILE_BUDGET = 1024 * 1024 ** 2
+# and the whole result image must fit beside them (2000x2000 x4 under 2.5 GB peak RSS). realesr-animevideov3
+# through OpenVINO, 2000x2000 x4, first run (the network converted in the same process), peak RSS:
+#   512 MiB: 25 tiles of 448 px, 25% of the work repeated, 1.89 GB
+#   768 MiB: 16 tiles of 544 px, 18% repeated, 2.12 GB
+#   1 GiB:    9 tiles of 704 px, 12% repeated, 2.53 GB (too much)
+# engine.auto_tile lets a network with a wide margin grow its tiles past this ceiling.
+CPU_TILE_BUDGET = 768 * 1024 ** 2
 
 
 def host_tile_budget(share: float = HOST_FREE_SHARE, cap: int = CPU_TILE_BUDGET) -> int:
