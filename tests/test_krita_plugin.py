@@ -24,7 +24,7 @@ SCENARIOS = ("upscale_image_rgba8", "upscale_image_merged", "enhance_selection_u
              "failure_leaves_document_unchanged", "cmyk_offers_converted_copy", "extension_messages",
              "long_run_asks_first",
              "cover_photo_preset", "cover_cartoon_pad", "cover_cancel", "cover_extension_cmyk", "export_photo_cover",
-             "export_16_and_float", "export_errors")
+             "export_16_and_float", "export_errors", "device_choice")
 MODEL = "realesr-animevideov3"
 ONLY_ENV = "KRITA_TEST_SCENARIOS"   # e.g. "cover_cancel,cover_cartoon_pad": run only these (the rest are skipped)
 KRITA_TIMEOUT_S = 720
@@ -257,6 +257,30 @@ def test_selection_to_new_document(krita_run, upscaler):
     expected = engine_output(upscaler, source, (264, 204))[32:172, 32:232]
     assert_close(new["layers"][0]["pixels"], expected, "new document vs engine")
     assert_same_document(before, after)
+
+
+def test_the_device_list_and_fast_mode(krita_run, upscaler):
+    """Backend and device chosen together reach the engine (PyTorch on the CPU gives the OpenVINO result within a
+    level); fast where this CPU refuses it is one clear line and the dialog greys it with that reason."""
+    from krita_realesrgan import device_offers
+    from krita_realesrgan.backends import choice
+    notes = krita_run.scenario("device_choice")
+    report = choice.device_report(choice.probe())
+    assert notes["labels"] == [device_offers.label(offer.key) for offer in report.offers]
+    assert notes["labels"][:3] == ["Automatic", "CPU — OpenVINO", "CPU — PyTorch"]
+    assert notes["chosen"] == "cpu-openvino"
+    before = krita_run.document("device_choice", "before")
+    after = krita_run.document("device_choice", "after")
+    assert layer_names(after) == ["Background", f"Real-ESRGAN ×2 ({MODEL}) — Background"]
+    assert_close(after["layers"][1]["pixels"], engine_output(upscaler, before["layers"][0]["pixels"], (128, 96)),
+                 "PyTorch on the CPU vs the engine's automatic choice")
+    refused = report.fast_refused("cpu-openvino")
+    if refused:
+        assert notes["fast_outcome"] == "device" and report.cpu in notes["fast_message"], notes
+        assert "\n" not in notes["fast_message"]
+        assert not notes["fast_enabled"] and notes["fast_hint"] == refused
+    else:
+        assert notes["fast_outcome"] == "finished" and notes["fast_enabled"], notes
 
 
 def test_cancel_leaves_the_saved_document_identical(krita_run):

@@ -575,12 +575,43 @@ def export_errors(ctx, folder):
     return notes
 
 
+def small_crop(ctx):
+    doc = ctx.open("children-alpha.png")
+    doc.crop(150, 80, 64, 48)
+    doc.waitForDone()
+    return doc
+
+
+def device_choice(ctx, folder):
+    """An upscale on "CPU — PyTorch"; fast on "CPU — OpenVINO" (refused on a CPU without AMX); then the upscale
+    dialog's device row as the running engine reports it."""
+    from realesrgan_upscale.dialog import MODE_IMAGE, UpscaleDialog
+    doc = small_crop(ctx)
+    ctx.dump(doc, folder, "before")
+    ctx.actions.upscale_image(doc, ctx.layer(doc), ctx.settings.Choices(scale=2, device="cpu-torch"), ctx.session)
+    ctx.dump(doc, folder, "after")
+    doc.close()
+    fast = ctx.settings.Choices(scale=2, device="cpu-openvino", fast=True)
+    doc = small_crop(ctx)
+    try:
+        ctx.actions.upscale_image(doc, ctx.layer(doc), fast, ctx.session)
+        outcome, message = "finished", ""
+    except ctx.errors.EngineError as error:
+        outcome, message = error.kind, error.message
+    doc.close()
+    dialog = UpscaleDialog(MODE_IMAGE, fast, [], ctx.geometry.Extent(64, 48), devices=ctx.session.devices())
+    row = dialog.device
+    return {"labels": [row.combo.itemText(i) for i in range(row.combo.count())], "chosen": row.key,
+            "fast_enabled": row.fast.isEnabled(), "fast_hint": row.hint.text(), "fast_outcome": outcome,
+            "fast_message": message, "notes": list(ctx.session.notes)}
+
+
 SCENARIOS = {f.__name__: f for f in (
     upscale_image_rgba8, upscale_image_merged, enhance_selection_u16, enhance_gray, enhance_float32,
     selection_to_document_rgba8, cancel_leaves_document_unchanged, failure_leaves_document_unchanged,
     cmyk_offers_converted_copy, extension_messages, long_run_asks_first, cover_photo_preset, cover_cartoon_pad,
     cover_cancel,
-    cover_extension_cmyk, export_photo_cover, export_16_and_float, export_errors)}
+    cover_extension_cmyk, export_photo_cover, export_16_and_float, export_errors, device_choice)}
 
 
 def main(args=None):
