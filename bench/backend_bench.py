@@ -43,8 +43,7 @@ from typing import List, Optional
 
 import numpy as np
 
-from bench_common import (Picture, best_of, level_error, machine_header, peak_rss_mb, run_measured,  # noqa: E402
-                          timed)
+from bench_common import Picture, best_of, level_error, machine_header, run_measured, timed
 from bench_data import REPO, WEIGHTS
 
 ANIME = "realesr-animevideov3"
@@ -86,7 +85,7 @@ def child_engine(spec: dict) -> dict:
     first, result = timed(lambda: upscaler.upscale(image, fmt, options))
     best = best_of(lambda: upscaler.upscale(image, fmt, options), spec["repeat"])
     cv2.imwrite(spec["output"], np.ascontiguousarray(result.image[..., ::-1]))
-    return {"first": first, "best": best, "peak_rss_mb": peak_rss_mb(), "backend": result.backend,
+    return {"first": first, "best": best, "backend": result.backend,
             "precision": result.precision, "tile": result.tile}
 
 
@@ -111,14 +110,14 @@ def child_ncnn(spec: dict) -> dict:
     best = best_of(once, spec["repeat"])
     pixels = (np.clip(out.transpose(1, 2, 0), 0, 1) * 255.0).round().astype(np.uint8)
     cv2.imwrite(spec["output"], np.ascontiguousarray(pixels[..., ::-1]))
-    return {"first": first, "best": best, "peak_rss_mb": peak_rss_mb()}
+    return {"first": first, "best": best}
 
 
 CHILDREN = {"engine": child_engine, "ncnn": child_ncnn}
 
 
 def in_child(kind: str, spec: dict) -> dict:
-    run = run_measured([sys.executable, __file__, "--child", kind, json.dumps(spec)])
+    run = run_measured([__file__, "--child", kind, json.dumps(spec)])
     result = json.loads(run.stdout.strip().splitlines()[-1])
     return {**result, "peak_rss_mb": run.peak_rss_mb}
 
@@ -159,7 +158,7 @@ def reference_rows(reference: Path, work: Path, model: str, source: Path, repeat
     process = warm = None
     peak = 0.0
     for _ in range(repeat):
-        run = run_measured([sys.executable, str(reference / "run_reference.py"), str(source), "--weights",
+        run = run_measured([str(reference / "run_reference.py"), str(source), "--weights",
                             str(work / f"{model}.reference.pth"), *REFERENCE_ARCH[model], "-o", str(output),
                             "--reps", "1"])
         timings = json.loads(run.stdout.strip().splitlines()[-1])
@@ -203,7 +202,7 @@ def engine_rows(work: Path, weights: Path, model: str, source: Path, repeat: int
 
 def cli_row(work: Path, weights: Path, model: str, source: Path, repeat: int) -> Row:
     output = work / f"{source.stem}.cli.png"
-    runs = [run_measured([sys.executable, "-m", "krita_realesrgan", "-i", str(source), "-o", str(output),
+    runs = [run_measured(["-m", "krita_realesrgan", "-i", str(source), "-o", str(output),
                           "-n", model, "--weights-dir", str(weights)]) for _ in range(repeat)]
     return Row("engine whole process (CLI defaults, exact)", min(r.seconds for r in runs), "process", output,
                max(r.peak_rss_mb for r in runs), "auto backend, warm OpenVINO cache")

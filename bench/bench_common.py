@@ -7,7 +7,7 @@ import os
 import platform
 import subprocess
 import sys
-import threading
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,8 +16,10 @@ from typing import Callable, Optional, Sequence, Tuple
 import numpy as np
 
 from bench_data import IMAGES, REPO
+from measure_peak import vm_hwm_mb as peak_rss_mb  # noqa: F401  (this process's own peak, for in-process benches)
 
 sys.path.insert(0, str(REPO))
+MEASURE_PEAK = Path(__file__).with_name("measure_peak.py")
 
 
 @dataclass(frozen=True)
@@ -57,42 +59,20 @@ class ProcessRun:
     stdout: str
 
 
-def run_measured(command: Sequence[str], env: Optional[dict] = None) -> ProcessRun:
-    """Run ``command`` to the end (raise with its last error line when it fails); the peak RSS is this child's
-    own (wait4 on its process id)."""
-    started = time.perf_counter()
-    child = subprocess.Popen(list(command), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             env={**os.environ, **(env or {})})
-    stdout, stderr = _drain(child)
-    _, status, usage = os.wait4(child.pid, 0)
-    seconds = time.perf_counter() - started
-    code = os.waitstatus_to_exitcode(status)
-    if code != 0:
-        lines = stderr.decode(errors="replace").strip().splitlines()
-        raise RuntimeError(f"{Path(command[1]).name if len(command) > 1 else command[0]} failed ({code}): "
-                           f"{lines[-1] if lines else 'no message'}")
-    return ProcessRun(seconds, usage.ru_maxrss / 1024, stdout.decode(errors="replace"))
-
-
-def _drain(child: subprocess.Popen):
-    """Read both pipes to the end without reaping the child (so wait4 still gets its rusage)."""
-    chunks = {}
-
-    def read(name, stream):
-        chunks[name] = stream.read()
-        stream.close()
-    readers = [threading.Thread(target=read, args=(n, s)) for n, s in (("out", child.stdout), ("err", child.stderr))]
-    for reader in readers:
-        reader.start()
-    for reader in readers:
-        reader.join()
-    return chunks["out"], chunks["err"]
-
-
-def peak_rss_mb() -> float:
-    """This process's own peak resident memory so far."""
-    import resource
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def run_measured(python_args: Sequence[str], env: Optional[dict] = None) -> ProcessRun:
+    """Run ``python python_args...`` (a script or ``-m module``) in a fresh process to the end (raise with its last
+    error line when it fails); the peak RSS is the child's own (bench/measure_peak.py)."""
+    with tempfile.TemporaryDirectory(prefix="bench_peak_") as folder:
+        peak_file = Path(folder) / "peak"
+        started = time.perf_counter()
+        child = subprocess.run([sys.executable, str(MEASURE_PEAK), *python_args], capture_output=True,
+                               env={**os.environ, **(env or {}), "BENCH_PEAK_FILE": str(peak_file)})
+        seconds = time.perf_counter() - started
+        if child.returncode != 0:
+            lines = child.stderr.decode(errors="replace").strip().splitlines()
+            raise RuntimeError(f"{' '.join(map(str, python_args[:2]))} failed ({child.returncode}): "
+                               f"{lines[-1] if lines else 'no message'}")
+        return ProcessRun(seconds, float(peak_file.read_text()), child.stdout.decode(errors="replace"))
 
 
 def timed(run: Callable[[], object]) -> Tuple[float, object]:
