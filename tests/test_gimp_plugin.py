@@ -321,6 +321,31 @@ def test_a_script_above_max_pixels_is_refused_with_the_argument_named_and_nothin
     assert upscale["seconds"] < 10 and cover["seconds"] < 10    # refused before the engine started (it takes longer)
 
 
+DEVICE_CASES = [   # backend and device chosen together, and fast where this CPU refuses it
+    dict(name="device_cpu_torch", image="children-alpha.png", crop=[200, 100, 64, 48], procedure=PROC["image"],
+         args={"model": MODEL, "scale": 2.0, "device": "cpu-torch"}, read_format="R'G'B'A u8"),
+    dict(name="device_fast", image="children-alpha.png", crop=[200, 100, 64, 48], procedure=PROC["image"],
+         args={"model": MODEL, "scale": 2.0, "device": "cpu-openvino", "fast": True}, read_format="R'G'B'A u8"),
+]
+
+
+def test_the_device_argument_reaches_the_engine_and_fast_is_refused_where_the_cpu_would_be_slower(profile, upscaler):
+    from krita_realesrgan.backends import choice
+    results = gimp_session(profile, "device", DEVICE_CASES)
+    case = succeeded(results, "device_cpu_torch")
+    assert case["after"]["size"] == [128, 96]
+    layer = case["after"]["layers"][0]
+    got = load_raw(layer["raw"], layer["width"], layer["height"], "R'G'B'A u8", profile.root)
+    before = case["before"]["layers"][0]
+    source = load_raw(before["raw"], before["width"], before["height"], "R'G'B'A u8", profile.root)
+    assert_close(got, engine_output(upscaler, source, "R'G'B'A u8", (128, 96)), "R'G'B'A u8")   # vs OpenVINO
+    report = choice.device_report(choice.probe())
+    if report.fast_refused("cpu-openvino"):
+        refused(results["device_fast"], [report.cpu, "bfloat16"])
+    else:
+        succeeded(results, "device_fast")
+
+
 CANCEL_CASES = [
     dict(name="cancel", image="children-alpha.png", procedure=PROC["image"],
          args={"model": MODEL, "scale": 4.0}, read_format="R'G'B'A u8"),
