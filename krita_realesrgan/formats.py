@@ -63,6 +63,7 @@ class PixelFormat:
 AUTO_TILE = 0    # choose from free memory (whole image when it fits)
 MIN_TILE = 32    # the smallest tile edge that may be asked for (engine, CLI, both plugins); the engine raises a
                  # tile to what the model's margin needs and stops halving it on out-of-memory below this
+CPU_TILE_BUDGET = 768 * 1024 ** 2   # the most one tile's activations may take on the CPU (backends/budget.py)
 MAX_SCALE = 64   # the largest factor one run may enlarge by (scale or target size)
 DEFAULT_MAX_PIXELS = 16384 * 16384   # output pixels allowed without asking (268 MP: a 4096×4096 picture ×4)
 NO_TILING = -1   # always run the whole image at once

@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Optional, Tuple
 
 from .errors import EngineError, Kind
-from .formats import DEFAULT_MAX_PIXELS
+from .formats import CPU_TILE_BUDGET, DEFAULT_MAX_PIXELS
 from .geometry import Extent
 
 __all__ = ["DEFAULT_MAX_PIXELS", "RunEstimate", "SpeedRecord", "check_limit", "estimate", "memory_text",
            "network_passes", "network_pixels"]
-TILE_WORKSPACE_BYTES = 512 * 1024 ** 2  # the network's activations (the CPU tile budget) on top of the pictures
+TILE_WORKSPACE_BYTES = CPU_TILE_BUDGET  # the network's activations (the CPU tile budget) on top of the pictures
 
 
 def network_passes(source: Extent, target: Extent, scale: int) -> int:

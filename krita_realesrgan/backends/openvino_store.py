@@ -24,7 +24,8 @@ from typing import Dict, Optional, Tuple, Union
 
 from .openvino_backend import SizeRule, shared_core
 
-FORMAT = 1                # of network.json and the conversion; bump to convert everything again
+FORMAT = 2                # of network.json and the conversion; bump to convert everything again
+                          # (2: margins from the measured reach; format 1 stored 24 px for RRDB models)
 KEPT_NETWORKS = 16        # stored conversions kept (least recently used go; each denoise strength is one)
 _CHECK_TOLERANCE = 0.5 / 255   # converted vs PyTorch on a probe input (float32 both; far below one level)
 _EXAMPLE_EDGE = 64
