@@ -338,8 +338,10 @@ def warm_up() -> None:
     serves (a CUDA or Apple GPU, or no OpenVINO) import the model loader, so the first job starts sooner.
 
     Where OpenVINO serves, nothing more: with a stored conversion a job needs neither torch nor spandrel, and
-    running a small tile first did not make the first job faster (bench/warm_start_bench.py: OpenVINO compiles
-    per tile shape, from its disk cache in about 0.1 s; a first inference costs what the next ones cost)."""
+    running a small tile first did not make the first job faster: OpenVINO compiles per tile shape, from its disk
+    cache in about 0.1 s, and a first inference costs what the next ones cost (with PyTorch on the CPU too, a
+    32 px tile first cost 1.6 s and saved nothing). Measured by bench/warm_start_bench.py: ready in 0.6-0.8 s (was
+    3.5-4.0 s, torch imported for hello) and the first upscale as fast as the second."""
     try:
         facts = machine_facts()
         if facts.cuda or facts.mps or not facts.openvino:
