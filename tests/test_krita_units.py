@@ -169,6 +169,13 @@ def test_notes_of_a_run_for_the_floating_message(plugin):
     said = notes(["x does not convert to OpenVINO (y); it runs with PyTorch on the CPU instead.", "Second."])
     assert said == ("Note: x does not convert to OpenVINO (y); it runs with PyTorch on the CPU instead.\n"
                     "Note: Second.")
+    faces = plugin.reporting.faces_text
+    assert faces("") == "" and faces("1 face restored") == "Faces: 1 face restored"
+    try:
+        plugin.i18n.set_language("zh_CN")
+        assert faces("1 face restored") == "人脸：1 face restored"
+    finally:
+        plugin.i18n.set_language(None)
 
 
 def test_restore_faces_is_remembered_passed_on_and_offered_for_photo_models_with_the_weights(plugin, tmp_path):

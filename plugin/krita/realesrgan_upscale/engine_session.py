@@ -32,6 +32,7 @@ class EngineSession:
         self.ask = ask or self.ask_box   # before a long or very large run: Yes -> True
         self.speeds = speeds             # the measured speeds (None: the engine's record in paths.cache_dir())
         self.notes: Tuple[str, ...] = ()  # what the engine said about the last job (e.g. it ran with PyTorch)
+        self.faces = ""                   # the last upscale's faces in words ("1 face restored"); "" without
 
     @property
     def started(self) -> bool:
@@ -93,11 +94,14 @@ class EngineSession:
 
     def _run(self, submit: Callable[[object], object], action: str, finish: Optional[Callable] = None):
         client = self.client()
-        self.notes = ()
+        self.notes, self.faces = (), ""
         try:
             job = submit(client)
             result = wait_for_job(job, action, self.parent)
-            self.notes = tuple(str(note) for note in (job.info or {}).get("notes") or ())
+            info = job.info or {}
+            self.notes = tuple(str(note) for note in info.get("notes") or ())
+            faces = info.get("faces")   # words for an upscale with faces; a cover lists boxes (its reasons tell)
+            self.faces = faces if isinstance(faces, str) else ""
             return finish(job) if finish else result
         except EngineError as error:
             if error.kind in (Kind.WORKER_DIED, Kind.ENGINE_MISSING):

@@ -177,8 +177,10 @@ class RealEsrganExtension(Extension):
                 text, QIcon(), FLOATING_MESSAGE_MS, FLOATING_PRIORITY_MEDIUM))
 
     def _with_notes(self, text: str = "") -> str:
-        """``text`` and what the engine said about the run (e.g. a model that ran with PyTorch instead)."""
-        return "\n".join(part for part in (text, reporting.notes_text(self.session.notes)) if part)
+        """``text``, the faces restored, and what the engine said about the run (e.g. a model that ran with
+        PyTorch instead)."""
+        parts = (text, reporting.faces_text(self.session.faces), reporting.notes_text(self.session.notes))
+        return "\n".join(part for part in parts if part)
 
     def _inform(self, text: str) -> None:
         QMessageBox.information(self.session.parent, tr("Real-ESRGAN"), text)

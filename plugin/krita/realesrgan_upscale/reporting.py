@@ -56,3 +56,9 @@ def notes_text(notes) -> str:
     """What the engine said about a finished run (e.g. a model that did not convert to OpenVINO ran with PyTorch),
     for the floating message; "" when it said nothing."""
     return "\n".join(tr("Note: {note}").format(note=note) for note in notes)
+
+
+def faces_text(summary: str) -> str:
+    """The faces line of the floating message after an upscale with faces restored ("Faces: 1 face restored");
+    "" when faces were not asked for."""
+    return tr("Faces: {summary}").format(summary=summary) if summary else ""

@@ -24,6 +24,7 @@ STRINGS = {
         "未安装。安装方法：python3 installer.py --models {name}",
     "Your own weights file: {path}": "自定义权重文件：{path}",
     "Note: {note}": "提示：{note}",
+    "Faces: {summary}": "人脸：{summary}",
     # model purposes (from the catalog)
     "Small and fast; anime, illustration and video frames": "小巧快速；适合动漫、插画和视频帧",
     "Best for photos (large, slow)": "照片效果最好（体积大，较慢）",
