@@ -330,11 +330,12 @@ class EngineClient:
 
     ``engine``: None (default) spawns a worker of this client's own over stdin/stdout; a
     ``service_wire.EngineAddress`` uses the engine service instead (``local``: this user's, started on demand;
-    ``host:port`` with a token: another computer's), with the same jobs, events and errors."""
+    ``host:port`` with a token: another computer's), with the same jobs, events and errors. ``worker_fallback``:
+    when the local service cannot be started, use a worker of this client's own instead (logged; GIMP's default)."""
 
     def __init__(self, python: Optional[str] = None, weights: Optional[os.PathLike] = None,
                  log_path: Optional[os.PathLike] = None, env: Optional[Mapping[str, str]] = None,
-                 engine=None):
+                 engine=None, worker_fallback: bool = False):
         base_env = dict(os.environ if env is None else env)
         config = paths.read_config(base_env)
         self.python = str(python or config.python or "")
@@ -342,6 +343,7 @@ class EngineClient:
         self.log_path = Path(log_path) if log_path else paths.log_file(base_env)
         self._env = base_env
         self.engine = engine                    # None: a worker of our own; else a service_wire.EngineAddress
+        self.worker_fallback = worker_fallback
         self._lock = threading.RLock()          # job table and process state (short sections only)
         self._start_lock = threading.Lock()     # one start/close at a time
         self._next_id = 0
@@ -479,8 +481,16 @@ class EngineClient:
 
     def _spawn(self) -> None:
         if self.engine is not None:
-            self._connect_service()
-            return
+            try:
+                self._connect_service()
+                return
+            except (EngineError, OSError) as error:
+                if not (self.worker_fallback and self.engine.is_local):
+                    raise
+                reason, detail = ((error.message, error.detail) if isinstance(error, EngineError)
+                                  else (str(error), ""))
+                self._log(f"The local engine service could not be used ({reason}); using a worker of this "
+                          f"editor's own.\n{detail}")
         python = self._check_python()
         stderr_path = self._stderr_path()
         options: Dict[str, Any] = {}

@@ -21,7 +21,10 @@ from . import paths, protocol, service_wire
 from .errors import EngineError, Kind
 from .service_wire import FILE_FIELDS, INPUT, EngineAddress, FrameError, ServiceLimits
 
-WORKER = "worker"             # the config's "engine" for a worker of the editor's own (the default)
+WORKER = "worker"             # the config's "engine" for a worker of the editor's own (Krita's default)
+# the default of an editor whose plug-in process ends after every call (GIMP): the local service, which the first
+# call starts and the later ones find warm; a worker per call where there are no Unix sockets and locks (Windows)
+PER_CALL_DEFAULT = service_wire.LOCAL if os.name == "posix" else WORKER
 CONNECT_TIMEOUT = 10.0        # seconds to reach a remote service
 STARTED_LOG = "service.log"   # the on-demand service's stdout/stderr, in the runtime folder
 
@@ -296,12 +299,13 @@ def connect_local(python: str, env: Mapping[str, str], log_path: Path, timeout: 
                       f"(socket {path}).", _log_tail(env))
 
 
-def configured_engine(env: Mapping[str, str] = os.environ) -> Optional[EngineAddress]:
-    """The engine the editors use, from the config file's ``engine`` (or ``KRITA_REALESRGAN_ENGINE``): None for a
-    worker of their own (``worker``, the default; also ``local`` where there are no Unix sockets), else the
-    service's address; ``HOST:PORT`` takes its token from ``engine_token_file`` (TLS: ``engine_cert``)."""
+def configured_engine(env: Mapping[str, str] = os.environ, default: str = WORKER) -> Optional[EngineAddress]:
+    """The engine the editors use, from the config file's ``engine`` (or ``KRITA_REALESRGAN_ENGINE``), else the
+    editor's ``default`` (GIMP: ``local``, Krita: ``worker``): None for a worker of their own (``worker``; also
+    ``local`` where there are no Unix sockets), else the service's address; ``HOST:PORT`` takes its token from
+    ``engine_token_file`` (TLS: ``engine_cert``)."""
     config = paths.read_config(env)
-    text = (config.engine or WORKER).strip()
+    text = (config.engine or default).strip()
     if text == WORKER or (text == service_wire.LOCAL and not hasattr(socket, "AF_UNIX")):
         return None
     address = EngineAddress.parse(text)

@@ -283,6 +283,45 @@ def test_the_editors_engine_comes_from_the_config_or_the_environment(tmp_path):
     assert service_client.configured_engine(dict(env, KRITA_REALESRGAN_ENGINE="worker")) is None
 
 
+def test_gimp_defaults_to_the_local_service_where_there_are_unix_sockets(tmp_path):
+    env = {"HOME": str(tmp_path), "KRITA_REALESRGAN_CONFIG": str(tmp_path / "config.json")}
+    default = service_client.PER_CALL_DEFAULT
+    assert default == (service_wire.LOCAL if os.name == "posix" else service_client.WORKER)
+    expected = EngineAddress() if os.name == "posix" else None
+    assert service_client.configured_engine(env, default=default) == expected
+    assert service_client.configured_engine(dict(env, KRITA_REALESRGAN_ENGINE="worker"), default=default) is None
+
+
+def failing_serve_python(folder: Path) -> Path:
+    """A python that runs everything but ``-m krita_realesrgan serve`` (exits 3): a service that cannot start."""
+    script = folder / "python"
+    script.write_text(f'#!/bin/sh\n[ "$3" = serve ] && exit 3\nexec {sys.executable} "$@"\n')
+    script.chmod(0o755)
+    return script
+
+
+@pytest.mark.skipif(os.name != "posix", reason="Unix sockets")
+def test_a_local_service_that_cannot_start_is_an_error_without_the_fallback(runtime):
+    client = EngineClient(python=str(failing_serve_python(runtime)), env=client_env(runtime), engine=EngineAddress())
+    with pytest.raises(EngineError) as caught:
+        client.start()
+    assert caught.value.kind == Kind.ENGINE_MISSING and "could not be started" in caught.value.message
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.name != "posix", reason="Unix sockets")
+def test_with_the_fallback_a_service_that_cannot_start_gives_a_worker_of_its_own(runtime, shared_weights):
+    env = client_env(runtime, shared_weights)
+    with EngineClient(python=str(failing_serve_python(runtime)), env=env, engine=EngineAddress(),
+                      worker_fallback=True) as client:
+        pid = client.start()["pid"]
+        data, extent = client.submit(grey(7, 8), GREY, Extent(8, 8), UpscaleOptions()).result(120)
+        assert extent == Extent(32, 32) and len(data) == 32 * 32
+        assert client._process.__class__.__name__ == "_Process"      # a worker over stdin/stdout, not a connection
+        assert pid != os.getpid()
+    assert "The local engine service could not be used" in paths.log_file(env).read_text()
+
+
 def test_unreachable_remote_engine_says_what_to_check(runtime):
     with socket.create_server(("127.0.0.1", 0)) as probe:
         port = probe.getsockname()[1]                      # closed below: nothing listens there

@@ -13,7 +13,10 @@ The upscale and cover procedures also take ``max-pixels``: the largest result al
 interactive mode a run that passes it, or would take more than about a minute, is asked about first; a script
 above it gets an error that names the argument.
 The engine runs in its own Python (the installer's config); this script only talks to it through the vendored
-``krita_realesrgan`` client next to it.
+``krita_realesrgan`` client next to it. On Linux and macOS that engine is this user's engine service, which the
+first call starts and the later ones find warm (a worker for the call where it cannot start, and on Windows); the
+config file's ``engine`` chooses another (``worker``, or ``HOST:PORT`` with ``engine_token_file``: README, "Engine
+service").
 """
 import os
 import sys
@@ -29,7 +32,7 @@ from gi.repository import GLib, GObject, Gimp  # noqa: E402
 from krita_realesrgan.client import EngineClient  # noqa: E402
 from krita_realesrgan.errors import Cancelled, EngineError  # noqa: E402
 from krita_realesrgan.formats import DEFAULT_MAX_PIXELS  # noqa: E402
-from krita_realesrgan.service_client import configured_engine  # noqa: E402
+from krita_realesrgan.service_client import PER_CALL_DEFAULT, configured_engine  # noqa: E402
 
 from realesrgan_gimp import actions, cover_procedure, device_procedure, export_procedure, face_procedure  # noqa: E402
 from realesrgan_gimp.cover_action import make_cover  # noqa: E402
@@ -137,14 +140,14 @@ def _ask(procedure, config, title, fields, arrange=None):
 def _with_engine(procedure, work, run_mode=None, config=None):
     """``work(runner)`` with a started-on-demand engine; (result, None) or (None, the failure's return values).
     Messages are for people (the traceback of a bug goes to the log), and the worker is always closed (with the
-    engine service of the config's ``engine``, only this call's connection: the service stays warm for the next
-    call). With ``config``, its ``max-pixels`` is the limit, and a user's run (not a script's) asks before a long
+    engine service, the default on Linux and macOS, only this call's connection: the service stays warm for the next
+    call; a service that cannot start falls back to a worker for this call). With ``config``, its ``max-pixels`` is the limit, and a user's run (not a script's) asks before a long
     or large one."""
     try:
-        engine = configured_engine()
+        engine = configured_engine(default=PER_CALL_DEFAULT)
     except EngineError as error:
         return None, _error(procedure, Gimp.PDBStatusType.EXECUTION_ERROR, error.message)
-    client = EngineClient(engine=engine)
+    client = EngineClient(engine=engine, worker_fallback=True)
     ask = _question if run_mode in (Gimp.RunMode.INTERACTIVE, Gimp.RunMode.WITH_LAST_VALS) else None
     limit = int(config.get_property(LIMIT_ARGUMENT)) if config is not None else DEFAULT_MAX_PIXELS
     runner = EngineRunner(client, GimpProgress(), ask, limit, ui_language())
