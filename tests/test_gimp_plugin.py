@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -368,7 +369,8 @@ def wait_for(condition, timeout: float, interval: float = 0.1):
 def test_cancel_ends_the_plugin_and_leaves_the_image_unchanged(profile, cancel_case):
     """GIMP's Cancel on a plug-in's progress ends the plug-in process (gimp_plug_in_close with kill). Do exactly
     that while the engine works on the image: the image must be unchanged, no new image may be left (the cover)
-    and the worker must stop too."""
+    and the worker must stop too. The worker-per-call path (the config's ``engine: worker``, and the fallback when
+    the service cannot start); a client that goes away from the service cancels its jobs there (test_service)."""
     results_path = profile.write_spec(cancel_case["name"], [cancel_case])
 
     def payloads():
@@ -377,7 +379,8 @@ def test_cancel_ends_the_plugin_and_leaves_the_image_unchanged(profile, cancel_c
     earlier = payloads()
     with chroot.mounted(profile.root):
         gimp = subprocess.Popen(chroot.gimp_command(profile.root, profile.script(),
-                                                    profile.env(f"{cancel_case['name']}.json")),
+                                                    profile.env(f"{cancel_case['name']}.json",
+                                                                KRITA_REALESRGAN_ENGINE="worker")),
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         try:
             submitted = wait_for(lambda: sorted(payloads() - earlier), 300)
@@ -402,6 +405,37 @@ def test_cancel_ends_the_plugin_and_leaves_the_image_unchanged(profile, cancel_c
     assert case["images_after"] == case["images_before"]
     assert not case["undo_dirty_after"]
     assert stopped, "the engine worker kept running after its plug-in ended"
+
+
+WARM_CASES = [dict(CASES[0], name=f"warm_{which}") for which in ("first", "second")]
+SERVICE_CLOSES = re.compile(r"worker\[(\d+)\] INFO connection .* closed")
+
+
+def test_a_second_filter_call_finds_the_service_the_first_one_started(profile, upscaler):
+    """GIMP ends the plug-in's process after every call. The first call starts this user's engine service, the
+    second finds it warm: one service process, alive after GIMP quit (waiting for the next call), answered both
+    calls' connections (its log), and nothing fell back to a worker."""
+    log = profile.work / "data" / "logs" / "krita-realesrgan.log"
+    before = len(log.read_text(encoding="utf-8")) if log.exists() else 0
+    results_path = profile.write_spec("warm", WARM_CASES)
+    with chroot.mounted(profile.root):
+        finished = chroot.run_gimp(profile.root, profile.script(), profile.env("warm.json"))
+        services = chroot.stop_services(profile.root)
+    results = json.loads(profile.host(results_path).read_text())
+    written = log.read_text(encoding="utf-8")[before:]
+    print(f"\nfirst call {results['warm_first'].get('seconds', 0):.2f} s, "
+          f"second {results['warm_second'].get('seconds', 0):.2f} s")
+    for name in ("warm_first", "warm_second"):
+        case = succeeded(results, name)
+        layer = case["after"]["layers"][0]
+        got = load_raw(layer["raw"], layer["width"], layer["height"], "R'G'B'A u8", profile.root)
+        source = case["before"]["layers"][0]
+        source = load_raw(source["raw"], source["width"], source["height"], "R'G'B'A u8", profile.root)
+        assert_close(got, engine_output(upscaler, source, "R'G'B'A u8", (128, 96)), "R'G'B'A u8")
+    assert len(services) == 1, f"engine services after GIMP quit: {services}\n{finished.stderr[-2000:]}"
+    closes = [int(pid) for pid in SERVICE_CLOSES.findall(written)]
+    assert closes == [services[0]] * 2, written[-3000:]
+    assert "could not be used" not in written
 
 
 # ---- Make cover from image -----------------------------------------------------------------------------------

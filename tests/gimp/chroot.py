@@ -3,13 +3,17 @@
 The root has GIMP's Python (python3-gi) but no torch; the plug-in's client starts the engine worker with the
 host's venv python, which the root sees at the same paths through bind mounts (the repository with its venv
 and its test data, the interpreter's installation). /proc and /dev are mounted for the run only, and every
-mount is undone when the ``mounted`` context ends, also on errors.
+mount is undone when the ``mounted`` context ends, also on errors. The plug-in's engine service (started by the
+first filter call, outliving GIMP: it waits for the next call) would keep the mounts busy, so the context stops
+every service left inside the root first (``stop_services``).
 """
 from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import subprocess
+import time
 import sys
 from pathlib import Path
 from typing import Iterable, Iterator, List, Mapping, Optional
@@ -19,6 +23,7 @@ ROOT_ENV = "GIMP_ROOT"
 DEFAULT_ROOT = REPO / ".cache" / "gimp-root"
 STAMP = ".built-for"
 GIMP_CONSOLE = "gimp-console-3.0"
+SERVICE_MARKER = "krita_realesrgan serve"     # the command line of the engine service the plug-in starts
 
 
 def root_path() -> Path:
@@ -71,6 +76,7 @@ def mounted(root: Path, extra: Iterable[Path] = ()) -> Iterator[Path]:
             done.append(target)
         yield root
     finally:
+        stop_services(root)
         for target in reversed(done):
             _unmount(target)
 
@@ -120,3 +126,19 @@ def running(pid: int) -> bool:
         return _stat_fields(pid)[0] != "Z"
     except OSError:
         return False
+
+
+def stop_services(root: Path, timeout: float = 30.0) -> List[int]:
+    """SIGTERM every engine service running inside ``root`` (SIGKILL after ``timeout``); their pids."""
+    pids = processes_in(root, SERVICE_MARKER)
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while any(running(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    for pid in pids:
+        if running(pid):
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+    return pids
