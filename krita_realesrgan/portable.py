@@ -16,6 +16,7 @@ STDLIB_MODULES = (
     "client.py",
     "service_wire.py",
     "service_client.py",
+    "engine_setting.py",
     "portable.py",
     "cover_presets.py",
     "cover_reasons.py",

@@ -265,7 +265,7 @@ def test_error_report_names_the_log_and_what_to_do(plugin, tmp_path):
 # ---- translation ----
 
 # dicts of UI strings that are passed to tr() where they are used, not as literals
-TRANSLATED_TABLES = ("TITLES", "HINTS", "FIT_LABELS", "BACKGROUND_LABELS")
+TRANSLATED_TABLES = ("TITLES", "HINTS", "FIT_LABELS", "BACKGROUND_LABELS", "PLACE_LABELS")
 
 
 def _source_strings():
@@ -285,7 +285,9 @@ def _source_strings():
 def test_every_ui_string_has_a_zh_cn_translation(plugin):
     table = plugin.i18n.TABLES["zh_CN"]
     from krita_realesrgan import catalog
-    wanted = _source_strings() | {m.purpose for m in catalog.listed()}
+    from krita_realesrgan import engine_setting
+    wanted = _source_strings() | {m.purpose for m in catalog.listed()} | {
+        engine_setting.ADDRESS_NEEDED, engine_setting.TOKEN_NEEDED, engine_setting.TOKEN_UNREADABLE}
     assert len(wanted) > 40
     missing = sorted(wanted - set(table))
     assert not missing, f"untranslated: {missing}"
@@ -379,6 +381,31 @@ def test_dialog_state(tmp_path):
     enhance = report["enhance"]
     assert not enhance["scale_enabled"] and enhance["scale_shown"] == 1.0 and enhance["kept_scale"] == 2.5
     assert enhance["size"] == "236 × 236 px (from 236 × 236 px)" and not enhance["merged_visible"]
+
+
+@pytest.mark.parametrize("language", ["en", "zh_CN"])
+def test_engine_rows_say_what_an_other_computer_needs_and_keep_ok_greyed_until_then(tmp_path, language):
+    token = tmp_path / "token"
+    token.write_text("s3cret\n")
+    report = run_dialog_script(tmp_path, "engine_row_check.py", language, str(token))
+    zh = language == "zh_CN"
+    assert report["this"]["labels"] == (["在这台电脑上", "在另一台电脑上"] if zh else
+                                        ["On this computer", "On another computer"])
+    this = report["this"]
+    assert this["place"] == "this" and this["ok"] and not this["address_shown"] and not this["token_shown"]
+    assert not this["hint_shown"]
+    bad = report["bad_address"]
+    assert bad["address_shown"] and bad["token_shown"] and not bad["ok"] and bad["hint_shown"]
+    assert bad["hint"] == ("请以 主机:端口 的形式填写另一台电脑的地址（例如 192.168.1.20:7860）。" if zh else
+                           "Give the other computer's address as HOST:PORT (e.g. 192.168.1.20:7860).")
+    assert bad["label"] == ("地址：" if zh else "Address:")
+    assert not report["no_token"]["ok"] and ("令牌" if zh else "token") in report["no_token"]["hint"]
+    unreadable = report["unreadable_token"]
+    assert not unreadable["ok"] and f"{token}.missing" in unreadable["hint"]
+    ready = report["ready"]
+    assert ready["ok"] and not ready["hint_shown"] and ready["setting"] == ["other", "gpu-box:7860", str(token)]
+    back = report["back_to_this"]
+    assert back["ok"] and not back["address_shown"] and back["setting"][0] == "this"
 
 
 def test_engine_session_offers_the_reported_devices_and_keeps_a_runs_notes(tmp_path):

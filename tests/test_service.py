@@ -292,6 +292,38 @@ def test_gimp_defaults_to_the_local_service_where_there_are_unix_sockets(tmp_pat
     assert service_client.configured_engine(dict(env, KRITA_REALESRGAN_ENGINE="worker"), default=default) is None
 
 
+def test_the_editors_engine_setting_is_the_config_files_and_keeps_its_other_keys(tmp_path):
+    from krita_realesrgan import engine_setting
+    from krita_realesrgan.engine_setting import OTHER_COMPUTER, THIS_COMPUTER, EngineSetting
+    config = tmp_path / "config.json"
+    env = {"HOME": str(tmp_path), "KRITA_REALESRGAN_CONFIG": str(config)}
+    config.write_text(json.dumps({"version": 1, "python": "/x", "weights": "/w"}))
+    assert engine_setting.read(env) == EngineSetting()
+    token = tmp_path / "token"
+    token.write_text("abc\n")
+    assert EngineSetting(OTHER_COMPUTER, "gpu-box", str(token)).problem() == engine_setting.ADDRESS_NEEDED
+    assert EngineSetting(OTHER_COMPUTER, "local", str(token)).problem() == engine_setting.ADDRESS_NEEDED
+    assert EngineSetting(OTHER_COMPUTER, "gpu-box:7860").problem() == engine_setting.TOKEN_NEEDED
+    assert EngineSetting(OTHER_COMPUTER, "gpu-box:7860", str(tmp_path / "none")).problem() == \
+        engine_setting.TOKEN_UNREADABLE
+    with pytest.raises(EngineError) as caught:                  # refused: the config file stays as it was
+        engine_setting.write(EngineSetting(OTHER_COMPUTER, "gpu-box:7860", str(tmp_path / "none")), env)
+    assert str(tmp_path / "none") in caught.value.message
+    assert json.loads(config.read_text()) == {"version": 1, "python": "/x", "weights": "/w"}
+    remote = EngineSetting(OTHER_COMPUTER, "gpu-box:7860", str(token))
+    engine_setting.write(remote, env)
+    assert engine_setting.read(env) == remote
+    assert json.loads(config.read_text())["python"] == "/x"
+    assert service_client.configured_engine(env, default=service_client.PER_CALL_DEFAULT) == \
+        EngineAddress("gpu-box", 7860, "abc")                   # what both editors then use
+    engine_setting.write(EngineSetting(THIS_COMPUTER, "", str(token)), env)    # the token file stays for later
+    assert engine_setting.read(env) == EngineSetting(THIS_COMPUTER, "", str(token))
+    assert service_client.configured_engine(env) is None
+    config.write_text(json.dumps({"engine": "local"}))          # this computer's service, chosen by hand: kept
+    engine_setting.write(EngineSetting(), env)
+    assert json.loads(config.read_text()) == {"engine": "local"}
+
+
 def failing_serve_python(folder: Path) -> Path:
     """A python that runs everything but ``-m krita_realesrgan serve`` (exits 3): a service that cannot start."""
     script = folder / "python"

@@ -1,5 +1,6 @@
 """The options dialog: model, scale (with the resulting pixel size), denoise strength, tile size, device (backend
-and device together, with fast mode: device_row), faces."""
+and device together, with fast mode: device_row), faces, and where the engine runs (engine_row: the config
+file's setting, shared with GIMP)."""
 from __future__ import annotations
 
 from typing import List, Optional
@@ -9,9 +10,11 @@ from PyQt5.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QD
                              QHBoxLayout, QLabel, QSlider, QSpinBox, QVBoxLayout, QWidget)
 
 from .device_row import DeviceRow
+from .engine_row import EngineRow
 from .face_row import FacesRow
 from .i18n import tr
 from .krita_realesrgan import device_offers
+from .krita_realesrgan.engine_setting import EngineSetting
 from .krita_realesrgan.geometry import Extent
 from .model_list import ModelEntry
 from .settings import MAX_SCALE, MIN_SCALE, Choices, result_extent
@@ -52,7 +55,7 @@ def ok_cancel_layout(dialog: QDialog, form: QFormLayout) -> QDialogButtonBox:
 class UpscaleDialog(QDialog):
     def __init__(self, mode: str, choices: Choices, entries: List[ModelEntry], source: Extent,
                  parent: Optional[QWidget] = None, faces_installed: bool = False,
-                 devices: Optional[device_offers.DeviceReport] = None):
+                 devices: Optional[device_offers.DeviceReport] = None, engine: EngineSetting = EngineSetting()):
         super().__init__(parent)
         self.mode, self.entries, self.source = mode, entries, source
         self._remembered_scale = choices.scale  # Enhance shows 1x but must not forget the last scale
@@ -103,6 +106,8 @@ class UpscaleDialog(QDialog):
 
         self.faces = FacesRow(form, faces_installed)
 
+        self.engine = EngineRow(form, self)
+
         self.use_merged = merged_checkbox()
         if mode == MODE_IMAGE:
             form.addRow("", self.use_merged)
@@ -110,11 +115,13 @@ class UpscaleDialog(QDialog):
         self.buttons = ok_cancel_layout(self, form)
 
         self._show(choices)
+        self.engine.show(engine)
         self.model.currentIndexChanged.connect(self._update)
         self.scale.valueChanged.connect(self._update)
         self.denoise.valueChanged.connect(self._update)
         self.faces.connect(self._update)
         self.device.connect(self._update)
+        self.engine.connect(self._update)
         self._update()
 
     def _show(self, choices: Choices) -> None:
@@ -145,9 +152,11 @@ class UpscaleDialog(QDialog):
         size = self.source if self.mode == MODE_ENHANCE else result_extent(self.source, self.scale.value())
         self.size_label.setText(tr("{w} × {h} px (from {sw} × {sh} px)").format(
             w=size.width, h=size.height, sw=self.source.width, sh=self.source.height))
-        self.buttons.button(QDialogButtonBox.Ok).setEnabled(bool(entry and entry.available))
         self.faces.update(entry.value if entry else "")
         self.device.update()
+        self.engine.update()
+        self.buttons.button(QDialogButtonBox.Ok).setEnabled(bool(entry and entry.available) and
+                                                            not self.engine.problem)
 
     def choices(self) -> Choices:
         entry = self._entry()

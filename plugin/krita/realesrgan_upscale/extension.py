@@ -18,7 +18,7 @@ from .export_dialog import ExportDialog
 from .engine_session import EngineSession
 from .jobs import ask_yes_no
 from .i18n import current_language, tr
-from .krita_realesrgan import paths
+from .krita_realesrgan import engine_setting, paths
 from .krita_realesrgan.errors import Cancelled, EngineError
 from .krita_realesrgan.geometry import Extent
 from .pixels_krita import UnsupportedColourModel
@@ -81,13 +81,23 @@ class RealEsrganExtension(Extension):
             selection = actions.selection_bounds(doc)
             if mode == MODE_NEW_DOCUMENT and selection is not None:
                 source = selection.extent
+            engine = engine_setting.read()
             dialog = UpscaleDialog(mode, settings.load(krita.readSetting), entries, source, self.session.parent,
-                                   face_choice.installed(paths.read_config().weights), self.session.devices())
+                                   face_choice.installed(paths.read_config().weights), self.session.devices(),
+                                   engine)
             store = settings.save
         if not dialog.exec_():
             return None
         choices = dialog.choices()
         store(choices, krita.writeSetting)
+        if mode != MODE_COVER and dialog.engine.setting != engine:
+            try:
+                engine_setting.write(dialog.engine.setting)   # the config file, shared with GIMP
+            except (OSError, EngineError) as error:
+                self._inform(tr("Could not save the engine setting: {error}").format(
+                    error=getattr(error, "message", None) or error))
+                return None
+            self.session.close()                              # the next run uses the new engine
         return choices
 
     def ask_export(self, doc) -> Optional[export_settings.ExportChoices]:

@@ -13,6 +13,21 @@ STRINGS = {
     "Denoise strength:": "降噪强度：",
     "Tile size:": "分块大小：",
     "Device:": "设备：",
+    # engine rows (engine_row; the problems are krita_realesrgan.engine_setting's)
+    "Engine:": "引擎：",
+    "On this computer": "在这台电脑上",
+    "On another computer": "在另一台电脑上",
+    "Address:": "地址：",
+    "HOST:PORT, e.g. 192.168.1.20:7860": "主机:端口，例如 192.168.1.20:7860",
+    "Token file:": "令牌文件：",
+    "The file holding the service's token": "保存该服务令牌的文件",
+    "Choose…": "选择…",
+    "Give the other computer's address as HOST:PORT (e.g. 192.168.1.20:7860).":
+        "请以 主机:端口 的形式填写另一台电脑的地址（例如 192.168.1.20:7860）。",
+    "Choose the file holding the token the other computer's service was started with.":
+        "请选择保存令牌的文件（另一台电脑上的服务启动时使用的令牌）。",
+    "The token file {path} cannot be read or is empty.": "无法读取令牌文件 {path}，或该文件为空。",
+    "Could not save the engine setting: {error}": "无法保存引擎设置：{error}",
     "Automatic": "自动",
     "Use the merged visible image instead of the active layer": "使用合并后的可见图像，而不是当前图层",
     "Enhance keeps the size: the image is upscaled, then resampled back.": "增强会保持尺寸：先放大，再缩放回原尺寸。",

@@ -1,0 +1,79 @@
+"""The upscale dialog's engine rows: "On this computer" (Krita's worker for the session, or the local engine
+service the config file names) or "On another computer" with its address (HOST:PORT of its ``krita-realesrgan
+serve --listen``) and the file holding its token. The setting is the config file's (``engine_setting``), shared
+with GIMP; a setting that cannot be used is said below the rows and keeps OK greyed."""
+from __future__ import annotations
+
+from typing import Optional
+
+from PyQt5.QtWidgets import QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
+
+from .i18n import tr
+from .krita_realesrgan import engine_setting
+from .krita_realesrgan.engine_setting import OTHER_COMPUTER, THIS_COMPUTER, EngineSetting
+
+PLACE_LABELS = {THIS_COMPUTER: "On this computer", OTHER_COMPUTER: "On another computer"}
+
+
+class EngineRow:
+    """Adds its rows to ``form``."""
+
+    def __init__(self, form: QFormLayout, parent: Optional[QWidget] = None):
+        self.parent = parent
+        self.combo = QComboBox()
+        for place in engine_setting.PLACES:
+            self.combo.addItem(tr(PLACE_LABELS[place]), place)
+        self.address = QLineEdit()
+        self.address.setPlaceholderText(tr("HOST:PORT, e.g. 192.168.1.20:7860"))
+        self.token_file = QLineEdit()
+        self.token_file.setPlaceholderText(tr("The file holding the service's token"))
+        self.choose = QPushButton(tr("Choose…"))
+        self.choose.clicked.connect(self._choose_token_file)
+        token_row = QHBoxLayout()
+        token_row.setContentsMargins(0, 0, 0, 0)
+        token_row.addWidget(self.token_file, 1)
+        token_row.addWidget(self.choose)
+        self.token_box = QWidget()
+        self.token_box.setLayout(token_row)
+        self.address_label, self.token_label = QLabel(tr("Address:")), QLabel(tr("Token file:"))
+        self.hint = QLabel()
+        self.hint.setWordWrap(True)
+        form.addRow(tr("Engine:"), self.combo)
+        form.addRow(self.address_label, self.address)
+        form.addRow(self.token_label, self.token_box)
+        form.addRow("", self.hint)
+
+    def connect(self, slot) -> None:
+        self.combo.currentIndexChanged.connect(slot)
+        self.address.textChanged.connect(slot)
+        self.token_file.textChanged.connect(slot)
+
+    def show(self, setting: EngineSetting) -> None:
+        self.combo.setCurrentIndex(max(0, self.combo.findData(setting.place)))
+        self.address.setText(setting.address)
+        self.token_file.setText(setting.token_file)
+
+    def update(self) -> None:
+        """The address and token rows only for another computer; what is wrong with them below."""
+        remote = self.setting.place == OTHER_COMPUTER
+        for widget in (self.address_label, self.address, self.token_label, self.token_box):
+            widget.setVisible(remote)
+        problem = self.problem
+        self.hint.setText(problem)
+        self.hint.setVisible(bool(problem))
+
+    @property
+    def setting(self) -> EngineSetting:
+        return EngineSetting(self.combo.currentData() or THIS_COMPUTER, self.address.text().strip(),
+                             self.token_file.text().strip())
+
+    @property
+    def problem(self) -> str:
+        """What keeps the setting from being used, in the user's language ("" when nothing)."""
+        template = self.setting.problem()
+        return tr(template).format(path=self.setting.token_file) if template else ""
+
+    def _choose_token_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self.parent, tr("Token file:").rstrip(":："), self.token_file.text())
+        if path:
+            self.token_file.setText(path)
