@@ -438,6 +438,44 @@ def test_a_second_filter_call_finds_the_service_the_first_one_started(profile, u
     assert "could not be used" not in written
 
 
+ENGINE = "plug-in-realesrgan-engine-settings"
+UNREACHABLE = "127.0.0.1:9"          # the discard port: nothing listens there
+SMALL = dict(image="children-alpha.png", crop=[200, 100, 32, 24], read_format="R'G'B'A u8")
+
+
+def test_engine_settings_store_another_computer_in_the_config_and_the_upscale_goes_there(profile):
+    """Engine Settings… writes the config file (which Krita reads too): another computer's address and token
+    file, and the next upscale tries that computer; back on this computer the upscale runs here; an address
+    without a port is refused in one line and the file stays as it was."""
+    config = profile.work / "engine-config.json"
+    shutil.copy(profile.work / "config.json", config)
+    (profile.work / "engine-token").write_text("t0ken\n")
+    token = str(profile.inside / "engine-token")
+    cases = [
+        dict(SMALL, name="engine_other", procedure=ENGINE,
+             args={"engine": "other", "address": UNREACHABLE, "token-file": token}),
+        dict(SMALL, name="engine_upscale_remote", procedure=PROC["image"], args={"model": MODEL, "scale": 2.0}),
+        dict(SMALL, name="engine_bad_address", procedure=ENGINE,
+             args={"engine": "other", "address": "gpu-box", "token-file": token}),
+        dict(SMALL, name="engine_this", procedure=ENGINE, args={"engine": "this"}),
+        dict(SMALL, name="engine_upscale_here", procedure=PROC["image"], args={"model": MODEL, "scale": 2.0}),
+    ]
+    results_path = profile.write_spec("engine", cases)
+    with chroot.mounted(profile.root):
+        chroot.run_gimp(profile.root, profile.script(),
+                        profile.env("engine.json", KRITA_REALESRGAN_CONFIG=str(profile.inside / "engine-config.json")))
+    results = json.loads(profile.host(results_path).read_text())
+    succeeded(results, "engine_other")
+    remote = results["engine_upscale_remote"]
+    refused(remote, [f"Cannot reach the engine at {UNREACHABLE}"])
+    assert remote["fingerprint_after"] == remote["fingerprint_before"]
+    refused(results["engine_bad_address"], ["HOST:PORT"])
+    succeeded(results, "engine_this")
+    assert succeeded(results, "engine_upscale_here")["after"]["size"] == [64, 48]
+    stored = json.loads(config.read_text())
+    assert "engine" not in stored and stored["engine_token_file"] == token and stored["python"]
+
+
 # ---- Make cover from image -----------------------------------------------------------------------------------
 
 COVER = "plug-in-realesrgan-cover"

@@ -9,6 +9,8 @@ a fourth with preset / size / fit / background / model arguments (realesrgan_gim
   plug-in-realesrgan-cover              a cover of an exact size as a new image (Make Cover from Image…)
 and a fifth with file / preset / limit / format arguments (realesrgan_gimp.export_procedure):
   plug-in-realesrgan-export-cover       the visible image saved within a file-size limit (Export Cover…)
+and a sixth with engine / address / token-file arguments (realesrgan_gimp.engine_procedure):
+  plug-in-realesrgan-engine-settings    where the engine runs, stored in the config file (Engine Settings…)
 The upscale and cover procedures also take ``max-pixels``: the largest result allowed (0 = no limit). In
 interactive mode a run that passes it, or would take more than about a minute, is asked about first; a script
 above it gets an error that names the argument.
@@ -29,12 +31,14 @@ import gi  # noqa: E402
 gi.require_version("Gimp", "3.0")
 from gi.repository import GLib, GObject, Gimp  # noqa: E402
 
+from krita_realesrgan import engine_setting, paths  # noqa: E402
 from krita_realesrgan.client import EngineClient  # noqa: E402
 from krita_realesrgan.errors import Cancelled, EngineError  # noqa: E402
 from krita_realesrgan.formats import DEFAULT_MAX_PIXELS  # noqa: E402
 from krita_realesrgan.service_client import PER_CALL_DEFAULT, configured_engine  # noqa: E402
 
-from realesrgan_gimp import actions, cover_procedure, device_procedure, export_procedure, face_procedure  # noqa: E402
+from realesrgan_gimp import (actions, cover_procedure, device_procedure, engine_procedure,  # noqa: E402
+                             export_procedure, face_procedure)
 from realesrgan_gimp.cover_action import make_cover  # noqa: E402
 from realesrgan_gimp.export_action import export_cover  # noqa: E402
 from realesrgan_gimp.export_choices import saved_message  # noqa: E402
@@ -189,14 +193,15 @@ def _show(image, run_mode):
 
 class RealEsrganUpscale(Gimp.PlugIn):
     def do_query_procedures(self):
-        return list(OPERATIONS) + [cover_procedure.NAME, export_procedure.NAME]
+        return list(OPERATIONS) + [cover_procedure.NAME, export_procedure.NAME, engine_procedure.NAME]
 
     def do_set_i18n(self, name):
         return False
 
     def do_create_procedure(self, name):
         # the cover procedures work on the image whatever is selected (one layer, several, none)
-        for module, run in ((cover_procedure, self.run_cover), (export_procedure, self.run_export)):
+        for module, run in ((cover_procedure, self.run_cover), (export_procedure, self.run_export),
+                            (engine_procedure, self.run_engine_settings)):
             if name == module.NAME:
                 procedure = self._new_procedure(name, run, None, module.LABEL, module.BLURB, module.HELP)
                 procedure.set_sensitivity_mask(Gimp.ProcedureSensitivityMask.DRAWABLE
@@ -271,6 +276,21 @@ class RealEsrganUpscale(Gimp.PlugIn):
             Gimp.message(summary(outcome.canvas.extent, outcome.preset, outcome.reasons, ui_language()))
         reasons = "\n".join(str(reason) for reason in outcome.reasons)   # English for scripts
         return _success(GObject.Value(Gimp.Image, new_image), GObject.Value(str, reasons))
+
+    def run_engine_settings(self, procedure, run_mode, image, drawables, config, data):
+        if run_mode == Gimp.RunMode.INTERACTIVE:
+            engine_procedure.show_stored(config)
+            if not _ask(procedure, config, engine_procedure.LABEL, engine_procedure.DIALOG_FIELDS,
+                        engine_procedure.arrange):
+                return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, None)
+        try:
+            engine_setting.write(engine_procedure.setting_from(config))
+        except EngineError as error:
+            return _error(procedure, Gimp.PDBStatusType.EXECUTION_ERROR, error.message)
+        except OSError as error:
+            return _error(procedure, Gimp.PDBStatusType.EXECUTION_ERROR,
+                          f"Could not save {paths.config_file()}: {error.strerror or error}")
+        return procedure.new_return_values(Gimp.PDBStatusType.SUCCESS, None)
 
     def run_export(self, procedure, run_mode, image, drawables, config, data):
         if run_mode == Gimp.RunMode.INTERACTIVE:
