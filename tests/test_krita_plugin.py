@@ -24,7 +24,7 @@ SCENARIOS = ("upscale_image_rgba8", "upscale_image_merged", "enhance_selection_u
              "failure_leaves_document_unchanged", "cmyk_offers_converted_copy", "extension_messages",
              "long_run_asks_first",
              "cover_photo_preset", "cover_cartoon_pad", "cover_cancel", "cover_extension_cmyk", "export_photo_cover",
-             "export_16_and_float", "export_errors", "device_choice")
+             "export_16_and_float", "export_errors", "device_choice", "engine_service")
 MODEL = "realesr-animevideov3"
 ONLY_ENV = "KRITA_TEST_SCENARIOS"   # e.g. "cover_cancel,cover_cartoon_pad": run only these (the rest are skipped)
 KRITA_TIMEOUT_S = 720
@@ -91,6 +91,41 @@ def read_raw(path: Path) -> np.ndarray:
     return np.frombuffer(data, DTYPES[fmt.dtype]).reshape(extent.height, extent.width, fmt.channels)
 
 
+class LoopbackService:
+    """``krita-realesrgan serve --listen 127.0.0.1:PORT --token-file`` started by the test (for engine_service);
+    ``spec`` is what the scenario reads from ``KRITA_TEST_SERVICE``. It stops itself after the default idle
+    timeout should the test not get to ``stop``."""
+
+    def __init__(self, folder: Path, weights: Path):
+        import secrets
+        import socket
+        folder.mkdir()
+        token = folder / "token"
+        token.write_text(secrets.token_urlsafe(16) + "\n")
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        self.errors = folder / "service.err"
+        with open(self.errors, "wb") as errors:
+            self.popen = subprocess.Popen([sys.executable, "-m", "krita_realesrgan", "serve", "--listen",
+                                           f"127.0.0.1:{port}", "--token-file", str(token), "--weights-dir",
+                                           str(weights), "--log", str(folder / "service.log")],
+                                          cwd=REPO, stdin=subprocess.DEVNULL, stderr=errors)
+        self.spec = {"address": f"127.0.0.1:{port}", "token_file": str(token), "pid": self.popen.pid}
+        deadline = time.monotonic() + 180
+        while "listening on" not in self.errors.read_text(errors="replace"):
+            assert self.popen.poll() is None and time.monotonic() < deadline, self.errors.read_text()
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        self.popen.terminate()
+        try:
+            self.popen.wait(30)
+        except subprocess.TimeoutExpired:
+            self.popen.kill()
+            self.popen.wait()
+
+
 @pytest.fixture(scope="module")
 def krita_run(tmp_path_factory, images, shared_weights):
     if not shutil.which("kritarunner"):
@@ -102,6 +137,9 @@ def krita_run(tmp_path_factory, images, shared_weights):
     spec.write_text(json.dumps({"pykrita": str(pykrita), "images": str(images), "out": str(out),
                                 "scenarios": list(chosen_scenarios())}))
     env = dict(krita_env(home), KRITA_SCENARIOS=str(spec), PYTHONPATH=str(KRITA_TESTS))
+    service = LoopbackService(out / "service", shared_weights) if "engine_service" in chosen_scenarios() else None
+    if service is not None:
+        env["KRITA_TEST_SERVICE"] = json.dumps(service.spec)
     started = time.time()
     try:   # a hung Krita must not hang the suite; scenarios that finished are still checked
         done = subprocess.run(["kritarunner", "-s", "scenarios", "-f", "main"], env=env, capture_output=True,
@@ -110,10 +148,13 @@ def krita_run(tmp_path_factory, images, shared_weights):
     except subprocess.TimeoutExpired as expired:
         log = f"kritarunner ran past {KRITA_TIMEOUT_S} s\n{expired.stdout and expired.stdout[-4000:]}"
     wall = time.time() - started
+    if service is not None:
+        service.stop()
     results_file = out / "results.json"
     assert results_file.exists(), log
     results = json.loads(results_file.read_text())
     run = KritaRun(out, results, wall, results["main_entered_at"] - started)
+    run.service_pid = service.spec["pid"] if service is not None else None
     timings = {name: results[name]["seconds"] for name in SCENARIOS if name in results}
     print(f"\nKrita start-up (fresh profile): {run.startup:.1f} s; whole run {wall:.1f} s; per scenario: {timings}")
     return run
@@ -281,6 +322,17 @@ def test_the_device_list_and_fast_mode(krita_run, upscaler):
         assert not notes["fast_enabled"] and notes["fast_hint"] == refused
     else:
         assert notes["fast_outcome"] == "finished" and notes["fast_enabled"], notes
+
+
+def test_krita_upscales_on_a_service_started_by_the_test(krita_run, upscaler):
+    """The "On another computer" setting with a token (a loopback service the test started): Krita's upscale runs
+    on that service (its pid in the ready event) with the engine's own result, and "On this computer" is stored
+    again afterwards."""
+    notes, before, after = krita_run.before_after("engine_service")
+    assert notes["pid"] == krita_run.service_pid and notes["stored_after"] == "this"
+    assert layer_names(after) == ["Background", f"Real-ESRGAN ×2 ({MODEL}) — Background"]
+    assert_close(after["layers"][1]["pixels"], engine_output(upscaler, before["layers"][0]["pixels"], (128, 96)),
+                 "the service's upscale vs the engine's")
 
 
 def test_cancel_leaves_the_saved_document_identical(krita_run):

@@ -606,12 +606,38 @@ def device_choice(ctx, folder):
             "fast_message": message, "notes": list(ctx.session.notes)}
 
 
+# ---- an engine service started by the test ----
+
+def engine_service(ctx, folder):
+    """Krita against a service the test started on a loopback port with a token (``KRITA_TEST_SERVICE``): the
+    setting stored as the dialog's Engine rows store it ("On another computer", address, token file), an upscale
+    in a new session runs there (the ready event's pid is the service's), then "On this computer" again."""
+    from realesrgan_upscale import engine_session
+    from realesrgan_upscale.krita_realesrgan import engine_setting
+    service = json.loads(os.environ["KRITA_TEST_SERVICE"])
+    engine_setting.write(engine_setting.EngineSetting(engine_setting.OTHER_COMPUTER, service["address"],
+                                                      service["token_file"]))
+    session = engine_session.EngineSession(ask=lambda text: True)
+    try:
+        doc = small_crop(ctx)
+        ctx.dump(doc, folder, "before")
+        ctx.actions.upscale_image(doc, ctx.layer(doc), ctx.settings.Choices(scale=2), session)
+        ctx.dump(doc, folder, "after")
+        doc.close()
+        pid = session.client().start()["pid"]
+    finally:
+        session.close()
+        engine_setting.write(engine_setting.EngineSetting())
+    return {"pid": pid, "stored_after": engine_setting.read().place}
+
+
 SCENARIOS = {f.__name__: f for f in (
     upscale_image_rgba8, upscale_image_merged, enhance_selection_u16, enhance_gray, enhance_float32,
     selection_to_document_rgba8, cancel_leaves_document_unchanged, failure_leaves_document_unchanged,
     cmyk_offers_converted_copy, extension_messages, long_run_asks_first, cover_photo_preset, cover_cartoon_pad,
     cover_cancel,
-    cover_extension_cmyk, export_photo_cover, export_16_and_float, export_errors, device_choice)}
+    cover_extension_cmyk, export_photo_cover, export_16_and_float, export_errors, device_choice,
+    engine_service)}
 
 
 def main(args=None):
