@@ -347,6 +347,63 @@ def test_the_device_argument_reaches_the_engine_and_fast_is_refused_where_the_cp
         succeeded(results, "device_fast")
 
 
+PHOTO_MODEL = "RealESRGAN_x4plus"
+ONE_FACE = [320, 110, 100, 90]   # one child of children-alpha.png (the face near 340,116)
+FACE_CASES = [   # the same call without and with restore-faces, and faces asked with the anime model
+    dict(name="faces_off", image="children-alpha.png", crop=ONE_FACE, procedure=PROC["image"],
+         args={"model": PHOTO_MODEL, "scale": 2.0, "restore-faces": False}, read_format="R'G'B'A u8"),
+    dict(name="faces_on", image="children-alpha.png", crop=ONE_FACE, procedure=PROC["image"],
+         args={"model": PHOTO_MODEL, "scale": 2.0, "restore-faces": True}, read_format="R'G'B'A u8"),
+    dict(name="faces_anime", image="children-alpha.png", crop=ONE_FACE, procedure=PROC["image"],
+         args={"model": MODEL, "scale": 2.0, "restore-faces": True}, read_format="R'G'B'A u8"),
+]
+
+
+def face_weights_folder(profile) -> str:
+    """A weights folder inside the root with a face restorer and a photo model; its path inside. GFPGANv1.4.pth
+    holds random weights in the release's layout (loads and runs like the real one, which cannot be downloaded
+    here); RealESRGAN_x4plus.pth is animevideov3's network under the photo model's name (the engine reads any
+    Real-ESRGAN network; the catalog checks hashes only at install time)."""
+    import torch
+    import netbuilders
+    folder = profile.work / "face-weights"
+    folder.mkdir()
+    torch.save({"params_ema": netbuilders.gfpgan()}, folder / "GFPGANv1.4.pth")
+    shutil.copy(ANIMEVIDEO_PTH, folder / ANIMEVIDEO_PTH.name)
+    shutil.copy(ANIMEVIDEO_PTH, folder / f"{PHOTO_MODEL}.pth")
+    return str(profile.inside / "face-weights")
+
+
+def test_restore_faces_changes_only_the_face_and_is_refused_with_an_anime_model(profile):
+    """A script's call with restore-faces on one child's face: the new layer differs from the same call without
+    it only inside the face's feathered mask (within a level outside it), GIMP's scaled layer is the same; asked
+    with the anime model, the call fails with the reason and the image stays as it was."""
+    from krita_realesrgan.formats import PixelFormat
+    from krita_realesrgan.geometry import Extent
+    from test_faces import face_weight, faces_in
+    results = gimp_session(profile, "faces", FACE_CASES, KRITA_REALESRGAN_WEIGHTS=face_weights_folder(profile))
+    off, on = succeeded(results, "faces_off"), succeeded(results, "faces_on")
+    for case in (off, on):
+        assert case["before"]["size"] == [100, 90] and case["after"]["size"] == [200, 180]
+        assert case["after"]["layers"][0]["name"].startswith(f"Real-ESRGAN ×2 ({PHOTO_MODEL}) — ")
+    layers = {name: [load_raw(layer["raw"], layer["width"], layer["height"], "R'G'B'A u8", profile.root)
+                     for layer in results[name]["after"]["layers"]] for name in ("faces_off", "faces_on")}
+    np.testing.assert_array_equal(layers["faces_on"][1], layers["faces_off"][1])     # scaled by GIMP, the same
+    before = on["before"]["layers"][0]
+    source = load_raw(before["raw"], before["width"], before["height"], "R'G'B'A u8", profile.root)
+    (face,) = faces_in(source, PixelFormat("uint8", 4))
+    weight = face_weight(face, 2.0, Extent(200, 180))
+    restored, plain = layers["faces_on"][0].astype(int), layers["faces_off"][0].astype(int)
+    outside, inside = weight == 0, weight > 0.99
+    assert outside.sum() > 3000 and inside.sum() > 3000, (outside.sum(), inside.sum())   # the face fills the crop
+    assert np.abs(restored[outside] - plain[outside]).max() <= 1
+    assert np.abs(restored[inside][:, :3] - plain[inside][:, :3]).mean() > 20     # the network's face
+    np.testing.assert_array_equal(restored[..., 3], plain[..., 3])
+    refused(results["faces_anime"], ["Restoring faces is for photos of real people",
+                                     f"{MODEL} is an anime model", "leave restore-faces off"])
+    print(f"\nrestore faces in GIMP: {on['seconds']:.1f} s with the face, {off['seconds']:.1f} s without")
+
+
 CANCEL_CASES = [
     dict(name="cancel", image="children-alpha.png", procedure=PROC["image"],
          args={"model": MODEL, "scale": 4.0}, read_format="R'G'B'A u8"),
