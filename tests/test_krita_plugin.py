@@ -24,7 +24,7 @@ SCENARIOS = ("upscale_image_rgba8", "upscale_image_merged", "enhance_selection_u
              "failure_leaves_document_unchanged", "cmyk_offers_converted_copy", "extension_messages",
              "long_run_asks_first",
              "cover_photo_preset", "cover_cartoon_pad", "cover_cancel", "cover_extension_cmyk", "export_photo_cover",
-             "export_16_and_float", "export_errors", "device_choice", "engine_service")
+             "export_16_and_float", "export_errors", "device_choice", "restore_faces", "engine_service")
 MODEL = "realesr-animevideov3"
 ONLY_ENV = "KRITA_TEST_SCENARIOS"   # e.g. "cover_cancel,cover_cartoon_pad": run only these (the rest are skipped)
 KRITA_TIMEOUT_S = 720
@@ -91,6 +91,18 @@ def read_raw(path: Path) -> np.ndarray:
     return np.frombuffer(data, DTYPES[fmt.dtype]).reshape(extent.height, extent.width, fmt.channels)
 
 
+def stage_face_weights(folder: Path, weights: Path) -> dict:
+    """What restore_faces puts into the weights folder for its run (and takes out again): GFPGANv1.4.pth with
+    random weights in the release's layout (loads and runs like the real one, which cannot be downloaded here),
+    and a photo model (animevideov3's weights as a user's own file: not an anime catalog model)."""
+    import torch
+    import netbuilders
+    folder.mkdir()
+    torch.save({"params_ema": netbuilders.gfpgan()}, folder / "GFPGANv1.4.pth")
+    shutil.copy(weights / f"{MODEL}.pth", folder / "photo-net.pth")
+    return {"gfpgan": str(folder / "GFPGANv1.4.pth"), "photo": str(folder / "photo-net.pth")}
+
+
 class LoopbackService:
     """``krita-realesrgan serve --listen 127.0.0.1:PORT --token-file`` started by the test (for engine_service);
     ``spec`` is what the scenario reads from ``KRITA_TEST_SERVICE``. It stops itself after the default idle
@@ -134,8 +146,9 @@ def krita_run(tmp_path_factory, images, shared_weights):
     pykrita = install_plugin(home, shared_weights)
     out = tmp_path_factory.mktemp("krita-out")
     spec = out / "spec.json"
+    faces = stage_face_weights(out / "faces-staged", shared_weights) if "restore_faces" in chosen_scenarios() else None
     spec.write_text(json.dumps({"pykrita": str(pykrita), "images": str(images), "out": str(out),
-                                "scenarios": list(chosen_scenarios())}))
+                                "scenarios": list(chosen_scenarios()), "faces": faces}))
     env = dict(krita_env(home), KRITA_SCENARIOS=str(spec), PYTHONPATH=str(KRITA_TESTS))
     service = LoopbackService(out / "service", shared_weights) if "engine_service" in chosen_scenarios() else None
     if service is not None:
@@ -393,6 +406,44 @@ def test_a_long_run_asks_first_and_no_leaves_the_document_unchanged(krita_run):
         assert np.array_equal(was["pixels"], now["pixels"])
     assert len(notes["yes"]["boxes"]) == 1
     assert notes["yes"]["layers"] == ["Background", f"Real-ESRGAN enhanced ({MODEL}) — Background"]
+
+
+def test_restore_faces_greyed_without_the_face_model_and_changing_only_the_face_with_it(krita_run):
+    """The dialog's "Restore faces": greyed with the install command while GFPGANv1.4.pth is missing, offered for a
+    photo model once it is there, greyed for the anime model. On one child's face, the new layer with faces differs
+    from the one without only inside the face's feathered mask (within a level outside it), the rest of the
+    document is the same, and the floating message says the face was restored."""
+    from krita_realesrgan.formats import PixelFormat
+    from krita_realesrgan.geometry import Extent
+    from test_faces import face_weight, faces_in
+    name = "restore_faces"
+    notes = krita_run.scenario(name)
+    missing, installed, anime = notes["missing"], notes["installed"], notes["anime"]
+    assert not missing["enabled"] and missing["hint_shown"] and not missing["faces"], missing
+    assert missing["hint"] == "Restoring faces needs the face model. Get it with: " \
+                              "python3 installer.py --models GFPGANv1.4"
+    assert installed["enabled"] and not installed["hint_shown"] and installed["faces"], installed
+    assert installed["model"].endswith("photo-net.pth")
+    assert not anime["enabled"] and anime["hint_shown"] and "anime" in anime["hint"] and not anime["faces"], anime
+    before, plain, faces = (krita_run.document(name, tag) for tag in ("before", "plain", "faces"))
+    assert (before["width"], before["height"]) == (100, 90)
+    layer = "Real-ESRGAN ×2 (photo-net) — Background"
+    assert layer_names(plain) == layer_names(faces) == ["Background", layer]
+    assert (faces["width"], faces["height"]) == (plain["width"], plain["height"]) == (200, 180)
+    np.testing.assert_array_equal(faces["layers"][0]["pixels"], plain["layers"][0]["pixels"])   # Krita's scaling
+    source = before["layers"][0]["pixels"]
+    fmt = PixelFormat("uint8", 4)
+    (face,) = faces_in(source, fmt)
+    weight = face_weight(face, 2.0, Extent(200, 180))
+    restored, upscaled = faces["layers"][1]["pixels"].astype(int), plain["layers"][1]["pixels"].astype(int)
+    outside, inside = weight == 0, weight > 0.99
+    assert outside.sum() > 3000 and inside.sum() > 3000, (outside.sum(), inside.sum())   # the face fills the crop
+    assert np.abs(restored[outside] - upscaled[outside]).max() <= 1
+    assert np.abs(restored[inside][:, :3] - upscaled[inside][:, :3]).mean() > 20     # the network's face
+    np.testing.assert_array_equal(restored[..., 3], upscaled[..., 3])
+    assert notes["faces_messages"] == ["Faces: 1 face restored"], notes["faces_messages"]
+    assert not any("Faces" in text for text in notes["plain_messages"]), notes["plain_messages"]
+    print(f"\nrestore faces in Krita: {notes['seconds']:.1f} s for the scenario (two upscales, one with a face)")
 
 
 # ---- Make cover from image ----

@@ -24,6 +24,7 @@ CROP = (150, 80, 256, 160)  # a part of children-alpha.png with faces and transp
 class Context:
     def __init__(self, spec):
         self.krita = Krita.instance()
+        self.spec = spec
         self.images = Path(spec["images"])
         sys.path.insert(0, spec["pykrita"])
         import realesrgan_upscale  # noqa: F401  (registers the extension, as Krita does at start)
@@ -606,6 +607,74 @@ def device_choice(ctx, folder):
             "fast_message": message, "notes": list(ctx.session.notes)}
 
 
+# ---- Restore faces ----
+
+def faces_row(dialog):
+    """What the upscale dialog's "Restore faces" row shows, and what it passes on."""
+    row = dialog.faces
+    return {"enabled": row.box.isEnabled(), "hint": row.hint.text(), "hint_shown": not row.hint.isHidden(),
+            "faces": dialog.choices().faces, "model": dialog.choices().model}
+
+
+def face_dialog(ctx, weights, choices):
+    """The upscale dialog as the extension opens it (models and face weights read from the weights folder)."""
+    from realesrgan_upscale import face_choice, model_list
+    from realesrgan_upscale.dialog import MODE_IMAGE, UpscaleDialog
+    return UpscaleDialog(MODE_IMAGE, choices, model_list.model_entries(weights), ctx.geometry.Extent(100, 90), None,
+                         face_choice.installed(weights))
+
+
+def upscale_with_message(ctx, folder, tag, choices):
+    """One child's face (a 100x90 crop of children-alpha.png) upscaled through the extension; dumps the document
+    as ``tag``; returns the floating messages it showed."""
+    from realesrgan_upscale import extension
+    ext = extension.RealEsrganExtension(ctx.krita)
+    ext.session = ctx.session
+    doc = ctx.open("children-alpha.png")
+    doc.crop(320, 110, 100, 90)
+    doc.waitForDone()
+    if tag == "plain":
+        ctx.dump(doc, folder, "before")
+    messages = []
+    ext._current_view = lambda: RecordingView(doc, messages)
+    ext.run("image", doc, ctx.layer(doc), choices)
+    spin_until(lambda: messages, seconds=3)   # the message comes after a short delay
+    ctx.dump(doc, folder, tag)
+    doc.close()
+    return [m["text"] for m in messages]
+
+
+def restore_faces(ctx, folder):
+    """The "Restore faces" checkbox: greyed with the install command while the face model is missing; with a
+    GFPGANv1.4.pth in the weights folder (random weights of GFPGAN's layout, staged by the pytest side) offered for
+    a photo model (a user's weights file) and greyed for the anime one. Then the dialog's choices run through the
+    extension, without and with faces. The files are taken out of the weights folder again at the end."""
+    import shutil
+    from dataclasses import replace
+    from realesrgan_upscale.krita_realesrgan import paths
+    staged = ctx.spec["faces"]
+    weights = paths.read_config().weights
+    photo, gfpgan = weights / "photo-net.pth", weights / "GFPGANv1.4.pth"
+    notes = {}
+    try:
+        shutil.copy(staged["photo"], photo)
+        remembered = ctx.settings.Choices(model=str(photo), scale=2, faces=True)
+        notes["missing"] = faces_row(face_dialog(ctx, weights, remembered))
+        shutil.copy(staged["gfpgan"], gfpgan)
+        dialog = face_dialog(ctx, weights, remembered)
+        notes["installed"] = faces_row(dialog)
+        choices = dialog.choices()
+        dialog.model.setCurrentIndex(dialog.model.findData("realesr-animevideov3"))
+        notes["anime"] = faces_row(dialog)
+        notes["plain_messages"] = upscale_with_message(ctx, folder, "plain", replace(choices, faces=False))
+        notes["faces_messages"] = upscale_with_message(ctx, folder, "faces", choices)
+    finally:
+        for path in (photo, gfpgan):
+            if path.exists():
+                path.unlink()
+    return notes
+
+
 # ---- an engine service started by the test ----
 
 def engine_service(ctx, folder):
@@ -636,7 +705,7 @@ SCENARIOS = {f.__name__: f for f in (
     selection_to_document_rgba8, cancel_leaves_document_unchanged, failure_leaves_document_unchanged,
     cmyk_offers_converted_copy, extension_messages, long_run_asks_first, cover_photo_preset, cover_cartoon_pad,
     cover_cancel,
-    cover_extension_cmyk, export_photo_cover, export_16_and_float, export_errors, device_choice,
+    cover_extension_cmyk, export_photo_cover, export_16_and_float, export_errors, device_choice, restore_faces,
     engine_service)}
 
 
