@@ -133,7 +133,7 @@ def gimp_session(profile, name, cases, choices=(), home="home", **env):
     """``cases`` in one GIMP session: the parsed results (the raw pixels stay in the profile)."""
     results_path = profile.write_spec(name, cases, choices)
     started = time.monotonic()
-    with chroot.mounted(profile.root):
+    with chroot.mounted(profile.root, services_of=str(profile.inside)):
         finished = chroot.run_gimp(profile.root, profile.script(), profile.env(f"{name}.json", home, **env))
     results_file = profile.host(results_path)
     assert results_file.exists(), f"GIMP wrote no results:\n{finished.stdout[-3000:]}\n{finished.stderr[-3000:]}"
@@ -434,7 +434,7 @@ def test_cancel_ends_the_plugin_and_leaves_the_image_unchanged(profile, cancel_c
         return set((profile.root / "tmp").glob("krita-realesrgan-*/job*-in.raw"))
 
     earlier = payloads()
-    with chroot.mounted(profile.root):
+    with chroot.mounted(profile.root, services_of=str(profile.inside)):
         gimp = subprocess.Popen(chroot.gimp_command(profile.root, profile.script(),
                                                     profile.env(f"{cancel_case['name']}.json",
                                                                 KRITA_REALESRGAN_ENGINE="worker")),
@@ -475,9 +475,9 @@ def test_a_second_filter_call_finds_the_service_the_first_one_started(profile, u
     log = profile.work / "data" / "logs" / "krita-realesrgan.log"
     before = len(log.read_text(encoding="utf-8")) if log.exists() else 0
     results_path = profile.write_spec("warm", WARM_CASES)
-    with chroot.mounted(profile.root):
+    with chroot.mounted(profile.root, services_of=str(profile.inside)):
         finished = chroot.run_gimp(profile.root, profile.script(), profile.env("warm.json"))
-        services = chroot.stop_services(profile.root)
+        services = chroot.stop_services(profile.root, str(profile.inside))
     results = json.loads(profile.host(results_path).read_text())
     written = log.read_text(encoding="utf-8")[before:]
     print(f"\nfirst call {results['warm_first'].get('seconds', 0):.2f} s, "
@@ -518,7 +518,7 @@ def test_engine_settings_store_another_computer_in_the_config_and_the_upscale_go
         dict(SMALL, name="engine_upscale_here", procedure=PROC["image"], args={"model": MODEL, "scale": 2.0}),
     ]
     results_path = profile.write_spec("engine", cases)
-    with chroot.mounted(profile.root):
+    with chroot.mounted(profile.root, services_of=str(profile.inside)):
         chroot.run_gimp(profile.root, profile.script(),
                         profile.env("engine.json", KRITA_REALESRGAN_CONFIG=str(profile.inside / "engine-config.json")))
     results = json.loads(profile.host(results_path).read_text())

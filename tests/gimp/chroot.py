@@ -63,8 +63,10 @@ def _unmount(target: Path) -> None:
 
 
 @contextlib.contextmanager
-def mounted(root: Path, extra: Iterable[Path] = ()) -> Iterator[Path]:
-    """/proc, /dev, /sys (torch reads the CPU count there) and the host folders mounted inside ``root`` for the duration of the block."""
+def mounted(root: Path, extra: Iterable[Path] = (), services_of: str = "") -> Iterator[Path]:
+    """/proc, /dev, /sys (torch reads the CPU count there) and the host folders mounted inside ``root`` for the duration of the block.
+    ``services_of``: stop only the engine services whose command line names it (a profile's folder: another test
+    session may be using the same root at the same time)."""
     done: List[Path] = []
     try:
         targets = [("proc", ["-t", "proc", "proc"]), ("dev", ["--bind", "/dev"]), ("sys", ["--bind", "/sys"])]
@@ -76,7 +78,7 @@ def mounted(root: Path, extra: Iterable[Path] = ()) -> Iterator[Path]:
             done.append(target)
         yield root
     finally:
-        stop_services(root)
+        stop_services(root, services_of)
         for target in reversed(done):
             _unmount(target)
 
@@ -128,9 +130,10 @@ def running(pid: int) -> bool:
         return False
 
 
-def stop_services(root: Path, timeout: float = 30.0) -> List[int]:
-    """SIGTERM every engine service running inside ``root`` (SIGKILL after ``timeout``); their pids."""
-    pids = processes_in(root, SERVICE_MARKER)
+def stop_services(root: Path, owner: str = "", timeout: float = 30.0) -> List[int]:
+    """SIGTERM the engine services running inside ``root`` whose command line names ``owner`` (its log file is in
+    the profile's folder; all with ""), SIGKILL after ``timeout``; their pids."""
+    pids = [pid for pid in processes_in(root, SERVICE_MARKER) if pid in processes_in(root, owner)]
     for pid in pids:
         with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGTERM)
