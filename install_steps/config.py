@@ -20,7 +20,7 @@ def write_config_if_changed(python: str, weights: Path, console: Console, manife
         current = json.loads(previous_bytes.decode("utf-8"))
     except (OSError, ValueError):
         previous_bytes, current = None, None
-    if current == wanted:
+    if isinstance(current, dict) and all(current.get(key) == value for key, value in wanted.items()):
         console.ok(f"config {path} is up to date")
         return
     if manifest.data.get("config") is None:

@@ -130,8 +130,15 @@ def read_config(env: Mapping[str, str] = os.environ, platform: str = sys.platfor
 
 def write_config(python: str, weights: Path, env: Mapping[str, str] = os.environ,
                  platform: str = sys.platform) -> Path:
+    """The installer's keys; the others the file holds (the editors' engine setting, ``engine_setting``) are kept."""
     path = config_file(env, platform)
-    data = {"version": CONFIG_VERSION, "python": str(python), "weights": str(weights)}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        data = {}
+    if not isinstance(data, dict):
+        data = {}
+    data.update({"version": CONFIG_VERSION, "python": str(python), "weights": str(weights)})
     atomic_write_bytes(path, (json.dumps(data, indent=2) + "\n").encode("utf-8"))
     return path
 

@@ -316,6 +316,8 @@ def test_the_editors_engine_setting_is_the_config_files_and_keeps_its_other_keys
     assert json.loads(config.read_text())["python"] == "/x"
     assert service_client.configured_engine(env, default=service_client.PER_CALL_DEFAULT) == \
         EngineAddress("gpu-box", 7860, "abc")                   # what both editors then use
+    paths.write_config("/y", Path("/w2"), env)                  # the installer run again: the setting stays
+    assert engine_setting.read(env) == remote and paths.read_config(env).python == "/y"
     engine_setting.write(EngineSetting(THIS_COMPUTER, "", str(token)), env)    # the token file stays for later
     assert engine_setting.read(env) == EngineSetting(THIS_COMPUTER, "", str(token))
     assert service_client.configured_engine(env) is None
