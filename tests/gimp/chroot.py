@@ -4,8 +4,8 @@ The root has GIMP's Python (python3-gi) but no torch; the plug-in's client start
 host's venv python, which the root sees at the same paths through bind mounts (the repository with its venv
 and its test data, the interpreter's installation). /proc and /dev are mounted for the run only, and every
 mount is undone when the ``mounted`` context ends, also on errors. The plug-in's engine service (started by the
-first filter call, outliving GIMP: it waits for the next call) would keep the mounts busy, so the context stops
-every service left inside the root first (``stop_services``).
+first filter call, outliving GIMP: it waits for the next call) would keep the mounts busy, so the context first
+stops the services of the profile it is given (``services_of``, ``stop_services``).
 """
 from __future__ import annotations
 
@@ -65,8 +65,8 @@ def _unmount(target: Path) -> None:
 @contextlib.contextmanager
 def mounted(root: Path, extra: Iterable[Path] = (), services_of: str = "") -> Iterator[Path]:
     """/proc, /dev, /sys (torch reads the CPU count there) and the host folders mounted inside ``root`` for the duration of the block.
-    ``services_of``: stop only the engine services whose command line names it (a profile's folder: another test
-    session may be using the same root at the same time)."""
+    ``services_of``: at the end, stop the engine services whose command line names it (a profile's folder; only
+    those: another test session may be using the same root at the same time); none when empty."""
     done: List[Path] = []
     try:
         targets = [("proc", ["-t", "proc", "proc"]), ("dev", ["--bind", "/dev"]), ("sys", ["--bind", "/sys"])]
@@ -78,7 +78,8 @@ def mounted(root: Path, extra: Iterable[Path] = (), services_of: str = "") -> It
             done.append(target)
         yield root
     finally:
-        stop_services(root, services_of)
+        if services_of:
+            stop_services(root, services_of)
         for target in reversed(done):
             _unmount(target)
 
