@@ -80,7 +80,7 @@ def _process_alive(pid: int) -> bool:
 def sweep_stale_tempdirs(root: Optional[Path] = None) -> List[Path]:
     """Remove payload folders left by clients that were killed (GIMP ends a plug-in process without letting it
     clean up): ours, named with the pid of a process that no longer runs. Returns what was removed."""
-    removed = []
+    removed: List[Path] = []
     folder = Path(root or tempfile.gettempdir())
     try:
         candidates = list(folder.glob(TEMPDIR_PREFIX + "*-*"))
@@ -351,7 +351,7 @@ class EngineClient:
         self._process: Optional[_Process] = None
         self._ready: Optional[Event] = None
         self._tempdir: Optional[Path] = None
-        self._cleanup = None
+        self._cleanup: Optional[Callable[[], object]] = None
 
     # --- public API ---------------------------------------------------------------------------------------
 

@@ -11,11 +11,14 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Tuple
+from typing import TYPE_CHECKING, Optional, Tuple
 
 from .errors import EngineError, Kind
 from .formats import CPU_TILE_BUDGET, DEFAULT_MAX_PIXELS
 from .geometry import Extent
+
+if TYPE_CHECKING:   # typing.TypeGuard is 3.10+; only the checker needs it
+    from typing import TypeGuard
 
 __all__ = ["DEFAULT_MAX_PIXELS", "RunEstimate", "SpeedRecord", "check_limit", "estimate", "memory_text",
            "network_passes", "network_pixels"]
@@ -103,12 +106,10 @@ class SpeedRecord:
     @staticmethod
     def _totals(value) -> Optional[Tuple[float, float]]:
         """(seconds, megapixels) of a stored entry; None for one that is not usable."""
-        if isinstance(value, dict):
-            pair = value.get("seconds"), value.get("megapixels")
-        else:
-            pair = value, 1.0
-        if all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and x > 0 for x in pair):
-            return float(pair[0]), float(pair[1])
+        seconds, megapixels = (value.get("seconds"), value.get("megapixels")) if isinstance(value, dict) else (
+            value, 1.0)
+        if _positive(seconds) and _positive(megapixels):
+            return float(seconds), float(megapixels)
         return None
 
     def _speed(self, value) -> Optional[float]:
@@ -170,3 +171,9 @@ def _duration(seconds: float) -> str:
     if seconds < 5400:
         return f"{round(seconds / 60)} min"
     return f"{seconds / 3600:.1f} h"
+
+
+def _positive(value: object) -> "TypeGuard[float]":
+    """A finite number above zero (a stored speed that can be used)."""
+    return (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+            and value > 0)

@@ -168,7 +168,7 @@ class ServiceConnection:
                 handle = None
                 if problem is None:
                     try:
-                        os.replace(part, target)
+                        os.replace(str(part), str(target))
                     except OSError as error:
                         problem = error.strerror or str(error)
         finally:

@@ -27,7 +27,7 @@ import os
 import socket
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Dict, List, Optional, Tuple
+from typing import Any, BinaryIO, Dict, List, Optional, Sequence, Tuple, Union
 
 from . import protocol
 from .errors import EngineError, Kind
@@ -101,7 +101,7 @@ class EngineAddress:
         return EngineAddress(host, int(port), token, cafile)
 
 
-def read_token(path: os.PathLike) -> str:
+def read_token(path: Union[str, "os.PathLike[str]"]) -> str:
     """The token in ``path`` (its first line, stripped); EngineError(bad_input) when unreadable or empty."""
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -120,14 +120,14 @@ def is_loopback(host: str) -> bool:
         infos = socket.getaddrinfo(host, None)
     except OSError:
         return False
-    return bool(infos) and all(ipaddress.ip_address(info[4][0].split("%")[0]).is_loopback for info in infos)
+    return bool(infos) and all(ipaddress.ip_address(str(info[4][0]).split("%")[0]).is_loopback for info in infos)
 
 
 def attach_size(message: Message) -> int:
     return sum(int(size) for _, size in message.get("attach") or ())
 
 
-def write_frame(stream: BinaryIO, message: Message, attachments: List[Tuple[str, Path]] = ()) -> None:
+def write_frame(stream: BinaryIO, message: Message, attachments: Sequence[Tuple[str, Path]] = ()) -> None:
     """Send ``message`` with the contents of ``attachments`` (field, file) after it; the caller holds the lock."""
     if attachments:
         message = dict(message, attach=[[name, os.path.getsize(path)] for name, path in attachments])

@@ -843,8 +843,8 @@ def _mux(work: WorkFolder, source: Path, target: Path, info: VideoInfo, containe
         with open(work.log, "ab") as log:
             code = subprocess.run(_ffmpeg(*args), stderr=log, cwd=str(work.path)).returncode
         if code != 0:
-            raise EngineError(Kind.INTERNAL, f"ffmpeg failed to write {target.name} (exit code {code}); see {work.log}.",
-                              _tail(work.log))
+            raise EngineError(Kind.INTERNAL, f"ffmpeg failed to write {target.name} (exit code {code}); "
+                              f"see {work.log}.", _tail(work.log))
         os.replace(temporary, target)
     finally:
         if temporary.exists():

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from krita_plugin_layout import PACKAGE, REPO, assemble
+from krita_plugin_layout import PACKAGE, REPO
 
 pytestmark = [pytest.mark.krita, pytest.mark.slow]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast
 import importlib
 import string
-import struct
 import sys
 from pathlib import Path
 

@@ -15,7 +15,6 @@ import numpy as np
 
 from .. import catalog, models
 from ..errors import EngineError, Kind
-from .align import SIZE
 
 Restore = Callable[[np.ndarray], np.ndarray]   # N×SIZE×SIZE×3 float32 in [0, 1] -> the same, restored
 

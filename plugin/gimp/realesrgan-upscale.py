@@ -145,8 +145,8 @@ def _with_engine(procedure, work, run_mode=None, config=None):
     """``work(runner)`` with a started-on-demand engine; (result, None) or (None, the failure's return values).
     Messages are for people (the traceback of a bug goes to the log), and the worker is always closed (with the
     engine service, the default on Linux and macOS, only this call's connection: the service stays warm for the next
-    call; a service that cannot start falls back to a worker for this call). With ``config``, its ``max-pixels`` is the limit, and a user's run (not a script's) asks before a long
-    or large one."""
+    call; a service that cannot start falls back to a worker for this call). With ``config``, its ``max-pixels``
+    is the limit, and a user's run (not a script's) asks before a long or large one."""
     try:
         engine = configured_engine(default=PER_CALL_DEFAULT)
     except EngineError as error:
