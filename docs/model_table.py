@@ -24,6 +24,14 @@ def speed_class(info: catalog.ModelInfo) -> str:
     return SPEED_CLASSES[-1][1]
 
 
+def speed(info: catalog.ModelInfo) -> str:
+    """The class, and the measured CPU seconds per output megapixel where bench/backend_bench.py gave one."""
+    seconds = info.approx_seconds_per_mpix_cpu
+    if not seconds:
+        return speed_class(info)
+    return f"{speed_class(info)}, ~{seconds:.{1 if seconds < 10 else 0}f} s per output Mpx (2-core CPU)"
+
+
 def table() -> str:
     rows = ["| model | good for | native scale | download | speed | offline (ncnn pack) |",
             "|---|---|---|---|---|---|"]
@@ -33,7 +41,7 @@ def table() -> str:
         size = f"{total / 1e6:.1f} MB" if total else "?"
         offline = "yes" if info.ncnn else "no"
         rows.append(f"| `{info.name}`{default} | {info.purpose} | x{info.scale} | {size} | "
-                    f"{speed_class(info)} | {offline} |")
+                    f"{speed(info)} | {offline} |")
     return "\n".join(rows) + "\n"
 
 

@@ -34,7 +34,8 @@ class ModelInfo:
     ncnn: Optional[str] = None           # counterpart in the ncnn model pack (same network), if any
     denoise_partner: Optional[str] = None  # name of the weak-denoise twin for denoise-strength blending
     listed: bool = True    # False: a helper file (the wdn twin), not offered on its own
-    approx_seconds_per_mpix_cpu: Optional[float] = None  # rough CPU speed for the README table (x4 output)
+    approx_seconds_per_mpix_cpu: Optional[float] = None  # CPU seconds per output megapixel, exact, default backend:
+                                                         # docs/benchmarks.md (bench/backend_bench.py, 2-core Xeon)
     reach: Optional[int] = None  # input pixels a cut changes outputs by > 0.1 level: the most reach.probe
                                  # measured on pink-noise strips and photo crops
                                  # (None: the engine finds it: exact for Compact, else probed once and cached)
@@ -68,6 +69,7 @@ _MODELS = (
         purpose="Small and fast; anime, illustration and video frames",
         kind="anime",
         ncnn="realesr-animevideov3-x4",
+        approx_seconds_per_mpix_cpu=0.26,
     ),
     ModelInfo(
         name="RealESRGAN_x4plus",
@@ -81,6 +83,7 @@ _MODELS = (
         kind="photo",
         reach=90,
         ncnn="realesrgan-x4plus",
+        approx_seconds_per_mpix_cpu=14,
     ),
     ModelInfo(
         name="RealESRGAN_x4plus_anime_6B",
