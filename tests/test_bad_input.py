@@ -90,31 +90,23 @@ def test_output_that_is_the_input_is_refused(tmp_path, shared_weights, images, h
     assert not list(tmp_path.glob(".*.part"))
 
 
-def test_folder_into_itself_without_suffix_is_refused_before_any_work(tmp_path, shared_weights, images):
+@pytest.mark.parametrize("names, expected", [
+    ({"a.jpg": "0014.jpg", "b.png": "wolf_gray.jpg"}, "2 outputs would replace input pictures (a.jpg, b.png)"),
+    # a.jpeg -> a.jpg is not a.jpeg itself, but it is the user's a.jpg
+    ({"a.jpeg": "0014.jpg", "a.jpg": "wolf_gray.jpg"}, "would replace"),
+])
+def test_folder_into_itself_without_suffix_is_refused_before_any_work(tmp_path, shared_weights, images, names,
+                                                                       expected):
     folder = tmp_path / "pics"
     folder.mkdir()
-    small_copy(images, "0014.jpg", folder / "a.jpg")
-    small_copy(images, "wolf_gray.jpg", folder / "b.png")
+    for name, source in names.items():
+        small_copy(images, source, folder / name)
     before = snapshot(folder)
     result = run_cli("-i", str(folder), "-o", str(folder), "--suffix", "", weights=shared_weights, cwd=tmp_path)
     assert result.returncode == 1
-    error = one_line_error(result)
-    assert "2 outputs would replace input pictures (a.jpg, b.png)" in error
+    assert expected in one_line_error(result)
     assert snapshot(folder) == before
     assert "->" not in result.stdout     # nothing was upscaled
-
-
-def test_folder_output_that_would_be_another_input_is_refused(tmp_path, shared_weights, images):
-    """a.jpeg -> a.jpg with --suffix '' is not a.jpeg itself, but it is the user's a.jpg."""
-    folder = tmp_path / "pics"
-    folder.mkdir()
-    small_copy(images, "0014.jpg", folder / "a.jpeg")
-    small_copy(images, "wolf_gray.jpg", folder / "a.jpg")
-    before = snapshot(folder)
-    result = run_cli("-i", str(folder), "-o", str(folder), "--suffix", "", weights=shared_weights, cwd=tmp_path)
-    assert result.returncode == 1
-    assert "would replace" in one_line_error(result)
-    assert snapshot(folder) == before
 
 
 # --- outputs that would collide within one run ---------------------------------------------------------------

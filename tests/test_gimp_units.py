@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import Answers
 
 from krita_realesrgan.cover_reasons import Reason
 from krita_realesrgan.errors import Cancelled, EngineError, Kind
@@ -217,15 +218,6 @@ def test_engine_runner_starts_submits_and_reports_progress():
 
 
 # ---- asking before a long or very large run (engine_run on the vendored run_question) ----
-
-class Answers:
-    def __init__(self, answer):
-        self.answer, self.questions = answer, []
-
-    def __call__(self, text):
-        self.questions.append(text)
-        return self.answer
-
 
 def slow_speeds(tmp_path, seconds_per_megapixel):
     from krita_realesrgan.run_estimate import SpeedRecord

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import Answers
 
 from krita_plugin_layout import PACKAGE, PLUGIN_SOURCE, assemble
 
@@ -518,15 +519,6 @@ class Submissions:
     def __call__(self, options):
         self.options.append(options)
         return "result"
-
-
-class Answers:
-    def __init__(self, answer):
-        self.answer, self.questions = answer, []
-
-    def __call__(self, text):
-        self.questions.append(text)
-        return self.answer
 
 
 def test_a_huge_upscale_asks_and_no_leaves_it_unsubmitted(plugin, tmp_path):
