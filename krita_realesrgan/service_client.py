@@ -129,8 +129,9 @@ class ServiceConnection:
             if target is not None and problem is None:
                 message[field] = target
             elif failure is None:
-                failure = EngineError(Kind.BAD_INPUT, f"Could not save {target}: {problem}. Choose another folder "
-                                      "or name." if target else
+                what = "the cover as " if field == "path" else ""   # an export: the file the user chose
+                failure = EngineError(Kind.BAD_INPUT, f"Could not save {what}{target}: {problem}. Choose another "
+                                      "folder or name." if target else
                                       f"The engine service sent an unexpected {field!r}.")
         if failure is not None and message.get("event") == "result":
             message.clear()

@@ -153,7 +153,7 @@ def test_export_writes_the_clients_file_and_its_errors_leave_none(runtime, tmp_p
         with pytest.raises(EngineError) as caught:
             ExportOutcome.of(client.submit_export(noise.tobytes(), PixelFormat("uint8", 3), Extent(80, 60),
                                                   blocker / "cover.png"), timeout=30)
-        assert caught.value.kind == Kind.BAD_INPUT and f"Could not save {blocker / 'cover.png'}" in caught.value.message
+        assert caught.value.kind == Kind.BAD_INPUT and f"Could not save the cover as {blocker / 'cover.png'}" in caught.value.message
         with pytest.raises(EngineError) as caught:
             ExportOutcome.of(client.submit_export(noise.tobytes(), PixelFormat("uint8", 3), Extent(80, 60),
                                                   tmp_path / "cover.gif"), timeout=30)
