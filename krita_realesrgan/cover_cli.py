@@ -13,6 +13,7 @@ from typing import Optional
 
 from . import backend_args, catalog, cover, cover_export, cover_presets, face_args, limit_args
 from .errors import Cancelled, EngineError, Kind
+from .upscale_cli import fail
 from .file_guard import InputGuard, ensure_writable_folder
 from .image_header import read_header
 from .run_estimate import check_limit
@@ -39,16 +40,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="background for --fit pad: a blurred copy of the picture or a colour (default blur)")
     parser.add_argument("--format", choices=cover_export.EXPORT_FORMATS, default=None,
                         help="file format (default: from the output's extension)")
-    parser.add_argument("-n", "--model", default=cover.AUTO_MODEL,
+    parser.add_argument("-n", "--model-name", "--model", dest="model", default=cover.AUTO_MODEL,
                         help="model name or weights file; 'auto' (default) picks a photo or an illustration model "
                              "from the picture's content")
-    parser.add_argument("--denoise", type=float, default=None, help="denoise strength 0..1 (general-x4v3 only)")
-    parser.add_argument("--alpha", choices=ALPHA_MODES, default="resize",
+    parser.add_argument("--denoise-strength", "--denoise", dest="denoise", type=float, default=None,
+                        help="denoise strength 0..1 (general-x4v3 only)")
+    parser.add_argument("--alpha-upsampler", "--alpha", dest="alpha", choices=ALPHA_MODES, default="resize",
                         help="how transparency is enlarged: resize (default; half the time, covers are mostly "
                              "flattened anyway) or network (like the reference)")
     parser.add_argument("-t", "--tile", type=int, default=AUTO_TILE, help="tile size, 0 = automatic (default)")
     backend_args.add_arguments(parser)
-    parser.add_argument("--weights", type=Path, default=None, help="folder with the model weights")
+    parser.add_argument("--weights-dir", "--weights", dest="weights", type=Path, default=None,
+                        help="folder with the model weights (default: the installer's weights folder)")
     limit_args.add_argument(parser)
     face_args.add_arguments(parser)
     parser.add_argument("--list-presets", action="store_true", help="list the cover presets and exit")
@@ -138,8 +141,7 @@ def run(args: argparse.Namespace) -> int:
         print("cancelled", file=sys.stderr)
         return 130
     except EngineError as error:
-        print(f"error: {error.message}", file=sys.stderr)
-        return 2
+        return fail(error.message)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -171,7 +171,7 @@ def test_cover_of_a_bad_file_is_a_one_line_error(tmp_path, shared_weights, case)
         expected = "--max-pixels"
     result = run_cli("cover", "-i", "photo.jpg", "-o", "cover.jpg", "--weights", str(shared_weights),
                      weights=shared_weights, cwd=tmp_path)
-    assert result.returncode == 2
+    assert result.returncode == 1
     assert expected in one_line_error(result)
     assert not (tmp_path / "cover.jpg").exists()
 
@@ -253,7 +253,7 @@ def test_unwritable_output_folder_is_found_before_the_upscale(tmp_path, shared_w
 
     cover = run_cli("cover", "-i", str(source), "-o", str(folder / "c.jpg"), "--weights", str(shared_weights),
                     weights=shared_weights, cwd=tmp_path)
-    assert cover.returncode == 2
+    assert cover.returncode == 1
     assert f"Cannot write to the output folder {folder}" in one_line_error(cover)
 
 
@@ -286,8 +286,8 @@ def test_animated_gif_says_only_the_first_frame_is_used(tmp_path, shared_weights
 def test_denoise_strength_for_a_model_without_twin_is_refused(tmp_path, shared_weights, images, command):
     source = small_copy(images, "0014.jpg", tmp_path / "x.jpg", 16)
     argv = (["-i", str(source), "-o", "out", "--denoise-strength", "0.5"] if command == "image" else
-            ["cover", "-i", str(source), "-o", "c.jpg", "-n", "realesr-animevideov3", "--denoise", "0.5",
-             "--weights", str(shared_weights)])
+            ["cover", "-i", str(source), "-o", "c.jpg", "--model-name", "realesr-animevideov3",
+             "--denoise-strength", "0.5", "--weights-dir", str(shared_weights)])   # the image command's names
     result = run_cli(*argv, weights=shared_weights, cwd=tmp_path)
     assert result.returncode != 0
     assert "has no such twin" in one_line_error(result)
@@ -296,10 +296,17 @@ def test_denoise_strength_for_a_model_without_twin_is_refused(tmp_path, shared_w
 
 # --- an interrupted run ---------------------------------------------------------------------------------------
 
+def default_ctrl_c() -> None:
+    """In the child: Ctrl-C as a terminal gives it, even when the tests were started in the background (a shell
+    without job control starts background jobs with SIGINT ignored, and Python keeps it ignored)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def interrupt_after(argv, wait_for: str, weights: Path, cwd: Path) -> subprocess.CompletedProcess:
     """Start the CLI, send Ctrl-C (SIGINT) once ``wait_for`` appears on its stdout, and collect the result."""
     process = subprocess.Popen([sys.executable, "-m", "krita_realesrgan", *argv], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, cwd=str(cwd), env=cli_env(weights, cwd))
+                               stderr=subprocess.PIPE, text=True, cwd=str(cwd), env=cli_env(weights, cwd),
+                               preexec_fn=default_ctrl_c)
     seen = ""
     deadline = time.monotonic() + 120
     while wait_for not in seen and time.monotonic() < deadline:
@@ -340,7 +347,7 @@ def test_interrupted_cover_writes_nothing(tmp_path, shared_weights, images):
                                 "cover.jpg", "-n", "realesr-animevideov3", "-t", "32", "--size", "4000x4000",
                                 "--weights", str(shared_weights)], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, cwd=str(tmp_path),
-                               env=cli_env(shared_weights, tmp_path))
+                               env=cli_env(shared_weights, tmp_path), preexec_fn=default_ctrl_c)
     time.sleep(6)
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=120)

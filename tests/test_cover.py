@@ -492,11 +492,11 @@ def test_cli_pad_and_custom_size_png(shared_weights, images, tmp_path, capsys):
 
 
 def test_cli_errors_are_messages_not_tracebacks(images, tmp_path, capsys):
-    assert cli.main(["cover", "-i", str(tmp_path / "missing.png"), "-o", str(tmp_path / "x.jpg")]) == 2
+    assert cli.main(["cover", "-i", str(tmp_path / "missing.png"), "-o", str(tmp_path / "x.jpg")]) == 1
     assert cli.main(["cover", "-i", str(images / "0014.jpg"), "--preset", "article-2.35x1",
-                     "-o", str(tmp_path / "x.webp")]) == 2
-    assert cli.main(["cover", "-i", str(images / "0014.jpg"), "--preset", "nope"]) == 2
-    assert cli.main(["cover", "-i", str(images / "0014.jpg"), "-o", str(tmp_path / "x.gif")]) == 2
+                     "-o", str(tmp_path / "x.webp")]) == 1
+    assert cli.main(["cover", "-i", str(images / "0014.jpg"), "--preset", "nope"]) == 1
+    assert cli.main(["cover", "-i", str(images / "0014.jpg"), "-o", str(tmp_path / "x.gif")]) == 1
     err = capsys.readouterr().err
     assert err.count("error: ") == 4 and "Traceback" not in err
     assert list(tmp_path.iterdir()) == []
