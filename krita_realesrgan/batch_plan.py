@@ -42,10 +42,10 @@ class Naming:
 class Task:
     source: Path
     target: Path
-    renamed: bool = False   # the usual name was taken by another input's output
+    usual: Optional[str] = None   # set when renamed: the usual name, taken by another input's output
 
-    def describe_rename(self, usual: str) -> str:
-        return f"{self.source.name} -> {self.target.name} ({usual} is another input's output)"
+    def describe_rename(self) -> str:
+        return f"{self.source.name} -> {self.target.name} ({self.usual} is another input's output)"
 
 
 def _key(path: Path) -> str:
@@ -66,15 +66,16 @@ def plan_folder(sources: Sequence[Path], folder: Path, naming: Naming,
         keeper = min(members, key=lambda i: (_extension_distance(*wanted[i]), i))
         for index in members:
             source, extension = wanted[index]
+            usual = folder / naming.name(source.stem, extension)
             if index == keeper:
-                tasks[index] = Task(source, folder / naming.name(source.stem, extension))
+                tasks[index] = Task(source, usual)
                 continue
             stem = f"{source.stem}_{source.suffix.lstrip('.').lower() or 'file'}"
             candidate, counter = folder / naming.name(stem, extension), 2
             while _key(candidate) in taken:
                 candidate, counter = folder / naming.name(f"{stem}_{counter}", extension), counter + 1
             taken.add(_key(candidate))
-            tasks[index] = Task(source, candidate, renamed=True)
+            tasks[index] = Task(source, candidate, usual=usual.name)
     return [task for task in tasks if task is not None]
 
 

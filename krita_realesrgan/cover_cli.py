@@ -113,7 +113,8 @@ def make(args: argparse.Namespace) -> int:
         check_limit(header.extent, args.max_pixels, limit_args.HINT, "The picture has")
     image, fmt = read_image(args.input)
     source = cover.extent_of(image)
-    check_limit(source, args.max_pixels, limit_args.HINT, "The picture has")
+    if header is None:       # a format whose size only the decoder knew
+        check_limit(source, args.max_pixels, limit_args.HINT, "The picture has")
     check_limit(cover.upscaled_size(source, target.size, args.fit), args.max_pixels, limit_args.HINT)
     options = UpscaleOptions(model=args.model, tile=args.tile, **backend_args.options(args), denoise=args.denoise,
                              alpha=args.alpha, max_pixels=args.max_pixels, **face_args.options(args))

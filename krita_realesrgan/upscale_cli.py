@@ -111,7 +111,6 @@ class Plan:
     tasks: List[Task]
     headers: Dict[Path, Optional[ImageHeader]]
     failures: List[Tuple[Path, str]]    # files refused while planning (damaged header): the rest still runs
-    renames: List[str]
 
 
 def plan_run(sources: List[Path], args: argparse.Namespace) -> Plan:
@@ -135,15 +134,7 @@ def plan_run(sources: List[Path], args: argparse.Namespace) -> Plan:
     hint = ("Choose another output folder with -o, or keep a --suffix." if args.input.is_dir() or not
             is_output_file(args.output) else "Choose another output file with -o.")
     refuse_overwriting_inputs(tasks, sources, hint)
-    renames = [task.describe_rename(naming.name(task.source.stem,
-                                                naming.extension(task.source, alpha_of(headers, task.source))))
-               for task in tasks if task.renamed]
-    return Plan(tasks, headers, failures, renames)
-
-
-def alpha_of(headers: Dict[Path, Optional[ImageHeader]], source: Path) -> Optional[bool]:
-    header = headers.get(source)
-    return header.has_alpha if header else None
+    return Plan(tasks, headers, failures)
 
 
 def options_from(args: argparse.Namespace) -> UpscaleOptions:
@@ -258,8 +249,9 @@ def run(args: argparse.Namespace) -> int:
         folder = args.output if (args.input.is_dir() or not is_output_file(args.output)) else args.output.parent
         ensure_writable_folder(folder)
         from tqdm import tqdm
-        for line in plan.renames:
-            tqdm.write(f"renamed: {line}")
+        for task in plan.tasks:
+            if task.usual:
+                tqdm.write(f"renamed: {task.describe_rename()}")
         if args.ray:
             from .cluster import folder_run
             failures = folder_run.run_all(args, plan, options, say=tqdm.write)
