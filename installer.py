@@ -34,7 +34,7 @@ from install_steps.targets import chosen_gimp_folders, chosen_krita_targets  # n
 from install_steps.torch_build import DEFAULT_TORCH_SPEC, TORCH_PROBE  # noqa: E402
 from install_steps.uninstall import remove_installed  # noqa: E402
 from install_steps.weights import WeightFetcher, model_names, model_state  # noqa: E402
-from krita_realesrgan import catalog, paths  # noqa: E402  (stdlib-only modules)
+from krita_realesrgan.common import catalog, paths  # noqa: E402  (stdlib-only modules)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

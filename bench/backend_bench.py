@@ -78,7 +78,7 @@ def child_engine(spec: dict) -> dict:
     """Fresh process: warm rows of this engine (first call, then the best of the later ones)."""
     import cv2
     from krita_realesrgan.engine import Upscaler
-    from krita_realesrgan.formats import UpscaleOptions
+    from krita_realesrgan.common.formats import UpscaleOptions
     image, fmt = Picture("input", Path(spec["input"]).name, folder=Path(spec["input"]).parent).load()
     upscaler = Upscaler(Path(spec["weights_dir"]))
     options = UpscaleOptions(model=spec["model"], device="cpu", backend=spec["backend"],
@@ -129,7 +129,8 @@ def prepare_weights(work: Path, weights_dir: Path, pack: Path, models) -> Path:
     """A weights folder with the models (x4plus converted from the ncnn pack) and a .pth for the reference."""
     import shutil
     import torch
-    from krita_realesrgan import catalog, ncnn
+    from krita_realesrgan.common import catalog
+    from krita_realesrgan import ncnn
     from krita_realesrgan.models import read_state_dict
     folder = work / "weights"
     folder.mkdir()
@@ -145,7 +146,8 @@ def prepare_weights(work: Path, weights_dir: Path, pack: Path, models) -> Path:
 
 
 def ncnn_files(work: Path, pack: Path, model: str):
-    from krita_realesrgan import catalog, ncnn
+    from krita_realesrgan.common import catalog
+    from krita_realesrgan import ncnn
     opened = ncnn.open_pack(pack)
     stem = catalog.get(model).ncnn
     param, weights = opened.read(stem)
@@ -265,7 +267,7 @@ def video(args, work: Path) -> None:
     from video_bench import SIZES, make_clip
     from krita_realesrgan import video as video_module
     from krita_realesrgan.engine import Upscaler
-    from krita_realesrgan.formats import PixelFormat, UpscaleOptions
+    from krita_realesrgan.common.formats import PixelFormat, UpscaleOptions
     upscaler = Upscaler(args.weights_dir)
     frames = 2 if args.quick else args.frames
     print(f"\nVideo: {ANIME} x4, whole pipeline (decode, upscale, encode), engine defaults, {frames} frames of "
@@ -298,9 +300,9 @@ def quality(args, work: Path) -> None:
     import cv2
     import skimage.data
     from skimage.metrics import peak_signal_noise_ratio, structural_similarity
-    from krita_realesrgan import catalog
+    from krita_realesrgan.common import catalog
     from krita_realesrgan.engine import Upscaler
-    from krita_realesrgan.formats import PixelFormat, UpscaleOptions
+    from krita_realesrgan.common.formats import PixelFormat, UpscaleOptions
     weights = work / "weights" if (work / "weights").is_dir() else prepare_weights(
         work, args.weights_dir, args.ncnn_pack, [ANIME, PHOTO])
     installed = [m.name for m in catalog.listed()

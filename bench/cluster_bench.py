@@ -30,8 +30,8 @@ from krita_realesrgan.cluster.folder_run import file_shards, files_per_shard  # 
 from krita_realesrgan.cluster.pool import ShardPool  # noqa: E402
 from krita_realesrgan.cluster.runtime import Cluster, NAMESPACE  # noqa: E402
 from krita_realesrgan.cluster.worker import ShardWorker  # noqa: E402
-from krita_realesrgan.formats import UpscaleOptions  # noqa: E402
-from krita_realesrgan.paths import atomic_write_bytes  # noqa: E402
+from krita_realesrgan.common.formats import UpscaleOptions  # noqa: E402
+from krita_realesrgan.common.paths import atomic_write_bytes  # noqa: E402
 
 MODEL = "realesr-animevideov3"
 
@@ -117,7 +117,7 @@ def main() -> int:
         print(f"  {name:45s} {seconds:7.1f} s  {args.files / seconds:6.2f} pictures/s")
     if args.frame720:
         from krita_realesrgan.engine import Upscaler
-        from krita_realesrgan.formats import PixelFormat
+        from krita_realesrgan.common.formats import PixelFormat
         upscaler = Upscaler(WEIGHTS)
         frame = cv2.GaussianBlur((np.random.default_rng(1).random((720, 1280, 3)) * 255).astype(np.uint8),
                                  (5, 5), 1.5)

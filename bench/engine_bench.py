@@ -59,7 +59,7 @@ def engine_run(image, fmt, config, weights):
     devices.cpu_has_bfloat16 = lambda: True  # measure bf16 even where the engine would refuse it
     facts = choice.probe()
     choice.probe = lambda: replace(facts, cpu_bf16=True)
-    from krita_realesrgan.formats import NO_TILING, UpscaleOptions
+    from krita_realesrgan.common.formats import NO_TILING, UpscaleOptions
     upscaler = Upscaler(weights.parent)
     tile = int(config.split("tile ")[1]) if "tile" in config else NO_TILING
     options = UpscaleOptions(model=str(weights), tile=tile, precision="bf16" if "bf16" in config else "fp32",

@@ -37,7 +37,7 @@ def main() -> None:
     from krita_realesrgan.backends.cpu import this_cpu
     from krita_realesrgan.faces import detect, paste
     from krita_realesrgan.faces.restorer import RestorerStore
-    from krita_realesrgan.formats import PixelFormat
+    from krita_realesrgan.common.formats import PixelFormat
     from krita_realesrgan import pixels
 
     print(f"CPU: {this_cpu().describe()}; {torch.get_num_threads()} torch threads")

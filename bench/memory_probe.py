@@ -19,7 +19,7 @@ from bench_data import IMAGES, REPO, WEIGHTS
 sys.path.insert(0, str(REPO))
 
 from krita_realesrgan.engine import Upscaler  # noqa: E402
-from krita_realesrgan.formats import PixelFormat, UpscaleOptions  # noqa: E402
+from krita_realesrgan.common.formats import PixelFormat, UpscaleOptions  # noqa: E402
 from krita_realesrgan.imagefile import read_image  # noqa: E402
 
 

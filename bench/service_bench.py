@@ -34,10 +34,10 @@ from bench_data import IMAGES, REPO, WEIGHTS
 
 sys.path.insert(0, str(REPO))
 
-from krita_realesrgan.client import EngineClient  # noqa: E402
-from krita_realesrgan.formats import PixelFormat, UpscaleOptions  # noqa: E402
-from krita_realesrgan.geometry import Extent  # noqa: E402
-from krita_realesrgan.service_wire import EngineAddress  # noqa: E402
+from krita_realesrgan.common.client import EngineClient  # noqa: E402
+from krita_realesrgan.common.formats import PixelFormat, UpscaleOptions  # noqa: E402
+from krita_realesrgan.common.geometry import Extent  # noqa: E402
+from krita_realesrgan.common.service_wire import EngineAddress  # noqa: E402
 
 RGB = PixelFormat("uint8", 3)
 

@@ -19,8 +19,8 @@ from bench_data import REPO, WEIGHTS
 sys.path.insert(0, str(REPO))
 
 from krita_realesrgan import video  # noqa: E402
-from krita_realesrgan.formats import UpscaleOptions  # noqa: E402
-from krita_realesrgan.geometry import Extent  # noqa: E402
+from krita_realesrgan.common.formats import UpscaleOptions  # noqa: E402
+from krita_realesrgan.common.geometry import Extent  # noqa: E402
 
 SIZES = {"480p": Extent(854, 480), "720p": Extent(1280, 720)}
 SCALES = (2, 4)

@@ -24,10 +24,10 @@ from bench_data import IMAGES, REPO, WEIGHTS
 
 sys.path.insert(0, str(REPO))
 
-from krita_realesrgan.client import EngineClient  # noqa: E402
-from krita_realesrgan.formats import PixelFormat, UpscaleOptions  # noqa: E402
-from krita_realesrgan.geometry import Extent  # noqa: E402
-from krita_realesrgan.paths import ENV_CACHE  # noqa: E402
+from krita_realesrgan.common.client import EngineClient  # noqa: E402
+from krita_realesrgan.common.formats import PixelFormat, UpscaleOptions  # noqa: E402
+from krita_realesrgan.common.geometry import Extent  # noqa: E402
+from krita_realesrgan.common.paths import ENV_CACHE  # noqa: E402
 
 
 def hello_line(log: Path, pid: int) -> str:

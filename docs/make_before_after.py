@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from krita_realesrgan.engine import Upscaler
-from krita_realesrgan.formats import UpscaleOptions
+from krita_realesrgan.common.formats import UpscaleOptions
 from krita_realesrgan.imagefile import read_image, write_image
 
 HERE = Path(__file__).resolve().parent

@@ -11,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from krita_realesrgan import catalog  # noqa: E402  (stdlib only)
+from krita_realesrgan.common import catalog  # noqa: E402  (stdlib only)
 
 # Compute per pixel grows with the network's size for these architectures; the classes are relative.
 SPEED_CLASSES = ((10_000_000, "fast"), (30_000_000, "medium"), (None, "slow"))

@@ -16,7 +16,7 @@
     uninstall    removing what the manifest names
 
 ``installer.py`` puts this checkout first on ``sys.path`` before importing this package, so ``krita_realesrgan``
-(its standard-library modules: catalog, paths, portable) is this checkout's.
+(its standard-library part, krita_realesrgan/common) is this checkout's.
 """
 from pathlib import Path
 

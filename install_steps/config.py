@@ -1,4 +1,4 @@
-"""The config file the plugins and the engine read (``krita_realesrgan.paths``): written when it changes, with
+"""The config file the plugins and the engine read (``krita_realesrgan.common.paths``): written when it changes, with
 what was there before kept in the manifest so that uninstall can put it back."""
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Optional
 
-from krita_realesrgan import paths
+from krita_realesrgan.common import paths
 
 from .console import Console
 from .manifest import Manifest

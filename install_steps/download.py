@@ -9,7 +9,8 @@ import urllib.request
 from pathlib import Path
 from typing import Optional
 
-from krita_realesrgan import __version__, catalog
+from krita_realesrgan.common import catalog
+from krita_realesrgan import __version__
 
 from .console import Console, ProgressBar, human_size
 from .files import sha256_file

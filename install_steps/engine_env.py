@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 from typing import Optional
 
-from krita_realesrgan import __version__, paths
+from krita_realesrgan.common import paths
+from krita_realesrgan import __version__
 
 from . import REPO
 from .console import Console

@@ -7,7 +7,7 @@ import stat
 from pathlib import Path
 from typing import Optional
 
-from krita_realesrgan import paths
+from krita_realesrgan.common import paths
 
 
 def sha256_file(path: Path) -> str:

@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 from typing import Dict
 
-from krita_realesrgan import paths
+from krita_realesrgan.common import paths
 
 from .files import write_if_changed
 

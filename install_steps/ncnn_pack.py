@@ -5,7 +5,7 @@ import glob
 from pathlib import Path
 from typing import Optional
 
-from krita_realesrgan import catalog
+from krita_realesrgan.common import catalog
 
 from . import REPO
 from .console import Console, human_size

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
-from krita_realesrgan import portable
+from krita_realesrgan import common
 
 from . import REPO
 from .console import Console
@@ -25,9 +25,10 @@ class PluginInstaller:
         self.manifest = manifest
 
     def vendored_files(self, target: Path) -> FileMap:
-        """The engine's stdlib-only modules, as a ``krita_realesrgan`` package inside a plugin folder."""
+        """The engine's stdlib-only part (``krita_realesrgan/common``), as a ``krita_realesrgan`` package inside a
+        plugin folder."""
         files = {}
-        for name in portable.VENDORED_FILES:
+        for name in common.vendored_files():
             source = REPO / "krita_realesrgan" / name
             if source.exists():
                 files[target / VENDORED_PACKAGE / name] = (source, None)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Optional
 
-from krita_realesrgan.paths import home_dir
+from krita_realesrgan.common.paths import home_dir
 
 KRITA_PLUGIN = "realesrgan_upscale"          # X-KDE-Library in the .desktop file, the pykrita package name
 GIMP_PLUGIN = "realesrgan-upscale"           # GIMP 3 wants plug-ins/<name>/<name>.py

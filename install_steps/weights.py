@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
 
-from krita_realesrgan import catalog, paths
-from krita_realesrgan.errors import INSTALL_HINT
+from krita_realesrgan.common import catalog, paths
+from krita_realesrgan.common.errors import INSTALL_HINT
 
 from .console import Console, human_size
 from .download import DownloadFailed, Unreachable, check_release_file, download
@@ -23,7 +23,7 @@ from .ncnn_pack import DEV_WHEEL_CACHE, download_ncnn_pack, find_wheel
 from .processes import probe_python, run
 
 # Load one file in the engine's python as the engine does (safely, on the CPU); prints {"network"} or {"problem"}.
-_LOAD_PROBE = ("import json\nfrom krita_realesrgan.errors import EngineError\n"
+_LOAD_PROBE = ("import json\nfrom krita_realesrgan.common.errors import EngineError\n"
                "from krita_realesrgan.models import describe_weights\n"
                "try:\n    answer = {{'network': describe_weights({path!r})}}\n"
                "except EngineError as error:\n    answer = {{'problem': error.kind}}\n"

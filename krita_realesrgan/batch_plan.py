@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence
 
-from .errors import EngineError, Kind
+from .common.errors import EngineError, Kind
 from .file_guard import InputGuard
 from .image_header import WRITE_EXTENSIONS
 

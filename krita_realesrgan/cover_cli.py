@@ -11,13 +11,14 @@ import sys
 from pathlib import Path
 from typing import Optional
 
-from . import backend_args, catalog, cover, cover_export, cover_presets, face_args, limit_args
-from .errors import Cancelled, EngineError, Kind
+from .common import catalog, cover_presets
+from . import backend_args, cover, cover_export, face_args, limit_args
+from .common.errors import Cancelled, EngineError, Kind
 from .upscale_cli import fail
 from .file_guard import InputGuard, ensure_writable_folder
 from .image_header import read_header
-from .run_estimate import check_limit
-from .formats import ALPHA_MODES, AUTO_TILE, UpscaleOptions
+from .common.run_estimate import check_limit
+from .common.formats import ALPHA_MODES, AUTO_TILE, UpscaleOptions
 from .imagefile import read_image
 
 DEFAULT_PRESET = "video-16x9"

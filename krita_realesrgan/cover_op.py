@@ -13,7 +13,7 @@ Result event (besides the usual output/width/height/dtype/channels/seconds of th
 
     "canvas": [x, y, w, h]   the cover in the upscaled picture's coordinates (pad: around it, x/y <= 0)
     "faces": [[x, y, w, h], ...], "model": "...", "fit": "...", "preset": "...",
-    "reasons": [{"key": ..., "args": {...}, "text": "<English>"}, ...]   (krita_realesrgan.cover_reasons)
+    "reasons": [{"key": ..., "args": {...}, "text": "<English>"}, ...]   (krita_realesrgan.common.cover_reasons)
     "background_output": "<payload>"   (pad, when asked for)
 
 The editor creates a document of the canvas size, adds the upscaled picture as a layer at (-x, -y) (the user
@@ -24,10 +24,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Dict
 
-from . import cover, cover_export, cover_presets, rawimage
-from .errors import EngineError, Kind
-from .formats import UpscaleOptions
-from .geometry import Extent
+from .common import cover_presets, rawimage
+from . import cover, cover_export
+from .common.errors import EngineError, Kind
+from .common.formats import UpscaleOptions
+from .common.geometry import Extent
 
 
 def _target(request: Dict[str, Any]) -> cover_presets.CoverTarget:

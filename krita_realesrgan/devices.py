@@ -11,7 +11,7 @@ from .backends import looks_like_out_of_memory
 from .backends.budget import CPU_TILE_BUDGET, host_tile_budget
 from .backends.choice import FP16_ON_CPU, NO_CPU_BF16
 from .backends.cpu import this_cpu
-from .errors import EngineError, Kind
+from .common.errors import EngineError, Kind
 
 _DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 

@@ -16,11 +16,12 @@ from typing import Callable, List, Optional, Tuple
 
 import numpy as np
 
-from . import pixels, reach, resample, run_estimate
-from .errors import EngineError, Kind
-from .formats import MAX_SCALE, MIN_TILE, NO_TILING, PixelFormat, UpscaleOptions
-from .geometry import Extent
-from .run_estimate import network_passes   # one rule for the engine and the estimates before a run
+from .common import run_estimate
+from . import pixels, reach, resample
+from .common.errors import EngineError, Kind
+from .common.formats import MAX_SCALE, MIN_TILE, NO_TILING, PixelFormat, UpscaleOptions
+from .common.geometry import Extent
+from .common.run_estimate import network_passes   # one rule for the engine and the estimates before a run
 from .backends import choice as backend_choice
 from .backends.budget import host_tile_budget
 from .backends.loader import Network, NetworkStore

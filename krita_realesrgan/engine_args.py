@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 from typing import Iterator, Optional
 
-from .errors import EngineError, Kind
-from .service_wire import EngineAddress, read_token
+from .common.errors import EngineError, Kind
+from .common.service_wire import EngineAddress, read_token
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -47,7 +47,7 @@ def upscaler(args: argparse.Namespace) -> Iterator[object]:
         from .engine import Upscaler
         yield Upscaler(args.weights_dir)
         return
-    from .client import EngineClient
+    from .common.client import EngineClient
     from .service_upscaler import ServiceUpscaler
     client = EngineClient(python=sys.executable, weights=args.weights_dir, engine=where)
     try:

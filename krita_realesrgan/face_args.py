@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Optional
 
-from . import catalog
+from .common import catalog
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

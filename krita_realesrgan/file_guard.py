@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 from typing import Dict, Iterable, Optional, Tuple
 
-from .errors import EngineError, Kind
+from .common.errors import EngineError, Kind
 
 FileId = Tuple[int, int]
 

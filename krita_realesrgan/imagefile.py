@@ -11,10 +11,10 @@ from typing import Optional, Tuple
 import cv2
 import numpy as np
 
-from .errors import EngineError, Kind
-from .formats import PixelFormat
+from .common.errors import EngineError, Kind
+from .common.formats import PixelFormat
 from .image_header import READ_EXTENSIONS, WRITE_EXTENSIONS, unreadable
-from .paths import atomic_write_bytes
+from .common.paths import atomic_write_bytes
 
 __all__ = ["READ_EXTENSIONS", "WRITE_EXTENSIONS", "encode_image", "format_of", "is_image_path", "read_image",
            "write_image"]

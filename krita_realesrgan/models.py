@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Sequence, Tuple
 
-from . import catalog, reach
-from .errors import INSTALL_HINT, EngineError, Kind
+from .common import catalog
+from . import reach
+from .common.errors import INSTALL_HINT, EngineError, Kind
 
 if TYPE_CHECKING:  # torch is imported only to read or build a network (a warm OpenVINO run needs none)
     import torch
@@ -48,7 +49,7 @@ class LoadedModel:
 
 
 def weights_dirs(explicit: Optional[Path] = None) -> List[Path]:
-    from .paths import read_config
+    from .common.paths import read_config
     return [Path(explicit)] if explicit is not None else [read_config().weights]
 
 

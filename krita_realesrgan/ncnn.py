@@ -38,10 +38,10 @@ from typing import TYPE_CHECKING, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
-from . import catalog
-from .errors import EngineError, Kind
+from .common import catalog
+from .common.errors import EngineError, Kind
 from .ncnn_param import Graph, Layer, read_param
-from .paths import atomic_write_bytes
+from .common.paths import atomic_write_bytes
 
 if TYPE_CHECKING:  # torch is imported only once weights are converted: bad names are answered at once
     import torch

@@ -12,9 +12,9 @@ from typing import Optional
 import cv2
 import numpy as np
 
-from .errors import EngineError, Kind
-from .formats import PixelFormat
-from .geometry import Extent
+from .common.errors import EngineError, Kind
+from .common.formats import PixelFormat
+from .common.geometry import Extent
 
 # cv2.COLOR_BGR2GRAY weights, in RGB order
 LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)

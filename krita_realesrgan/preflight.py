@@ -9,10 +9,10 @@ from typing import List, Optional
 import numpy as np
 
 from .engine import Upscaler, network_passes
-from .formats import PixelFormat, UpscaleOptions
-from .geometry import Extent
+from .common.formats import PixelFormat, UpscaleOptions
+from .common.geometry import Extent
 from .image_header import ImageHeader
-from .run_estimate import SpeedRecord, check_limit, estimate
+from .common.run_estimate import SpeedRecord, check_limit, estimate
 
 _ASSUMED_CHANNELS, _ASSUMED_BYTES = 3, 1   # before decoding, the estimate assumes an 8-bit RGB picture
 

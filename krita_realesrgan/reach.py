@@ -29,7 +29,7 @@ from typing import Callable, Dict, Optional
 
 import numpy as np
 
-from . import catalog, paths
+from .common import catalog, paths
 from .tiling import TILE_ALIGN
 
 log = logging.getLogger(__name__)

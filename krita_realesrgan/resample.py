@@ -10,7 +10,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .geometry import Bounds, Extent
+from .common.geometry import Bounds, Extent
 
 
 _MAX_LANCZOS_REDUCTION = 2.0

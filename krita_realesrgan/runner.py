@@ -11,7 +11,7 @@ from typing import Callable, List, Optional
 import numpy as np
 
 from .backends import Backend
-from .errors import Cancelled
+from .common.errors import Cancelled
 from .pixels import LUMA
 from .tiling import BandBlender, TilePlan
 

@@ -18,10 +18,11 @@ import sys
 from pathlib import Path
 from typing import List, Optional, Tuple
 
-from . import backend_args, limit_args, paths, service_wire
-from .errors import INSTALLER_COMMAND, EngineError, Kind
-from .service_client import private_folder
-from .service_wire import ServiceLimits
+from .common import paths, service_wire
+from . import backend_args, limit_args
+from .common.errors import INSTALLER_COMMAND, EngineError, Kind
+from .common.service_client import private_folder
+from .common.service_wire import ServiceLimits
 
 DEFAULT_IDLE_TIMEOUT = 600.0
 SOCKET_PATH_MAX = 100             # sun_path holds 104-108 bytes depending on the system

@@ -28,10 +28,10 @@ import time
 from pathlib import Path
 from typing import Any, Deque, Dict, List, Optional, Tuple
 
-from . import protocol, rawimage, service_wire
-from .client import TEMPDIR_PREFIX, sweep_stale_tempdirs
-from .errors import EngineError, Kind
-from .service_wire import FILE_FIELDS, INPUT, FrameError, ServiceLimits
+from .common import protocol, rawimage, service_wire
+from .common.client import TEMPDIR_PREFIX, sweep_stale_tempdirs
+from .common.errors import EngineError, Kind
+from .common.service_wire import FILE_FIELDS, INPUT, FrameError, ServiceLimits
 from .worker import Worker, error_event
 
 log = logging.getLogger("krita_realesrgan.service")

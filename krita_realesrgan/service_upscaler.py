@@ -7,12 +7,12 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from .client import EngineClient
+from .common.client import EngineClient
 from .engine import ModelFacts, UpscaleResult
-from .formats import PixelFormat, UpscaleOptions
-from .geometry import Extent
-from .run_estimate import SpeedRecord
-from .run_question import model_scale
+from .common.formats import PixelFormat, UpscaleOptions
+from .common.geometry import Extent
+from .common.run_estimate import SpeedRecord
+from .common.run_question import model_scale
 
 
 class ServiceUpscaler:

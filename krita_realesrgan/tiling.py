@@ -22,7 +22,7 @@ from typing import Iterator, List, Tuple
 
 import numpy as np
 
-from .geometry import Bounds, Extent
+from .common.geometry import Bounds, Extent
 
 DEFAULT_RAMP = 8
 TILE_ALIGN = 8  # tile starts are multiples of this (see the module's docstring)

@@ -18,13 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
-from . import backend_args, catalog, engine_args, face_args, limit_args
+from .common import catalog
+from . import backend_args, engine_args, face_args, limit_args
 from .batch_plan import OUTPUT_FORMATS, Naming, Task, plan_folder, refuse_overwriting_inputs
 from .cluster import args as cluster_args
-from .errors import INSTALL_HINT, EngineError, Kind
+from .common.errors import INSTALL_HINT, EngineError, Kind
 from .file_guard import ensure_writable_folder
-from .formats import AUTO_TILE, NO_TILING, UpscaleOptions
-from .geometry import Extent
+from .common.formats import AUTO_TILE, NO_TILING, UpscaleOptions
+from .common.geometry import Extent
 from .image_header import WRITE_EXTENSIONS, ImageHeader, read_header
 
 EXTENSIONS = OUTPUT_FORMATS

@@ -31,13 +31,14 @@ from typing import Callable, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from . import catalog, limit_args
-from .errors import Cancelled, EngineError, Kind
+from .common import catalog
+from . import limit_args
+from .common.errors import Cancelled, EngineError, Kind
 from .file_guard import same_file
-from .formats import AUTO_TILE, NO_TILING, PixelFormat, UpscaleOptions
-from .geometry import Extent
-from .paths import ENV_FFMPEG
-from .run_estimate import check_limit
+from .common.formats import AUTO_TILE, NO_TILING, PixelFormat, UpscaleOptions
+from .common.geometry import Extent
+from .common.paths import ENV_FFMPEG
+from .common.run_estimate import check_limit
 
 Progress = Callable[[int, int], None]   # (frames done, frames total)
 Cancel = Callable[[], bool]
@@ -316,7 +317,7 @@ class WorkFolder:
             return None
 
     def write_job(self, record: dict) -> None:
-        from .paths import atomic_write_bytes
+        from .common.paths import atomic_write_bytes
         atomic_write_bytes(self.job_file, (json.dumps(record, indent=2) + "\n").encode("utf-8"))
 
     def reset(self) -> None:
@@ -683,7 +684,7 @@ class VideoJob:
 
     def store_segment(self, segment: "EncodedSegment") -> None:
         """File a segment encoded elsewhere (``encode_segment``) in the work folder, and its preview frames."""
-        from .paths import atomic_write_bytes
+        from .common.paths import atomic_write_bytes
         for name, data in segment.previews:
             atomic_write_bytes(preview_folder(self.target) / name, data)
         atomic_write_bytes(self.work.segment(segment.number), segment.data)

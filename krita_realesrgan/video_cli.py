@@ -11,11 +11,12 @@ from fractions import Fraction
 from functools import partial
 from pathlib import Path
 
-from . import backend_args, catalog, limit_args
+from .common import catalog
+from . import backend_args, limit_args
 from .cluster import args as cluster_args
 from .ctrl_c import CtrlC
-from .errors import Cancelled, EngineError
-from .formats import AUTO_TILE, NO_TILING, UpscaleOptions
+from .common.errors import Cancelled, EngineError
+from .common.formats import AUTO_TILE, NO_TILING, UpscaleOptions
 from .upscale_cli import EXIT_INTERRUPTED, EXIT_OK, fail
 from .video import (DEFAULT_CODEC, DEFAULT_CRF, DEFAULT_PIX_FMT, DEFAULT_PRESET, DEFAULT_SEGMENT_FRAMES, VideoOptions,
                     preview_folder, upscale_video)

@@ -31,10 +31,11 @@ import traceback
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional, Tuple
 
-from . import __version__, device_offers, paths, protocol, rawimage, request_schema
-from .errors import INSTALLER_COMMAND, Cancelled, EngineError, Kind
-from .formats import PixelFormat, UpscaleOptions
-from .geometry import Extent
+from .common import device_offers, paths, protocol, rawimage
+from . import __version__, request_schema
+from .common.errors import INSTALLER_COMMAND, Cancelled, EngineError, Kind
+from .common.formats import PixelFormat, UpscaleOptions
+from .common.geometry import Extent
 
 log = logging.getLogger("krita_realesrgan.worker")
 

@@ -84,7 +84,7 @@ def engine_cache(tmp_path_factory) -> Path:
     """The engine's cache (converted and compiled networks) in a folder of this test session, not the user's;
     worker and CLI subprocesses inherit it through the environment."""
     import os
-    from krita_realesrgan.paths import ENV_CACHE
+    from krita_realesrgan.common.paths import ENV_CACHE
     folder = tmp_path_factory.mktemp("engine-cache")
     previous = os.environ.get(ENV_CACHE)
     os.environ[ENV_CACHE] = str(folder)

@@ -10,10 +10,10 @@ PACKAGE = "realesrgan_upscale"
 
 
 def assemble(pykrita: Path) -> Path:
-    """Copy ``plugin/krita`` into ``pykrita`` and vendor ``portable.VENDORED_FILES``."""
+    """Copy ``plugin/krita`` into ``pykrita`` and vendor ``common.vendored_files()``."""
     import sys
     sys.path.insert(0, str(REPO))
-    from krita_realesrgan import portable
+    from krita_realesrgan import common
 
     pykrita.mkdir(parents=True, exist_ok=True)
     shutil.copy2(PLUGIN_SOURCE / f"{PACKAGE}.desktop", pykrita / f"{PACKAGE}.desktop")
@@ -23,7 +23,7 @@ def assemble(pykrita: Path) -> Path:
     shutil.copytree(PLUGIN_SOURCE / PACKAGE, target, ignore=shutil.ignore_patterns("__pycache__"))
     vendored = target / "krita_realesrgan"
     vendored.mkdir(exist_ok=True)
-    for name in portable.VENDORED_FILES:
+    for name in common.vendored_files():
         source = REPO / "krita_realesrgan" / name
         if source.exists():
             (vendored / name).parent.mkdir(parents=True, exist_ok=True)

@@ -19,8 +19,8 @@ from krita_realesrgan.backends.choice import Facts
 from krita_realesrgan.backends.cpu import parse_cpuinfo
 from krita_realesrgan.backends.openvino_backend import SizeRule, pad_like_spandrel
 from krita_realesrgan.engine import Upscaler
-from krita_realesrgan.errors import EngineError, Kind
-from krita_realesrgan.formats import NO_TILING, UpscaleOptions
+from krita_realesrgan.common.errors import EngineError, Kind
+from krita_realesrgan.common.formats import NO_TILING, UpscaleOptions
 from krita_realesrgan.imagefile import read_image
 
 from conftest import REPO
@@ -71,7 +71,7 @@ _SECOND_PROCESS = """
 import json, sys
 import numpy as np
 from krita_realesrgan.engine import Upscaler
-from krita_realesrgan.formats import NO_TILING, UpscaleOptions
+from krita_realesrgan.common.formats import NO_TILING, UpscaleOptions
 from krita_realesrgan.imagefile import read_image
 image, fmt = read_image(sys.argv[2])
 result = Upscaler(sys.argv[1]).upscale(image, fmt, UpscaleOptions(model="realesr-animevideov3", tile=NO_TILING,
@@ -197,7 +197,7 @@ def _offers(report):
 
 
 def test_the_device_report_offers_backend_and_device_together_with_fast_where_it_pays():
-    from krita_realesrgan import device_offers
+    from krita_realesrgan.common import device_offers
     no_amx = Facts(False, False, ("CPU",), cpu_bf16=True, cpu="Zen 4", cpu_bf16_faster=False)
     assert _offers(choice.device_report(no_amx)) == [("auto", "no_amx"), ("cpu-openvino", "no_amx"),
                                                      ("cpu-torch", "no_amx"), ("cuda", "")]
@@ -225,7 +225,7 @@ def test_the_device_report_offers_backend_and_device_together_with_fast_where_it
 
 
 def test_the_device_report_is_kept_for_the_next_dialog(tmp_path):
-    from krita_realesrgan import device_offers
+    from krita_realesrgan.common import device_offers
     assert device_offers.load(tmp_path, "linux") == device_offers.default_report("linux")
     assert [o.key for o in device_offers.default_report("darwin").offers][-1] == "mps"
     report = choice.device_report(Facts(False, False, ("CPU", "GPU"), cpu_bf16=False, cpu="Core"))

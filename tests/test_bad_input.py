@@ -366,8 +366,8 @@ def test_engine_refuses_runs_that_would_explode(shared_weights, target, message)
     is a scale of 500. 100x100 -> 4000x4000 (x40) would need 3 passes: 6400x6400, within the limit; with a limit
     of 16 MP it is refused before any pass."""
     from krita_realesrgan.engine import Upscaler
-    from krita_realesrgan.errors import EngineError
-    from krita_realesrgan.formats import PixelFormat, UpscaleOptions
+    from krita_realesrgan.common.errors import EngineError
+    from krita_realesrgan.common.formats import PixelFormat, UpscaleOptions
     upscaler = Upscaler(shared_weights)
     small = np.zeros((8, 8, 3), np.uint8) if target[1] == 1 else np.zeros((100, 100, 3), np.uint8)
     options = UpscaleOptions(target=target, max_pixels=16_000_000)

@@ -19,8 +19,9 @@ import numpy as np
 import pytest
 import torch
 
-from krita_realesrgan import catalog, cli, video
-from krita_realesrgan.errors import EngineError, Kind
+from krita_realesrgan.common import catalog
+from krita_realesrgan import cli, video
+from krita_realesrgan.common.errors import EngineError, Kind
 from krita_realesrgan.models import read_state_dict
 from test_installer import (fetcher, home, install_with_shared_weights, plugin_source,  # noqa: F401 (fixtures)
                             run_installer, standard_args)

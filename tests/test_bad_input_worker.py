@@ -19,9 +19,10 @@ import pytest
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
-from krita_realesrgan import protocol, rawimage, request_schema, worker
-from krita_realesrgan.errors import Kind
-from krita_realesrgan.formats import PixelFormat
+from krita_realesrgan.common import protocol, rawimage
+from krita_realesrgan import request_schema, worker
+from krita_realesrgan.common.errors import Kind
+from krita_realesrgan.common.formats import PixelFormat
 from test_worker import FakeUpscaler, RawWorker, RecordingEvents, payload
 
 GREY = PixelFormat("uint8", 1)
@@ -185,7 +186,7 @@ def test_a_field_of_the_wrong_type_is_bad_request_naming_field_and_type(folder, 
 
 def test_every_op_has_a_field_list_and_every_option_a_type():
     assert set(request_schema.FIELDS) == set(protocol.OPS)
-    from krita_realesrgan.formats import UpscaleOptions
+    from krita_realesrgan.common.formats import UpscaleOptions
     assert set(request_schema.OPTION_TYPES) == set(UpscaleOptions.__dataclass_fields__)
 
 

@@ -103,7 +103,7 @@ def test_single_file_to_a_named_output_and_with_ext(tmp_path, shared_weights, im
                  cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     from krita_realesrgan.engine import Upscaler
-    from krita_realesrgan.formats import UpscaleOptions
+    from krita_realesrgan.common.formats import UpscaleOptions
     from krita_realesrgan.imagefile import read_image
     image, fmt = read_image(source)
     want = Upscaler(shared_weights).upscale(image, fmt, UpscaleOptions()).image

@@ -13,10 +13,10 @@ import cv2
 import numpy as np
 import pytest
 
-from krita_realesrgan.client import TEMPDIR_PREFIX, CoverOutcome, EngineClient, ExportOutcome
-from krita_realesrgan.errors import Cancelled, EngineError, Kind
-from krita_realesrgan.formats import PixelFormat, UpscaleOptions
-from krita_realesrgan.geometry import Bounds, Extent
+from krita_realesrgan.common.client import TEMPDIR_PREFIX, CoverOutcome, EngineClient, ExportOutcome
+from krita_realesrgan.common.errors import Cancelled, EngineError, Kind
+from krita_realesrgan.common.formats import PixelFormat, UpscaleOptions
+from krita_realesrgan.common.geometry import Bounds, Extent
 
 REPO = Path(__file__).resolve().parents[1]
 

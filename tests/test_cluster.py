@@ -21,8 +21,8 @@ import pytest
 from krita_realesrgan import cli, video
 from krita_realesrgan.cluster import args as cluster_args
 from krita_realesrgan.cluster import pool, runtime, video_run
-from krita_realesrgan.errors import Cancelled, EngineError
-from krita_realesrgan.formats import UpscaleOptions
+from krita_realesrgan.common.errors import Cancelled, EngineError
+from krita_realesrgan.common.formats import UpscaleOptions
 
 from test_video import decoded_frames, make_clip, packet_hashes
 

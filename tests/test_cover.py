@@ -11,11 +11,11 @@ import cv2
 import numpy as np
 import pytest
 
-from krita_realesrgan import (cli, cover, cover_cli, cover_content, cover_crop, cover_export, cover_op,
-                              cover_presets, rawimage, resample, worker)
-from krita_realesrgan.errors import Cancelled, EngineError, Kind
-from krita_realesrgan.formats import PixelFormat, UpscaleOptions
-from krita_realesrgan.geometry import Bounds, Extent
+from krita_realesrgan import cli, cover, cover_cli, cover_content, cover_crop, cover_export, cover_op, resample, worker
+from krita_realesrgan.common import cover_presets, rawimage
+from krita_realesrgan.common.errors import Cancelled, EngineError, Kind
+from krita_realesrgan.common.formats import PixelFormat, UpscaleOptions
+from krita_realesrgan.common.geometry import Bounds, Extent
 from krita_realesrgan.imagefile import read_image
 
 EXPECTED_PRESETS = {  # the sizes the issue asks for
@@ -515,7 +515,7 @@ def test_a_panorama_in_a_tall_cover_is_refused_not_attempted():
 
 def test_cancel_reaches_the_engine(shared_weights, cartoon):
     from krita_realesrgan.engine import Upscaler
-    from krita_realesrgan.errors import Cancelled
+    from krita_realesrgan.common.errors import Cancelled
     with pytest.raises(Cancelled):
         cover.make_cover(Upscaler(shared_weights), *cartoon, cover_presets.preset("square"),
                          options=UpscaleOptions(model="auto", tile=64), cancel=lambda: True)

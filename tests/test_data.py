@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 
 from conftest import WEIGHTS, require
-from krita_realesrgan import catalog
+from krita_realesrgan.common import catalog
 
 
 def recorded_sums() -> dict:

@@ -6,9 +6,9 @@ import pytest
 
 from krita_realesrgan import runner
 from krita_realesrgan.engine import Upscaler, network_passes
-from krita_realesrgan.errors import Cancelled, EngineError, Kind
-from krita_realesrgan.formats import NO_TILING, PixelFormat, UpscaleOptions
-from krita_realesrgan.geometry import Extent
+from krita_realesrgan.common.errors import Cancelled, EngineError, Kind
+from krita_realesrgan.common.formats import NO_TILING, PixelFormat, UpscaleOptions
+from krita_realesrgan.common.geometry import Extent
 from krita_realesrgan.imagefile import read_image
 from krita_realesrgan.pixels import from_float, to_float
 
@@ -220,7 +220,7 @@ def test_a_window_of_a_resample_from_a_part_of_the_picture(images, dtype):
     """resample.window: the pixels to_size gives, from a part of the picture only (what a cover crop needs)."""
     import cv2
     from krita_realesrgan import resample
-    from krita_realesrgan.geometry import Bounds
+    from krita_realesrgan.common.geometry import Bounds
     photo, _ = read_image(images / "OST_009.png")                         # 448x640
     picture = cv2.resize(photo, (1792, 2560), interpolation=cv2.INTER_CUBIC)   # smooth, like a network's output
     picture = {"uint8": picture, "uint16": picture.astype(np.uint16) * 257,

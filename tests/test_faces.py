@@ -14,17 +14,18 @@ import pytest
 
 import netbuilders
 
-from krita_realesrgan import catalog, pixels
+from krita_realesrgan.common import catalog
+from krita_realesrgan import pixels
 from krita_realesrgan.engine import Upscaler
-from krita_realesrgan.errors import Cancelled, EngineError, Kind
+from krita_realesrgan.common.errors import Cancelled, EngineError, Kind
 from krita_realesrgan.faces import align as align_mod
 from krita_realesrgan.faces.detect import Face, detect
 from krita_realesrgan.faces.mask import template_mask
 from krita_realesrgan.faces.paste import MAX_FACES, MIN_FACE, choose, restore_faces
 from krita_realesrgan.faces.restorer import Restorer
 from krita_realesrgan.faces.step import FaceStep
-from krita_realesrgan.formats import PixelFormat, UpscaleOptions
-from krita_realesrgan.geometry import Bounds, Extent
+from krita_realesrgan.common.formats import PixelFormat, UpscaleOptions
+from krita_realesrgan.common.geometry import Bounds, Extent
 
 CHILDREN = 5
 
@@ -398,7 +399,8 @@ def test_the_cli_says_how_many_faces_it_restored(tmp_path, children, animevideo_
 
 
 def test_the_worker_passes_the_face_options_and_reports_the_faces(tmp_path, children, animevideo_pth, monkeypatch):
-    from krita_realesrgan import rawimage, worker
+    from krita_realesrgan.common import rawimage
+    from krita_realesrgan import worker
     from krita_realesrgan.faces.restorer import RestorerStore
     monkeypatch.setattr(RestorerStore, "get", lambda self, model, device: restorer(inverted))
     shutil.copy(animevideo_pth, tmp_path / "net.pth")

@@ -125,7 +125,7 @@ def profile(root):
 def test_installer_puts_an_executable_plugin_with_its_engine_client(profile):
     folder = profile.plugins / PLUGIN_DIR_NAME
     assert os.access(folder / f"{PLUGIN_DIR_NAME}.py", os.X_OK)
-    assert (folder / "krita_realesrgan" / "client.py").is_file()
+    assert (folder / "krita_realesrgan" / "common" / "client.py").is_file()
     assert (folder / "realesrgan_gimp" / "actions.py").is_file()
 
 
@@ -173,8 +173,8 @@ def upscaler():
 
 
 def engine_output(upscaler, pixels: np.ndarray, babl: str, target) -> np.ndarray:
-    from krita_realesrgan.formats import PixelFormat, UpscaleOptions
-    from krita_realesrgan.geometry import Extent
+    from krita_realesrgan.common.formats import PixelFormat, UpscaleOptions
+    from krita_realesrgan.common.geometry import Extent
     channels, sample = format_parts(babl)
     fmt = PixelFormat(ENGINE_DTYPES[sample], channels)
     image = pixels[:, :, 0] if channels == 1 else pixels
@@ -378,8 +378,8 @@ def test_restore_faces_changes_only_the_face_and_is_refused_with_an_anime_model(
     """A script's call with restore-faces on one child's face: the new layer differs from the same call without
     it only inside the face's feathered mask (within a level outside it), GIMP's scaled layer is the same; asked
     with the anime model, the call fails with the reason and the image stays as it was."""
-    from krita_realesrgan.formats import PixelFormat
-    from krita_realesrgan.geometry import Extent
+    from krita_realesrgan.common.formats import PixelFormat
+    from krita_realesrgan.common.geometry import Extent
     from test_faces import face_weight, faces_in
     results = gimp_session(profile, "faces", FACE_CASES, KRITA_REALESRGAN_WEIGHTS=face_weights_folder(profile))
     off, on = succeeded(results, "faces_off"), succeeded(results, "faces_on")
@@ -586,8 +586,9 @@ def chinese_labels(profile):
 
 def engine_cover(upscaler, pixels: np.ndarray, babl: str, target, fit="cover", background="blur", model=MODEL):
     """The engine's own cover of the same pixels (what the plug-in's worker computes)."""
-    from krita_realesrgan import cover, cover_presets
-    from krita_realesrgan.formats import PixelFormat, UpscaleOptions
+    from krita_realesrgan.common import cover_presets
+    from krita_realesrgan import cover
+    from krita_realesrgan.common.formats import PixelFormat, UpscaleOptions
     channels, sample = format_parts(babl)
     goal = cover_presets.preset(target) if isinstance(target, str) else target
     return cover.make_cover(upscaler, np.ascontiguousarray(pixels), PixelFormat(ENGINE_DTYPES[sample], channels),
@@ -604,7 +605,7 @@ def new_cover_image(results, name, size):
 
 
 def test_cover_of_a_photo_keeps_the_whole_upscaled_picture_with_the_faces_in_the_canvas(cover_results, upscaler):
-    from krita_realesrgan.geometry import Bounds
+    from krita_realesrgan.common.geometry import Bounds
     results, profile = cover_results
     case, new_image = new_cover_image(results, "cover_children_video", (1280, 720))
     assert case["before"]["size"] == [566, 350]
@@ -639,7 +640,7 @@ def test_cover_of_a_square_cartoon_crops_its_height(cover_results, upscaler):
 
 
 def test_pad_cover_lays_the_centred_picture_on_a_solid_background_layer(cover_results, upscaler):
-    from krita_realesrgan.geometry import Extent
+    from krita_realesrgan.common.geometry import Extent
     results, profile = cover_results
     case, new_image = new_cover_image(results, "cover_cartoon_pad", (480, 270))
     names = [layer["name"] for layer in new_image["layers"]]
@@ -658,7 +659,7 @@ def test_pad_cover_lays_the_centred_picture_on_a_solid_background_layer(cover_re
 
 
 def test_cover_of_a_16_bit_selection_padded_on_its_blurred_copy(cover_results, upscaler):
-    from krita_realesrgan.geometry import Extent
+    from krita_realesrgan.common.geometry import Extent
     results, profile = cover_results
     case, new_image = new_cover_image(results, "cover_u16_selection_blur", (400, 200))
     assert new_image["precision"] == "u16-non-linear"
@@ -675,7 +676,7 @@ def test_cover_of_a_16_bit_selection_padded_on_its_blurred_copy(cover_results, u
 
 
 def test_cover_of_a_linear_image_gets_the_colour_in_linear_light(cover_results, upscaler):
-    from krita_realesrgan.geometry import Extent
+    from krita_realesrgan.common.geometry import Extent
     from test_gimp_units import srgb_to_linear
     results, profile = cover_results
     case, new_image = new_cover_image(results, "cover_float_linear_pad", (160, 80))
@@ -710,7 +711,7 @@ def refused(case, words):
 
 
 def test_cover_arguments_offer_every_preset_and_the_installed_models(cover_results):
-    from krita_realesrgan import cover_presets
+    from krita_realesrgan.common import cover_presets
     results, profile = cover_results
     presets = results["choices"][f"{COVER}:preset"]
     assert list(presets) == [t.id for t in cover_presets.presets()] + ["custom"]
@@ -832,7 +833,7 @@ def test_a_failed_export_says_why_and_leaves_no_file_and_the_image_unchanged(exp
 
 
 def test_export_arguments_offer_auto_every_preset_and_the_formats(export_results):
-    from krita_realesrgan import cover_presets
+    from krita_realesrgan.common import cover_presets
     results, profile = export_results
     presets = results["choices"][f"{EXPORT}:preset"]
     assert list(presets) == ["auto"] + [t.id for t in cover_presets.presets()] + ["custom"]

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from helpers import Answers
 
-from krita_realesrgan.cover_reasons import Reason
-from krita_realesrgan.errors import Cancelled, EngineError, Kind
-from krita_realesrgan.formats import AUTO_TILE, PixelFormat
-from krita_realesrgan.geometry import Bounds, Extent
+from krita_realesrgan.common.cover_reasons import Reason
+from krita_realesrgan.common.errors import Cancelled, EngineError, Kind
+from krita_realesrgan.common.formats import AUTO_TILE, PixelFormat
+from krita_realesrgan.common.geometry import Bounds, Extent
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugin" / "gimp"))
 
@@ -182,7 +182,7 @@ def test_engine_runner_keeps_the_notes_of_the_last_job_for_the_message():
 
 
 def test_the_device_argument_offers_backend_and_device_together_and_reaches_the_engine():
-    from krita_realesrgan import device_offers
+    from krita_realesrgan.common import device_offers
     entries = choices.device_entries("")
     assert [(nick, label) for nick, label, _ in entries] == [
         ("auto", "Automatic"), ("cpu-openvino", "CPU — OpenVINO"), ("cpu-torch", "CPU — PyTorch"),
@@ -220,7 +220,7 @@ def test_engine_runner_starts_submits_and_reports_progress():
 # ---- asking before a long or very large run (engine_run on the vendored run_question) ----
 
 def slow_speeds(tmp_path, seconds_per_megapixel):
-    from krita_realesrgan.run_estimate import SpeedRecord
+    from krita_realesrgan.common.run_estimate import SpeedRecord
     speeds = SpeedRecord(tmp_path / "speed.json")
     speeds.add(choices.Choices().model, "openvino CPU", "fp32", seconds_per_megapixel, 1.0)
     return speeds
@@ -297,9 +297,10 @@ def _imports(path: Path):
 
 def test_plugin_imports_only_what_gimps_python_has():
     """GIMP's Python has the standard library and gi, not numpy; engine modules must be the vendored ones."""
-    from krita_realesrgan.portable import STDLIB_MODULES
+    from krita_realesrgan import common
     plugin = Path(__file__).resolve().parents[1] / "plugin" / "gimp"
-    vendored = {f"krita_realesrgan.{name[:-3]}" for name in STDLIB_MODULES} | {"krita_realesrgan"}
+    vendored = {"krita_realesrgan." + name[:-3].replace("/", ".").replace(".__init__", "")
+                for name in common.vendored_files() if name.endswith(".py")} | {"krita_realesrgan"}
     files = [plugin / "realesrgan-upscale.py", *sorted((plugin / "realesrgan_gimp").glob("*.py"))]
     for path in files:
         for module in _imports(path):

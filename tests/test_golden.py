@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from krita_realesrgan.engine import Upscaler
-from krita_realesrgan.formats import NO_TILING, UpscaleOptions
+from krita_realesrgan.common.formats import NO_TILING, UpscaleOptions
 from krita_realesrgan.imagefile import read_image
 
 CASES = [

@@ -23,7 +23,8 @@ from types import SimpleNamespace
 import pytest
 
 from conftest import ANIMEVIDEO_PTH, REPO, require, require_ncnn_wheel
-from krita_realesrgan import catalog, portable
+from krita_realesrgan.common import catalog
+from krita_realesrgan import common
 
 sys.path.insert(0, str(REPO))  # as installer.py does: its install_steps package sits beside it, not installed
 from install_steps.console import Console  # noqa: E402
@@ -79,7 +80,7 @@ def plugin_source(tmp_path) -> Path:
     (root / "krita" / "realesrgan_upscale.desktop").write_text(
         "[Desktop Entry]\nType=Service\nServiceTypes=Krita/PythonPlugin\nX-KDE-Library=realesrgan_upscale\n"
         "X-Python-2-Compatible=false\nName=Real-ESRGAN AI Upscale\n")
-    (package / "__init__.py").write_text("from .krita_realesrgan import catalog  # noqa\n")
+    (package / "__init__.py").write_text("from .krita_realesrgan.common import catalog  # noqa\n")
     (package / "dialog.py").write_text("TITLE = 'stand-in'\n")
     gimp = root / "gimp"
     gimp.mkdir()
@@ -108,7 +109,7 @@ def install_with_shared_weights(home: Path, plugin_source: Path, *extra: str):
 
 
 def vendored_modules():
-    return [name for name in portable.VENDORED_FILES if (REPO / "krita_realesrgan" / name).exists()]
+    return [name for name in common.vendored_files() if (REPO / "krita_realesrgan" / name).exists()]
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -148,7 +149,7 @@ def test_fresh_install_puts_everything_where_krita_gimp_and_the_engine_look(home
 def test_vendored_modules_import_in_a_bare_python_from_the_plugin_folder(home, plugin_source):
     install_with_shared_weights(home, plugin_source, "--no-gimp")
     plugin_dir = home / ".local/share/krita/pykrita/realesrgan_upscale"
-    code = ("import sys; sys.path.insert(0, sys.argv[1]); from krita_realesrgan import catalog, paths; "
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); from krita_realesrgan.common import catalog, paths; "
             "print(catalog.DEFAULT_MODEL, paths.read_config().python)")
     done = subprocess.run([sys.executable, "-I", "-S", "-c", code, str(plugin_dir)], env=clean_env(home),
                           capture_output=True, text=True)
@@ -536,7 +537,7 @@ def test_the_real_plugins_install_with_the_layout_the_editors_expect(home):
                    if line.startswith("X-KDE-Library="))
     assert library == "realesrgan_upscale" and "ServiceTypes=Krita/PythonPlugin" in desktop
     assert (pykrita / library / "__init__.py").is_file()
-    assert (pykrita / library / "krita_realesrgan" / "catalog.py").is_file()
+    assert (pykrita / library / "krita_realesrgan" / "common" / "catalog.py").is_file()
     assert f"enable_{library}=true" in (home / ".config/kritarc").read_text()
     script = home / ".config/GIMP/3.0/plug-ins/realesrgan-upscale/realesrgan-upscale.py"
     assert os.access(script, os.X_OK)

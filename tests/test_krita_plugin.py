@@ -46,7 +46,7 @@ def install_plugin(home: Path, weights: Path) -> Path:
     done = subprocess.run(command, env=krita_env(home), capture_output=True, text=True, timeout=300)
     pykrita = home / ".local" / "share" / "krita" / "pykrita"
     assert done.returncode == 0, done.stdout + done.stderr
-    assert (pykrita / f"{PACKAGE}.desktop").exists() and (pykrita / PACKAGE / "krita_realesrgan" / "client.py").exists()
+    assert (pykrita / f"{PACKAGE}.desktop").exists() and (pykrita / PACKAGE / "krita_realesrgan" / "common" / "client.py").exists()
     assert "enable_realesrgan_upscale=true" in (home / ".config" / "kritarc").read_text()
     return pykrita
 
@@ -86,7 +86,7 @@ def chosen_scenarios() -> tuple:
 
 
 def read_raw(path: Path) -> np.ndarray:
-    from krita_realesrgan import rawimage
+    from krita_realesrgan.common import rawimage
     fmt, extent, data = rawimage.read(path)
     return np.frombuffer(data, DTYPES[fmt.dtype]).reshape(extent.height, extent.width, fmt.channels)
 
@@ -180,8 +180,8 @@ def upscaler(shared_weights):
 
 
 def engine_output(upscaler, image: np.ndarray, target) -> np.ndarray:
-    from krita_realesrgan.formats import PixelFormat, UpscaleOptions
-    from krita_realesrgan.geometry import Extent
+    from krita_realesrgan.common.formats import PixelFormat, UpscaleOptions
+    from krita_realesrgan.common.geometry import Extent
     fmt = PixelFormat(image.dtype.name, image.shape[2])
     result = upscaler.upscale(np.ascontiguousarray(image), fmt, UpscaleOptions(model=MODEL, target=Extent(*target)))
     out = result.image
@@ -316,7 +316,7 @@ def test_selection_to_new_document(krita_run, upscaler):
 def test_the_device_list_and_fast_mode(krita_run, upscaler):
     """Backend and device chosen together reach the engine (PyTorch on the CPU gives the OpenVINO result within a
     level); fast where this CPU refuses it is one clear line and the dialog greys it with that reason."""
-    from krita_realesrgan import device_offers
+    from krita_realesrgan.common import device_offers
     from krita_realesrgan.backends import choice
     notes = krita_run.scenario("device_choice")
     report = choice.device_report(choice.probe())
@@ -413,8 +413,8 @@ def test_restore_faces_greyed_without_the_face_model_and_changing_only_the_face_
     photo model once it is there, greyed for the anime model. On one child's face, the new layer with faces differs
     from the one without only inside the face's feathered mask (within a level outside it), the rest of the
     document is the same, and the floating message says the face was restored."""
-    from krita_realesrgan.formats import PixelFormat
-    from krita_realesrgan.geometry import Extent
+    from krita_realesrgan.common.formats import PixelFormat
+    from krita_realesrgan.common.geometry import Extent
     from test_faces import face_weight, faces_in
     name = "restore_faces"
     notes = krita_run.scenario(name)
@@ -451,7 +451,7 @@ def test_restore_faces_greyed_without_the_face_model_and_changing_only_the_face_
 def engine_cover(upscaler, image: np.ndarray, target, fit: str = "cover", background: str = "blur"):
     """The engine's own make_cover for the same input, model chosen by content as the plugin asks."""
     from krita_realesrgan import cover
-    from krita_realesrgan.formats import PixelFormat, UpscaleOptions
+    from krita_realesrgan.common.formats import PixelFormat, UpscaleOptions
     fmt = PixelFormat(image.dtype.name, image.shape[2])
     return cover.make_cover(upscaler, np.ascontiguousarray(image), fmt, target, fit,
                             cover.Background.parse(background), UpscaleOptions(model="auto"))
@@ -466,8 +466,8 @@ def cover_run(krita_run, name: str):
 
 
 def test_cover_from_a_photo_with_faces(krita_run, upscaler):
-    from krita_realesrgan import cover_presets
-    from krita_realesrgan.geometry import Bounds, Extent
+    from krita_realesrgan.common import cover_presets
+    from krita_realesrgan.common.geometry import Bounds, Extent
     notes, before, cover, picture = cover_run(krita_run, "cover_photo_preset")
     canvas, extent = Bounds(*notes["canvas"]), Extent(*notes["extent"])
     assert (cover["width"], cover["height"], cover["colorModel"], cover["colorDepth"], cover["resolution"]) == \
@@ -490,7 +490,7 @@ def test_cover_from_a_photo_with_faces(krita_run, upscaler):
 
 
 def test_cover_of_a_cartoon_with_padding_on_a_colour(krita_run, upscaler):
-    from krita_realesrgan.geometry import Extent
+    from krita_realesrgan.common.geometry import Extent
     notes, before, cover, picture = cover_run(krita_run, "cover_cartoon_pad")
     assert (cover["width"], cover["height"]) == (640, 360)
     assert notes["title"] == "Cover — Custom size, 640 × 360 px"

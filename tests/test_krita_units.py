@@ -25,11 +25,11 @@ def plugin(tmp_path_factory):
         modules = {name: importlib.import_module(f"{PACKAGE}.{name}") for name in (
             "pixels_krita", "selection_math", "settings", "progress_text", "i18n", "model_list", "reporting",
             "cover_settings", "cover_action", "export_settings", "export_action", "consent", "face_choice")}
-        modules["cover_presets"] = importlib.import_module(f"{PACKAGE}.krita_realesrgan.cover_presets")
-        modules["errors"] = importlib.import_module(f"{PACKAGE}.krita_realesrgan.errors")
-        modules["geometry"] = importlib.import_module(f"{PACKAGE}.krita_realesrgan.geometry")
-        modules["formats"] = importlib.import_module(f"{PACKAGE}.krita_realesrgan.formats")
-        modules["run_estimate"] = importlib.import_module(f"{PACKAGE}.krita_realesrgan.run_estimate")
+        modules["cover_presets"] = importlib.import_module(f"{PACKAGE}.krita_realesrgan.common.cover_presets")
+        modules["errors"] = importlib.import_module(f"{PACKAGE}.krita_realesrgan.common.errors")
+        modules["geometry"] = importlib.import_module(f"{PACKAGE}.krita_realesrgan.common.geometry")
+        modules["formats"] = importlib.import_module(f"{PACKAGE}.krita_realesrgan.common.formats")
+        modules["run_estimate"] = importlib.import_module(f"{PACKAGE}.krita_realesrgan.common.run_estimate")
         modules["i18n"].set_language(None)
         yield type("Plugin", (), modules)
     finally:
@@ -84,11 +84,11 @@ def test_unsupported_colour_models_are_refused(plugin, model, depth, convertible
     assert model in caught.value.message
 
 
-# ---- selection_math (the region itself: krita_realesrgan.regions, tests/test_regions.py) ----
+# ---- selection_math (the region itself: krita_realesrgan.common.regions, tests/test_regions.py) ----
 
 def test_the_plugin_plans_regions_with_the_vendored_engine_module(plugin):
     g = plugin.geometry
-    regions = importlib.import_module(f"{PACKAGE}.krita_realesrgan.regions")
+    regions = importlib.import_module(f"{PACKAGE}.krita_realesrgan.common.regions")
     region = regions.plan_region(g.Extent(100, 80), g.Bounds(50, 0, 50, 80), g.Bounds(40, 10, 20, 10), margin=4)
     assert region.target == g.Bounds(50, 10, 10, 10)
     assert region.source == g.Bounds(46, 6, 18, 18)     # Krita reads beyond the layer (transparent there)
@@ -284,8 +284,8 @@ def _source_strings():
 
 def test_every_ui_string_has_a_zh_cn_translation(plugin):
     table = plugin.i18n.TABLES["zh_CN"]
-    from krita_realesrgan import catalog
-    from krita_realesrgan import engine_setting
+    from krita_realesrgan.common import catalog
+    from krita_realesrgan.common import engine_setting
     wanted = _source_strings() | {m.purpose for m in catalog.listed()} | {
         engine_setting.ADDRESS_NEEDED, engine_setting.TOKEN_NEEDED, engine_setting.TOKEN_UNREADABLE}
     assert len(wanted) > 40
@@ -299,7 +299,7 @@ def test_every_ui_string_has_a_zh_cn_translation(plugin):
 
 def test_device_labels_and_why_fast_is_refused_in_both_languages():
     """The device list's words come from the vendored device_offers (both plugins use them)."""
-    from krita_realesrgan import device_offers as d
+    from krita_realesrgan.common import device_offers as d
     assert [d.label(key) for key in d.KEYS] == ["Automatic", "CPU — OpenVINO", "CPU — PyTorch",
                                                 "Intel GPU — OpenVINO", "NVIDIA GPU — CUDA", "Apple GPU"]
     assert [d.label(key, "zh_CN") for key in d.KEYS] == ["自动", "CPU — OpenVINO", "CPU — PyTorch",
@@ -490,7 +490,7 @@ def test_cover_document_placement_and_names(plugin):
         "Real-ESRGAN ×0.32 (resampled) — big"
     video = plugin.cover_presets.preset("video-16x9")
     assert ca.cover_title(video, "en") == "Cover — Video thumbnail 16:9 (HD), 1280 × 720 px"
-    reasons = importlib.import_module(f"{PACKAGE}.krita_realesrgan.cover_reasons")
+    reasons = importlib.import_module(f"{PACKAGE}.krita_realesrgan.common.cover_reasons")
     outcome = type("Outcome", (), {"faces": (g.Bounds(1, 2, 3, 4),) * 2, "reasons": (
         reasons.Reason("model_best_installed", {"model": "RealESRGAN_x4plus", "kind": "photo"}),
         reasons.Reason("crop_all_faces", {"faces": 2}))})
@@ -583,10 +583,12 @@ def test_a_cover_asks_with_the_slowest_model_for_auto(plugin, tmp_path):
 
 def test_plugin_imports_only_stdlib_qt_krita_and_vendored_modules():
     """Krita's Python has no numpy or torch: the plugin takes the standard library, PyQt5, krita, its own modules
-    and the vendored engine modules (``portable.STDLIB_MODULES``), nothing else."""
-    from krita_realesrgan import portable
+    and the vendored engine modules (``krita_realesrgan/common``), nothing else."""
+    from krita_realesrgan import common
     allowed = set(sys.stdlib_module_names) | {"PyQt5", "krita"}
-    vendored = {Path(name).stem for name in portable.STDLIB_MODULES}
+    files = [name[:-3].replace("/", ".") for name in common.vendored_files() if name.endswith(".py")]
+    packages = {"krita_realesrgan." + name[:-len(".__init__")] for name in files if name.endswith("__init__")}
+    vendored = {"krita_realesrgan." + name for name in files if not name.endswith("__init__")} | packages
     found = []
     for path in sorted((PLUGIN_SOURCE / PACKAGE).rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -595,9 +597,10 @@ def test_plugin_imports_only_stdlib_qt_krita_and_vendored_modules():
             elif isinstance(node, ast.ImportFrom) and node.level == 0:
                 found.append((path.name, node.module, node.module.split(".")[0] in allowed))
             elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("krita_realesrgan"):
-                # from .krita_realesrgan.client import X -> client; from .krita_realesrgan import catalog, paths
-                names = node.module.split(".")[1:2] or [alias.name for alias in node.names]
-                found += [(path.name, f"krita_realesrgan.{name}", name in vendored) for name in names]
+                # from .krita_realesrgan.common.client import X; from .krita_realesrgan.common import catalog, paths
+                names = ([f"{node.module}.{alias.name}" for alias in node.names] if node.module in packages
+                         else [node.module])
+                found += [(path.name, name, name in vendored) for name in names]
     assert len(found) > 40 and any(name == "cover_dialog.py" for name, _, _ in found)
     refused = [(name, module) for name, module, ok in found if not ok]
     assert not refused, refused

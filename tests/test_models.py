@@ -10,11 +10,11 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from krita_realesrgan import catalog
+from krita_realesrgan.common import catalog
 from krita_realesrgan.devices import choose
 from krita_realesrgan.engine import Upscaler
-from krita_realesrgan.errors import EngineError, Kind
-from krita_realesrgan.formats import PixelFormat, UpscaleOptions
+from krita_realesrgan.common.errors import EngineError, Kind
+from krita_realesrgan.common.formats import PixelFormat, UpscaleOptions
 from krita_realesrgan.models import ModelStore, blend, read_state_dict, resolve
 
 from netbuilders import compact, rrdbnet

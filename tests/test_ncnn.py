@@ -14,8 +14,9 @@ import torch
 from conftest import REPO, find_ncnn_wheel
 from safetensors import safe_open
 
-from krita_realesrgan import catalog, ncnn
-from krita_realesrgan.errors import EngineError, Kind
+from krita_realesrgan.common import catalog
+from krita_realesrgan import ncnn
+from krita_realesrgan.common.errors import EngineError, Kind
 from krita_realesrgan.imagefile import read_image
 from krita_realesrgan.models import read_state_dict
 
@@ -340,7 +341,7 @@ def test_cli_fails_in_one_line_for_a_corrupt_pack(tmp_path):
 def test_converted_animevideov3_upscales_like_the_pth(ncnn_models_dir, animevideo_pth, images, tmp_path,
                                                       image_name):
     from krita_realesrgan.engine import Upscaler
-    from krita_realesrgan.formats import UpscaleOptions
+    from krita_realesrgan.common.formats import UpscaleOptions
 
     image, fmt = read_image(images / image_name)
     converted_dir = tmp_path / "weights"

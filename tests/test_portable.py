@@ -1,5 +1,5 @@
-"""The modules in portable.STDLIB_MODULES run in an editor's bare Python: no numpy, torch or OpenCV, Python 3.8+,
-and vendored as a subpackage of a plugin (the layout the installer makes)."""
+"""The modules in ``krita_realesrgan/common/`` (and the package's ``__init__``) run in an editor's bare Python: no
+numpy, torch or OpenCV, Python 3.8+, and vendored as a subpackage of a plugin (the layout the installer makes)."""
 from __future__ import annotations
 
 import ast
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from krita_realesrgan.portable import STDLIB_MODULES, VENDORED_FILES
+from krita_realesrgan import common
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = REPO / "krita_realesrgan"
@@ -35,8 +35,22 @@ def run_isolated(program: str, path: Path, timeout: float = 60, env=None) -> sub
                           env=env)
 
 
+VENDORED_FILES = common.vendored_files()
+
+
 def module_names():
-    return [name[:-3] for name in STDLIB_MODULES]
+    """The vendored modules as dotted names below ``krita_realesrgan`` ('' for the package itself)."""
+    names = []
+    for name in VENDORED_FILES:
+        if name.endswith(".py"):
+            parts = name[:-3].split("/")
+            names.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    return names
+
+
+def module_file(module: str) -> Path:
+    base = PACKAGE.joinpath(*module.split(".")) if module else PACKAGE
+    return base / "__init__.py" if base.is_dir() else base.with_suffix(".py")
 
 
 def test_the_blocker_blocks():
@@ -46,7 +60,7 @@ def test_the_blocker_blocks():
 
 @pytest.mark.parametrize("module", module_names())
 def test_module_imports_without_third_party_packages(module):
-    name = "krita_realesrgan" if module == "__init__" else f"krita_realesrgan.{module}"
+    name = f"krita_realesrgan.{module}" if module else "krita_realesrgan"
     result = run_isolated(f"import {name}\nprint('ok')", REPO)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
@@ -54,23 +68,33 @@ def test_module_imports_without_third_party_packages(module):
 
 @pytest.mark.parametrize("module", module_names())
 def test_module_is_python_38_syntax(module):
-    source = (PACKAGE / f"{module}.py").read_text(encoding="utf-8")
-    ast.parse(source, filename=f"{module}.py", feature_version=(3, 8))
+    path = module_file(module)
+    ast.parse(path.read_text(encoding="utf-8"), filename=str(path), feature_version=(3, 8))
 
 
-def test_portable_modules_only_import_each_other():
-    portable = set(module_names())
-    for module in portable:
-        tree = ast.parse((PACKAGE / f"{module}.py").read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.level == 1:
+def test_vendored_modules_only_import_each_other():
+    """Relative imports resolve inside the vendored folder; absolute ones are the standard library's."""
+    vendored = set(module_names())
+    for module in vendored:
+        path = module_file(module)
+        package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                base = package.split(".") if package else []
+                base = base[:len(base) - (node.level - 1)] if node.level > 1 else base
                 targets = [node.module] if node.module else [alias.name for alias in node.names]
                 for target in targets:
-                    assert target.split(".")[0] in portable, f"{module}.py imports .{target}, which is not vendored"
+                    dotted = ".".join(base + target.split("."))
+                    assert dotted in vendored, f"{path} imports {dotted}, which is not vendored"
+            elif isinstance(node, (ast.Import, ast.ImportFrom)) and not getattr(node, "level", 0):
+                names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+                for name in names:
+                    assert name.split(".")[0] in sys.stdlib_module_names or name == "__future__", \
+                        f"{path} imports {name}, which is not in the standard library"
 
 
 def vendor(folder: Path) -> Path:
-    """The plugin layout: <folder>/realesrgan_upscale/krita_realesrgan/<the portable modules>."""
+    """The plugin layout: <folder>/realesrgan_upscale/krita_realesrgan/<__init__.py, common/>."""
     plugin = folder / "realesrgan_upscale"
     target = plugin / "krita_realesrgan"
     target.mkdir(parents=True)
@@ -83,16 +107,16 @@ def vendor(folder: Path) -> Path:
 
 def test_vendored_copy_imports_as_a_subpackage(tmp_path):
     vendor(tmp_path)
-    imports = "\n".join(f"import realesrgan_upscale.krita_realesrgan.{m}" for m in module_names() if m != "__init__")
-    result = run_isolated(imports + "\nfrom realesrgan_upscale.krita_realesrgan.client import EngineClient, Job\n"
-                          "import realesrgan_upscale.krita_realesrgan.client as c\nprint(c.__file__)", tmp_path)
+    imports = "\n".join(f"import realesrgan_upscale.krita_realesrgan.{m}" for m in module_names() if m)
+    result = run_isolated(imports + "\nfrom realesrgan_upscale.krita_realesrgan.common.client import EngineClient, Job\n"
+                          "import realesrgan_upscale.krita_realesrgan.common.client as c\nprint(c.__file__)", tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().startswith(str(tmp_path))
 
 
 def test_vendored_cover_presets_read_their_data_without_numpy(tmp_path):
     vendor(tmp_path)
-    result = run_isolated("from realesrgan_upscale.krita_realesrgan import cover_presets as p\n"
+    result = run_isolated("from realesrgan_upscale.krita_realesrgan.common import cover_presets as p\n"
                           "print(p.PRESETS_FILE)\n"
                           "print('|'.join(f'{t.id}={t.size}={t.name_zh}' for t in p.presets()))", tmp_path)
     assert result.returncode == 0, result.stderr
@@ -102,9 +126,9 @@ def test_vendored_cover_presets_read_their_data_without_numpy(tmp_path):
 
 
 VENDORED_JOB = """
-from realesrgan_upscale.krita_realesrgan.client import EngineClient
-from realesrgan_upscale.krita_realesrgan.formats import PixelFormat, UpscaleOptions
-from realesrgan_upscale.krita_realesrgan.geometry import Extent
+from realesrgan_upscale.krita_realesrgan.common.client import EngineClient
+from realesrgan_upscale.krita_realesrgan.common.formats import PixelFormat, UpscaleOptions
+from realesrgan_upscale.krita_realesrgan.common.geometry import Extent
 import json
 client = EngineClient()
 try:

@@ -8,15 +8,16 @@ import pytest
 import torch
 from netbuilders import rrdbnet
 
-from krita_realesrgan import catalog, engine, ncnn, reach, runner
+from krita_realesrgan.common import catalog
+from krita_realesrgan import engine, ncnn, reach, runner
 from krita_realesrgan.backends import Backend
 from krita_realesrgan.backends.loader import Network
 from krita_realesrgan.engine import Upscaler
-from krita_realesrgan.formats import NO_TILING, PixelFormat, UpscaleOptions
-from krita_realesrgan.geometry import Extent
+from krita_realesrgan.common.formats import NO_TILING, PixelFormat, UpscaleOptions
+from krita_realesrgan.common.geometry import Extent
 from krita_realesrgan.imagefile import read_image
 from krita_realesrgan.models import read_state_dict
-from krita_realesrgan.paths import ENV_CACHE, cache_dir
+from krita_realesrgan.common.paths import ENV_CACHE, cache_dir
 from krita_realesrgan.tiling import TilePlan
 
 RGB8 = PixelFormat("uint8", 3)

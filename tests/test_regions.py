@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from krita_realesrgan.errors import EngineError, Kind
-from krita_realesrgan.geometry import Bounds, Extent
-from krita_realesrgan.regions import Region, plan_region
+from krita_realesrgan.common.errors import EngineError, Kind
+from krita_realesrgan.common.geometry import Bounds, Extent
+from krita_realesrgan.common.regions import Region, plan_region
 
 CANVAS = Extent(200, 100)
 

@@ -8,13 +8,13 @@ import json
 import numpy as np
 import pytest
 
-from krita_realesrgan import run_question
-from krita_realesrgan.cover_presets import preset, upscaled_size
+from krita_realesrgan.common import run_question
+from krita_realesrgan.common.cover_presets import preset, upscaled_size
 from krita_realesrgan.engine import Upscaler
-from krita_realesrgan.errors import Cancelled, EngineError, Kind
-from krita_realesrgan.formats import DEFAULT_MAX_PIXELS, PixelFormat, UpscaleOptions
-from krita_realesrgan.geometry import Extent
-from krita_realesrgan.run_estimate import TILE_WORKSPACE_BYTES, SpeedRecord, estimate, network_passes
+from krita_realesrgan.common.errors import Cancelled, EngineError, Kind
+from krita_realesrgan.common.formats import DEFAULT_MAX_PIXELS, PixelFormat, UpscaleOptions
+from krita_realesrgan.common.geometry import Extent
+from krita_realesrgan.common.run_estimate import TILE_WORKSPACE_BYTES, SpeedRecord, estimate, network_passes
 
 RGBA8 = PixelFormat("uint8", 4)
 MODEL = "realesr-animevideov3"

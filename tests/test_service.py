@@ -20,14 +20,15 @@ import cv2
 import numpy as np
 import pytest
 
-from krita_realesrgan import cli, paths, protocol, rawimage, service_client, service_wire
-from krita_realesrgan.client import EngineClient
-from krita_realesrgan.errors import Cancelled, EngineError, Kind
-from krita_realesrgan.formats import PixelFormat, UpscaleOptions
-from krita_realesrgan.geometry import Extent
+from krita_realesrgan.common import paths, protocol, rawimage, service_client, service_wire
+from krita_realesrgan import cli
+from krita_realesrgan.common.client import EngineClient
+from krita_realesrgan.common.errors import Cancelled, EngineError, Kind
+from krita_realesrgan.common.formats import PixelFormat, UpscaleOptions
+from krita_realesrgan.common.geometry import Extent
 from krita_realesrgan.serve_cli import LocalSocket, tls_context
 from krita_realesrgan.service import Service
-from krita_realesrgan.service_wire import EngineAddress, ServiceLimits
+from krita_realesrgan.common.service_wire import EngineAddress, ServiceLimits
 from test_worker import FakeUpscaler
 
 REPO = Path(__file__).resolve().parents[1]
@@ -141,7 +142,7 @@ def test_a_client_that_goes_away_cancels_its_jobs_and_the_other_goes_on(runtime)
 
 
 def test_export_writes_the_clients_file_and_its_errors_leave_none(runtime, tmp_path):
-    from krita_realesrgan.client import ExportOutcome
+    from krita_realesrgan.common.client import ExportOutcome
     noise = np.random.default_rng(1).integers(0, 256, (60, 80, 3), np.uint8)
     with in_process_service(OrderedFake(), runtime), local_client(runtime) as client:
         outcome = ExportOutcome.of(client.submit_export(noise.tobytes(), PixelFormat("uint8", 3), Extent(80, 60),
@@ -293,8 +294,8 @@ def test_gimp_defaults_to_the_local_service_where_there_are_unix_sockets(tmp_pat
 
 
 def test_the_editors_engine_setting_is_the_config_files_and_keeps_its_other_keys(tmp_path):
-    from krita_realesrgan import engine_setting
-    from krita_realesrgan.engine_setting import OTHER_COMPUTER, THIS_COMPUTER, EngineSetting
+    from krita_realesrgan.common import engine_setting
+    from krita_realesrgan.common.engine_setting import OTHER_COMPUTER, THIS_COMPUTER, EngineSetting
     config = tmp_path / "config.json"
     env = {"HOME": str(tmp_path), "KRITA_REALESRGAN_CONFIG": str(config)}
     config.write_text(json.dumps({"version": 1, "python": "/x", "weights": "/w"}))

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from krita_realesrgan.geometry import Bounds, Extent
+from krita_realesrgan.common.geometry import Bounds, Extent
 from krita_realesrgan.tiling import TILE_ALIGN, BandBlender, TilePlan, axis_windows, even_spans
 
 

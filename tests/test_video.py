@@ -16,9 +16,9 @@ import pytest
 
 from krita_realesrgan import video
 from krita_realesrgan.engine import UpscaleResult
-from krita_realesrgan.errors import Cancelled, EngineError, Kind
-from krita_realesrgan.formats import UpscaleOptions
-from krita_realesrgan.geometry import Extent
+from krita_realesrgan.common.errors import Cancelled, EngineError, Kind
+from krita_realesrgan.common.formats import UpscaleOptions
+from krita_realesrgan.common.geometry import Extent
 
 REPO = Path(__file__).resolve().parents[1]
 CLIP_EXTENT = Extent(96, 64)

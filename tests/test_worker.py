@@ -13,10 +13,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from krita_realesrgan import protocol, rawimage, worker
-from krita_realesrgan.errors import Cancelled, EngineError, Kind
-from krita_realesrgan.formats import PixelFormat
-from krita_realesrgan.geometry import Extent
+from krita_realesrgan.common import protocol, rawimage
+from krita_realesrgan import worker
+from krita_realesrgan.common.errors import Cancelled, EngineError, Kind
+from krita_realesrgan.common.formats import PixelFormat
+from krita_realesrgan.common.geometry import Extent
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -271,7 +272,7 @@ def test_a_worker_with_a_stored_conversion_starts_and_upscales_without_torch(tmp
                                                                             engine_cache):
     """The editors' warm start: the second worker finds the OpenVINO conversion the first one stored, reports the
     device list in its ready event (and keeps it for the next dialog), and never imports torch."""
-    from krita_realesrgan import device_offers
+    from krita_realesrgan.common import device_offers
     from krita_realesrgan.backends import choice
     logs = []
     for run in ("first", "second"):

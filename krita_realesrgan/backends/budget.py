@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import psutil
 
-from ..formats import CPU_TILE_BUDGET
+from ..common.formats import CPU_TILE_BUDGET
 
 __all__ = ["CPU_TILE_BUDGET", "HOST_FREE_SHARE", "host_tile_budget"]
 HOST_FREE_SHARE = 0.4

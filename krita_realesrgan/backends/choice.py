@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Tuple
 
-from ..device_offers import NO_AMX, NO_BF16, DeviceReport, Offer
-from ..errors import EngineError, Kind
+from ..common.device_offers import NO_AMX, NO_BF16, DeviceReport, Offer
+from ..common.errors import EngineError, Kind
 from .cpu import this_cpu
 
 TORCH, OPENVINO = "torch", "openvino"

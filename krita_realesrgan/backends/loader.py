@@ -10,7 +10,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
-from .. import paths
+from ..common import paths
 from ..models import ModelStore, weight_sources
 from . import Backend
 from .choice import TORCH, Choice

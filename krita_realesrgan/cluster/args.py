@@ -9,7 +9,7 @@ import importlib.util
 from dataclasses import dataclass
 from typing import Optional
 
-from ..errors import EngineError, Kind
+from ..common.errors import EngineError, Kind
 
 LOCAL = "local"
 INSTALL_LINE = ("--ray needs Ray, which is not installed: pip install 'krita-realesrgan[cluster]' "

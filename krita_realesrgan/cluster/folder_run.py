@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 from typing import Iterator, List, Tuple
 
-from ..formats import UpscaleOptions
-from ..paths import atomic_write_bytes
+from ..common.formats import UpscaleOptions
+from ..common.paths import atomic_write_bytes
 from ..upscale_cli import FATAL_KINDS, Plan
 from .args import RaySpec
 from .pool import Shard, ShardPool

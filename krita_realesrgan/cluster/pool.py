@@ -24,7 +24,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, Callable, Deque, Dict, Iterable, Iterator, List, Optional, Tuple
 
-from ..errors import Cancelled, EngineError, Kind
+from ..common.errors import Cancelled, EngineError, Kind
 from .runtime import Cluster
 from .worker import ShardWorker
 

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Dict, Iterator, Optional
 
-from ..errors import EngineError, Kind
+from ..common.errors import EngineError, Kind
 from .args import LOCAL, RaySpec
 
 NAMESPACE = "krita-realesrgan"

@@ -19,8 +19,8 @@ from typing import List, Optional, Sequence, Tuple
 import numpy as np
 
 from ..batch_plan import Task
-from ..errors import EngineError
-from ..formats import UpscaleOptions
+from ..common.errors import EngineError
+from ..common.formats import UpscaleOptions
 from ..image_header import ImageHeader
 
 

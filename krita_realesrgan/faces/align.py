@@ -15,7 +15,7 @@ from typing import Sequence, Tuple
 import cv2
 import numpy as np
 
-from ..geometry import Bounds, Extent
+from ..common.geometry import Bounds, Extent
 from .detect import Point
 
 SIZE = 512

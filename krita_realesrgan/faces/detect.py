@@ -14,7 +14,7 @@ from typing import List, Tuple
 import cv2
 import numpy as np
 
-from ..geometry import Bounds
+from ..common.geometry import Bounds
 
 DETECT_EDGE = 960        # pictures with a longer side are reduced to this for detection
 MIN_CONFIDENCE = 0.5     # YuNet's own default

@@ -14,9 +14,9 @@ from typing import Callable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ..errors import Cancelled
-from ..formats import PixelFormat
-from ..geometry import Extent
+from ..common.errors import Cancelled
+from ..common.formats import PixelFormat
+from ..common.geometry import Extent
 from ..pixels import LUMA
 from .align import Alignment, align, output_points
 from .detect import Face

@@ -13,8 +13,9 @@ from typing import Callable, Dict, Sequence, Tuple
 
 import numpy as np
 
-from .. import catalog, models
-from ..errors import EngineError, Kind
+from ..common import catalog
+from .. import models
+from ..common.errors import EngineError, Kind
 
 Restore = Callable[[np.ndarray], np.ndarray]   # N×SIZE×SIZE×3 float32 in [0, 1] -> the same, restored
 

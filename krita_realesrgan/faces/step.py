@@ -12,9 +12,10 @@ from typing import Optional, Sequence, Tuple
 
 import numpy as np
 
-from .. import catalog, pixels
-from ..errors import EngineError, Kind
-from ..formats import PixelFormat, UpscaleOptions
+from ..common import catalog
+from .. import pixels
+from ..common.errors import EngineError, Kind
+from ..common.formats import PixelFormat, UpscaleOptions
 from .detect import detect, has_landmarks
 from .paste import Cancel, FaceReport, Progress, choose, restore_faces
 from .restorer import Restorer, RestorerStore

@@ -31,11 +31,11 @@ import gi  # noqa: E402
 gi.require_version("Gimp", "3.0")
 from gi.repository import GLib, GObject, Gimp  # noqa: E402
 
-from krita_realesrgan import engine_setting, paths  # noqa: E402
-from krita_realesrgan.client import EngineClient  # noqa: E402
-from krita_realesrgan.errors import Cancelled, EngineError  # noqa: E402
-from krita_realesrgan.formats import DEFAULT_MAX_PIXELS  # noqa: E402
-from krita_realesrgan.service_client import PER_CALL_DEFAULT, configured_engine  # noqa: E402
+from krita_realesrgan.common import engine_setting, paths  # noqa: E402
+from krita_realesrgan.common.client import EngineClient  # noqa: E402
+from krita_realesrgan.common.errors import Cancelled, EngineError  # noqa: E402
+from krita_realesrgan.common.formats import DEFAULT_MAX_PIXELS  # noqa: E402
+from krita_realesrgan.common.service_client import PER_CALL_DEFAULT, configured_engine  # noqa: E402
 
 from realesrgan_gimp import (actions, cover_procedure, device_procedure, engine_procedure,  # noqa: E402
                              export_procedure, face_procedure)

@@ -9,7 +9,7 @@ from PyQt5.QtWidgets import QApplication, QDialogButtonBox
 sys.path.insert(0, sys.argv[1])
 from realesrgan_upscale.cover_dialog import CoverDialog  # noqa: E402
 from realesrgan_upscale.cover_settings import CoverChoices  # noqa: E402
-from realesrgan_upscale.krita_realesrgan.geometry import Extent  # noqa: E402
+from realesrgan_upscale.krita_realesrgan.common.geometry import Extent  # noqa: E402
 from realesrgan_upscale.model_list import ModelEntry  # noqa: E402
 
 app = QApplication([])

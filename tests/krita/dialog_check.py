@@ -7,8 +7,8 @@ from PyQt5.QtWidgets import QApplication, QDialogButtonBox
 
 sys.path.insert(0, sys.argv[1])
 from realesrgan_upscale.dialog import MODE_ENHANCE, MODE_IMAGE, UpscaleDialog  # noqa: E402
-from realesrgan_upscale.krita_realesrgan.device_offers import DeviceReport, Offer  # noqa: E402
-from realesrgan_upscale.krita_realesrgan.geometry import Extent  # noqa: E402
+from realesrgan_upscale.krita_realesrgan.common.device_offers import DeviceReport, Offer  # noqa: E402
+from realesrgan_upscale.krita_realesrgan.common.geometry import Extent  # noqa: E402
 from realesrgan_upscale.model_list import ModelEntry  # noqa: E402
 from realesrgan_upscale.settings import Choices  # noqa: E402
 

@@ -9,7 +9,7 @@ from PyQt5.QtWidgets import QApplication
 sys.path.insert(0, sys.argv[1])
 from realesrgan_upscale.export_dialog import ExportDialog  # noqa: E402
 from realesrgan_upscale.export_settings import ExportMemory  # noqa: E402
-from realesrgan_upscale.krita_realesrgan.geometry import Extent  # noqa: E402
+from realesrgan_upscale.krita_realesrgan.common.geometry import Extent  # noqa: E402
 
 app = QApplication([])
 

@@ -30,7 +30,7 @@ class Context:
         import realesrgan_upscale  # noqa: F401  (registers the extension, as Krita does at start)
         from realesrgan_upscale import (actions, cover_action, cover_settings, engine_session, export_action,
                                         export_settings, pixels_krita, reporting, settings)
-        from realesrgan_upscale.krita_realesrgan import errors, geometry, rawimage
+        from realesrgan_upscale.krita_realesrgan.common import errors, geometry, rawimage
         self.actions, self.settings, self.pixels, self.reporting = actions, settings, pixels_krita, reporting
         self.cover_action, self.cover_settings = cover_action, cover_settings
         self.export_action, self.export_settings = export_action, export_settings
@@ -86,7 +86,7 @@ class Context:
     def dump_selection(self, doc, folder):
         selection = doc.selection()
         canvas = self.geometry.Extent(doc.width(), doc.height())
-        from realesrgan_upscale.krita_realesrgan.formats import PixelFormat
+        from realesrgan_upscale.krita_realesrgan.common.formats import PixelFormat
         self.rawimage.write(folder / "selection.raw", PixelFormat("uint8", 1), canvas,
                             bytes(selection.pixelData(0, 0, canvas.width, canvas.height)))
         return [selection.x(), selection.y(), selection.width(), selection.height()]
@@ -283,7 +283,7 @@ def extension_messages(ctx, folder):
     and leaves the document alone; a CMYK image gets the offer of a converted copy, and Yes works on one."""
     from PyQt5.QtWidgets import QMessageBox
     from realesrgan_upscale import engine_session, extension
-    from realesrgan_upscale.krita_realesrgan.client import EngineClient
+    from realesrgan_upscale.krita_realesrgan.common.client import EngineClient
     notes = {}
     ext = extension.RealEsrganExtension(ctx.krita)
     ext.session = engine_session.EngineSession(lambda: EngineClient(python=str(folder / "no-such-python")))
@@ -324,7 +324,7 @@ def long_run_asks_first(ctx, folder):
     leaves the document as it was, Yes runs it."""
     from PyQt5.QtWidgets import QMessageBox
     from realesrgan_upscale import extension
-    from realesrgan_upscale.krita_realesrgan.run_estimate import SpeedRecord
+    from realesrgan_upscale.krita_realesrgan.common.run_estimate import SpeedRecord
     speeds = SpeedRecord(folder / "speed.json")
     speeds.add("realesr-animevideov3", "openvino CPU", "fp32", seconds=10000.0, megapixels=1.0)
     ext = extension.RealEsrganExtension(ctx.krita)
@@ -651,7 +651,7 @@ def restore_faces(ctx, folder):
     extension, without and with faces. The files are taken out of the weights folder again at the end."""
     import shutil
     from dataclasses import replace
-    from realesrgan_upscale.krita_realesrgan import paths
+    from realesrgan_upscale.krita_realesrgan.common import paths
     staged = ctx.spec["faces"]
     weights = paths.read_config().weights
     photo, gfpgan = weights / "photo-net.pth", weights / "GFPGANv1.4.pth"
@@ -682,7 +682,7 @@ def engine_service(ctx, folder):
     setting stored as the dialog's Engine rows store it ("On another computer", address, token file), an upscale
     in a new session runs there (the ready event's pid is the service's), then "On this computer" again."""
     from realesrgan_upscale import engine_session
-    from realesrgan_upscale.krita_realesrgan import engine_setting
+    from realesrgan_upscale.krita_realesrgan.common import engine_setting
     service = json.loads(os.environ["KRITA_TEST_SERVICE"])
     engine_setting.write(engine_setting.EngineSetting(engine_setting.OTHER_COMPUTER, service["address"],
                                                       service["token_file"]))

@@ -11,10 +11,10 @@ from PyQt5.QtWidgets import QApplication
 
 sys.path.insert(0, sys.argv[1])
 from realesrgan_upscale.engine_session import EngineSession  # noqa: E402
-from realesrgan_upscale.krita_realesrgan import device_offers  # noqa: E402
-from realesrgan_upscale.krita_realesrgan.formats import PixelFormat, UpscaleOptions  # noqa: E402
-from realesrgan_upscale.krita_realesrgan.geometry import Extent  # noqa: E402
-from realesrgan_upscale.krita_realesrgan.run_estimate import SpeedRecord  # noqa: E402
+from realesrgan_upscale.krita_realesrgan.common import device_offers  # noqa: E402
+from realesrgan_upscale.krita_realesrgan.common.formats import PixelFormat, UpscaleOptions  # noqa: E402
+from realesrgan_upscale.krita_realesrgan.common.geometry import Extent  # noqa: E402
+from realesrgan_upscale.krita_realesrgan.common.run_estimate import SpeedRecord  # noqa: E402
 
 NOTE = "mine.pth does not convert to OpenVINO (unsupported op); it runs with PyTorch on the CPU instead."
 

@@ -13,9 +13,9 @@ gi.require_version("Gimp", "3.0")
 gi.require_version("Gegl", "0.4")
 from gi.repository import Gegl, Gimp  # noqa: E402
 
-from krita_realesrgan.errors import EngineError, Kind  # noqa: E402
-from krita_realesrgan.geometry import Bounds, Extent  # noqa: E402
-from krita_realesrgan.regions import Region, plan_region  # noqa: E402
+from krita_realesrgan.common.errors import EngineError, Kind  # noqa: E402
+from krita_realesrgan.common.geometry import Bounds, Extent  # noqa: E402
+from krita_realesrgan.common.regions import Region, plan_region  # noqa: E402
 
 from .choices import Choices, enhanced_name, upscaled_name  # noqa: E402
 from .formats import INDEXED_MESSAGE, LayerTransfer, layer_transfer  # noqa: E402
@@ -33,7 +33,7 @@ def layer_bounds(layer) -> Bounds:
 
 
 def layer_region(canvas: Extent, layer, selection: Optional[Bounds], **margin) -> Region:
-    """What an operation reads and keeps: GIMP reads only the layer's own pixels (see krita_realesrgan.regions)."""
+    """What an operation reads and keeps: GIMP reads only the layer's own pixels (see common.regions)."""
     bounds = layer_bounds(layer)
     return plan_region(canvas, bounds, selection, readable=bounds, **margin)
 

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Tuple
 
-from krita_realesrgan import catalog, device_offers
-from krita_realesrgan.errors import EngineError, Kind
-from krita_realesrgan.formats import AUTO_TILE, MIN_TILE, UpscaleOptions
-from krita_realesrgan.geometry import Extent
+from krita_realesrgan.common import catalog, device_offers
+from krita_realesrgan.common.errors import EngineError, Kind
+from krita_realesrgan.common.formats import AUTO_TILE, MIN_TILE, UpscaleOptions
+from krita_realesrgan.common.geometry import Extent
 
 MIN_SCALE, MAX_SCALE, DEFAULT_SCALE = 1.0, 16.0, 2.0
 DEFAULT_DENOISE = 0.5

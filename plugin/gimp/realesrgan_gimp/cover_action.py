@@ -19,9 +19,9 @@ import gi
 gi.require_version("Gimp", "3.0")
 from gi.repository import Gimp  # noqa: E402
 
-from krita_realesrgan.client import CoverOutcome  # noqa: E402
-from krita_realesrgan.errors import EngineError, Kind  # noqa: E402
-from krita_realesrgan.geometry import Bounds  # noqa: E402
+from krita_realesrgan.common.client import CoverOutcome  # noqa: E402
+from krita_realesrgan.common.errors import EngineError, Kind  # noqa: E402
+from krita_realesrgan.common.geometry import Bounds  # noqa: E402
 
 from .actions import (canvas_extent, layer_region, new_layer, read_pixels, refuse_indexed,  # noqa: E402
                       selection_bounds, the_layer, transfer_for)

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Optional, Sequence, Tuple, Union
 
-from krita_realesrgan import catalog, cover_presets
-from krita_realesrgan.cover_reasons import Reason
-from krita_realesrgan.errors import EngineError, Kind
-from krita_realesrgan.formats import UpscaleOptions
-from krita_realesrgan.geometry import Extent
+from krita_realesrgan.common import catalog, cover_presets
+from krita_realesrgan.common.cover_reasons import Reason
+from krita_realesrgan.common.errors import EngineError, Kind
+from krita_realesrgan.common.formats import UpscaleOptions
+from krita_realesrgan.common.geometry import Extent
 
 from .choices import DEFAULT_FACE_STRENGTH, check_faces, check_model, model_names
 

@@ -13,7 +13,7 @@ gi.require_version("Gimp", "3.0")
 gi.require_version("Gegl", "0.4")
 from gi.repository import GObject, Gegl, Gimp  # noqa: E402
 
-from krita_realesrgan import cover_presets, paths  # noqa: E402
+from krita_realesrgan.common import cover_presets, paths  # noqa: E402
 
 from . import face_procedure  # noqa: E402
 from .choices import face_models, model_label  # noqa: E402

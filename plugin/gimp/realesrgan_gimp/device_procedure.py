@@ -12,7 +12,7 @@ import os
 
 from gi.repository import GObject, Gimp
 
-from krita_realesrgan import device_offers, paths
+from krita_realesrgan.common import device_offers, paths
 
 from .choices import device_entries, fast_blurb, fast_devices
 from .cover_choices import ui_language

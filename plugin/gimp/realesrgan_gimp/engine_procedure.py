@@ -15,8 +15,8 @@ import gi
 gi.require_version("Gimp", "3.0")
 from gi.repository import Gio, GObject, Gimp  # noqa: E402
 
-from krita_realesrgan import engine_setting  # noqa: E402
-from krita_realesrgan.engine_setting import OTHER_COMPUTER, THIS_COMPUTER, EngineSetting  # noqa: E402
+from krita_realesrgan.common import engine_setting  # noqa: E402
+from krita_realesrgan.common.engine_setting import OTHER_COMPUTER, THIS_COMPUTER, EngineSetting  # noqa: E402
 
 from .cover_choices import language_key, ui_language  # noqa: E402
 from .cover_procedure import choice_of  # noqa: E402

@@ -16,12 +16,12 @@ import os
 from pathlib import Path
 from typing import Callable, Optional, Protocol, Tuple, Union
 
-from krita_realesrgan import run_question
-from krita_realesrgan.client import CoverOutcome, ExportOutcome
-from krita_realesrgan.cover_presets import is_chinese
-from krita_realesrgan.formats import DEFAULT_MAX_PIXELS, PixelFormat, UpscaleOptions
-from krita_realesrgan.geometry import Extent
-from krita_realesrgan.run_estimate import SpeedRecord
+from krita_realesrgan.common import run_question
+from krita_realesrgan.common.client import CoverOutcome, ExportOutcome
+from krita_realesrgan.common.cover_presets import is_chinese
+from krita_realesrgan.common.formats import DEFAULT_MAX_PIXELS, PixelFormat, UpscaleOptions
+from krita_realesrgan.common.geometry import Extent
+from krita_realesrgan.common.run_estimate import SpeedRecord
 
 LIMIT_ARGUMENT = "max-pixels"
 HOW_TO_RAISE = f"pass a larger {LIMIT_ARGUMENT} argument (0 = no limit)"

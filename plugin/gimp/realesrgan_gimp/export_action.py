@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Tuple
 
-from krita_realesrgan.client import ExportOutcome
-from krita_realesrgan.geometry import Bounds
+from krita_realesrgan.common.client import ExportOutcome
+from krita_realesrgan.common.geometry import Bounds
 
 from .actions import canvas_extent, layer_bounds, read_pixels
 from .cover_action import with_visible_merged

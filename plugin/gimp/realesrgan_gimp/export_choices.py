@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Tuple
 
-from krita_realesrgan import cover_presets
-from krita_realesrgan.cover_reasons import encoding
-from krita_realesrgan.errors import EngineError, Kind
-from krita_realesrgan.geometry import Extent
+from krita_realesrgan.common import cover_presets
+from krita_realesrgan.common.cover_reasons import encoding
+from krita_realesrgan.common.errors import EngineError, Kind
+from krita_realesrgan.common.geometry import Extent
 
 from .cover_choices import CUSTOM, language_key, preset_entries
 

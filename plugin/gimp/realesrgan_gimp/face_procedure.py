@@ -11,7 +11,7 @@ from typing import Sequence
 
 from gi.repository import GObject, Gimp
 
-from krita_realesrgan import catalog, paths
+from krita_realesrgan.common import catalog, paths
 
 from .choices import DEFAULT_FACE_STRENGTH, face_models, faces_installed
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from krita_realesrgan.errors import EngineError, Kind
-from krita_realesrgan.formats import PixelFormat
+from krita_realesrgan.common.errors import EngineError, Kind
+from krita_realesrgan.common.formats import PixelFormat
 
 # GIMP sample type (from the Gimp.Precision nick) -> (Babl type used for the transfer, engine dtype)
 TRANSFER_TYPES = {

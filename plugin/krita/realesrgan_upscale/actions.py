@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import Optional, Tuple
 
 from .i18n import tr
-from .krita_realesrgan.geometry import Bounds, Extent
+from .krita_realesrgan.common.geometry import Bounds, Extent
 from .model_list import display_name
 from .pixels_krita import DEPTH_DTYPES, KritaPixelLayout, from_engine, layout_for, to_engine
-from .krita_realesrgan.regions import Region, plan_region, visible_layer
+from .krita_realesrgan.common.regions import Region, plan_region, visible_layer
 from .selection_math import apply_mask, crop
 from .settings import Choices
 

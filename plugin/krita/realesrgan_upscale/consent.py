@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import Callable, Optional, TypeVar, Union
 
 from .i18n import current_language
-from .krita_realesrgan import run_question
-from .krita_realesrgan.formats import PixelFormat, UpscaleOptions
-from .krita_realesrgan.geometry import Extent
-from .krita_realesrgan.run_estimate import SpeedRecord
+from .krita_realesrgan.common import run_question
+from .krita_realesrgan.common.formats import PixelFormat, UpscaleOptions
+from .krita_realesrgan.common.geometry import Extent
+from .krita_realesrgan.common.run_estimate import SpeedRecord
 
 T = TypeVar("T")
 AskText = Callable[[str], bool]

@@ -14,8 +14,8 @@ from __future__ import annotations
 from .actions import canvas_extent, image_source, read_pixels, scaled_layer_name
 from .cover_settings import FIT_PAD, CoverChoices
 from .i18n import current_language, tr
-from .krita_realesrgan.cover_presets import CUSTOM_ID, CoverTarget
-from .krita_realesrgan.geometry import Bounds, Extent
+from .krita_realesrgan.common.cover_presets import CUSTOM_ID, CoverTarget
+from .krita_realesrgan.common.geometry import Bounds, Extent
 from .model_list import display_name
 from .pixels_krita import KritaPixelLayout, from_engine
 from .settings import Choices

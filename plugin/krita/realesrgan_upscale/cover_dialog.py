@@ -12,8 +12,8 @@ from .cover_settings import AUTO_MODEL, BLUR, FIT_COVER, FIT_PAD, SOLID, CoverCh
 from .dialog import MODE_COVER, TITLES, add_model_items, merged_checkbox, ok_cancel_layout
 from .face_row import FacesRow
 from .i18n import current_language, tr
-from .krita_realesrgan import cover_presets
-from .krita_realesrgan.geometry import Extent
+from .krita_realesrgan.common import cover_presets
+from .krita_realesrgan.common.geometry import Extent
 from .model_list import ModelEntry
 
 FIT_LABELS = {FIT_COVER: "Crop to fill (the crop follows faces)", FIT_PAD: "Fit with padding (nothing cropped)"}

@@ -8,9 +8,9 @@ import re
 from dataclasses import dataclass, replace
 from typing import Union
 
-from .krita_realesrgan import cover_presets
-from .krita_realesrgan.formats import UpscaleOptions
-from .krita_realesrgan.geometry import Extent
+from .krita_realesrgan.common import cover_presets
+from .krita_realesrgan.common.formats import UpscaleOptions
+from .krita_realesrgan.common.geometry import Extent
 from .settings import Choices, Reader, Writer, load_fields, parse_bool, save_fields
 
 GROUP = "realesrgan_cover"

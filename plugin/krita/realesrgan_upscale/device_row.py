@@ -6,7 +6,7 @@ from __future__ import annotations
 from PyQt5.QtWidgets import QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QLabel
 
 from .i18n import current_language, tr
-from .krita_realesrgan import device_offers
+from .krita_realesrgan.common import device_offers
 
 
 class DeviceRow:

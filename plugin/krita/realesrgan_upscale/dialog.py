@@ -13,9 +13,9 @@ from .device_row import DeviceRow
 from .engine_row import EngineRow
 from .face_row import FacesRow
 from .i18n import tr
-from .krita_realesrgan import device_offers
-from .krita_realesrgan.engine_setting import EngineSetting
-from .krita_realesrgan.geometry import Extent
+from .krita_realesrgan.common import device_offers
+from .krita_realesrgan.common.engine_setting import EngineSetting
+from .krita_realesrgan.common.geometry import Extent
 from .model_list import ModelEntry
 from .settings import MAX_SCALE, MIN_SCALE, Choices, result_extent
 

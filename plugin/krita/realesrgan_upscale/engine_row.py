@@ -9,8 +9,8 @@ from typing import Optional
 from PyQt5.QtWidgets import QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
 
 from .i18n import tr
-from .krita_realesrgan import engine_setting
-from .krita_realesrgan.engine_setting import OTHER_COMPUTER, THIS_COMPUTER, EngineSetting
+from .krita_realesrgan.common import engine_setting
+from .krita_realesrgan.common.engine_setting import OTHER_COMPUTER, THIS_COMPUTER, EngineSetting
 
 PLACE_LABELS = {THIS_COMPUTER: "On this computer", OTHER_COMPUTER: "On another computer"}
 

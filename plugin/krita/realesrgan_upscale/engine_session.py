@@ -9,17 +9,17 @@ from typing import Callable, List, Optional, Tuple, Union
 from . import consent
 from .i18n import tr
 from .jobs import ask_yes_no, run_in_background, wait_for_job
-from .krita_realesrgan import device_offers, paths
-from .krita_realesrgan.errors import EngineError, Kind
-from .krita_realesrgan.formats import PixelFormat, UpscaleOptions
-from .krita_realesrgan.geometry import Extent
-from .krita_realesrgan.run_estimate import SpeedRecord
+from .krita_realesrgan.common import device_offers, paths
+from .krita_realesrgan.common.errors import EngineError, Kind
+from .krita_realesrgan.common.formats import PixelFormat, UpscaleOptions
+from .krita_realesrgan.common.geometry import Extent
+from .krita_realesrgan.common.run_estimate import SpeedRecord
 
 
 def _default_client():
     """A worker of Krita's own, or the engine service the config's ``engine`` names (``service_client``)."""
-    from .krita_realesrgan.client import EngineClient
-    from .krita_realesrgan.service_client import configured_engine
+    from .krita_realesrgan.common.client import EngineClient
+    from .krita_realesrgan.common.service_client import configured_engine
     return EngineClient(log_path=paths.log_file(), engine=configured_engine())
 
 
@@ -78,7 +78,7 @@ class EngineSession:
     def cover(self, pixels: bytes, fmt: PixelFormat, extent: Extent, target: Union[str, Extent],
               options: UpscaleOptions, fit: str, background: str, action: str):
         """Run one cover job (``EngineClient.submit_cover``) with a progress dialog; returns its ``CoverOutcome``."""
-        from .krita_realesrgan.client import CoverOutcome
+        from .krita_realesrgan.common.client import CoverOutcome
         def submit(chosen: UpscaleOptions):
             return self._run(lambda client: client.submit_cover(pixels, fmt, extent, target, chosen, fit, background),
                              action, finish=lambda job: CoverOutcome.of(job, timeout=0))
@@ -88,7 +88,7 @@ class EngineSession:
                export_format: Optional[str], action: str):
         """Save a finished cover (``EngineClient.submit_export``) with a progress dialog; returns its
         ``ExportOutcome``. The engine writes the file atomically: after an error or a cancel there is none."""
-        from .krita_realesrgan.client import ExportOutcome
+        from .krita_realesrgan.common.client import ExportOutcome
         return self._run(lambda client: client.submit_export(pixels, fmt, extent, path, max_bytes, export_format),
                          action, finish=lambda job: ExportOutcome.of(job, timeout=0))
 

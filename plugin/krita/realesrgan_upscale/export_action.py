@@ -15,9 +15,9 @@ from typing import Optional
 from .actions import canvas_extent, converted_copy, read_pixels
 from .export_settings import NO_PRESET, ExportChoices
 from .i18n import current_language, tr
-from .krita_realesrgan import cover_presets
-from .krita_realesrgan.cover_reasons import encoding
-from .krita_realesrgan.geometry import Bounds
+from .krita_realesrgan.common import cover_presets
+from .krita_realesrgan.common.cover_reasons import encoding
+from .krita_realesrgan.common.geometry import Bounds
 from .pixels_krita import DEPTH_DTYPES, MODEL_CHANNELS, layout_for
 
 EXPORT_DEPTH = "U8"   # what a converted copy gets (the file is 8-bit sRGB either way)

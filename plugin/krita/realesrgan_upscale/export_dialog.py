@@ -10,8 +10,8 @@ from .dialog import MODE_EXPORT, TITLES, ok_cancel_layout
 from .export_action import FORMAT_LABELS
 from .export_settings import KB, MB, NO_PRESET, ExportChoices, ExportMemory, default_format, limit_bytes, limit_shown
 from .i18n import current_language, tr
-from .krita_realesrgan import cover_presets
-from .krita_realesrgan.geometry import Extent
+from .krita_realesrgan.common import cover_presets
+from .krita_realesrgan.common.geometry import Extent
 
 MAX_LIMIT = 999999.0   # in the spin box's unit
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
-from .krita_realesrgan.cover_presets import EXPORT_FORMATS, CoverTarget
+from .krita_realesrgan.common.cover_presets import EXPORT_FORMATS, CoverTarget
 from .settings import Reader, Writer, load_fields, save_fields
 
 GROUP = "realesrgan_export"

@@ -18,9 +18,9 @@ from .export_dialog import ExportDialog
 from .engine_session import EngineSession
 from .jobs import ask_yes_no
 from .i18n import current_language, tr
-from .krita_realesrgan import engine_setting, paths
-from .krita_realesrgan.errors import Cancelled, EngineError
-from .krita_realesrgan.geometry import Extent
+from .krita_realesrgan.common import engine_setting, paths
+from .krita_realesrgan.common.errors import Cancelled, EngineError
+from .krita_realesrgan.common.geometry import Extent
 from .pixels_krita import UnsupportedColourModel
 
 MENU = "tools/scripts"

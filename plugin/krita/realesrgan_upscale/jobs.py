@@ -14,7 +14,7 @@ from PyQt5.QtCore import QEventLoop, Qt, QTimer
 from PyQt5.QtWidgets import QMessageBox, QProgressDialog, QWidget
 
 from .i18n import tr
-from .krita_realesrgan.geometry import Extent
+from .krita_realesrgan.common.geometry import Extent
 from .progress_text import progress_label
 
 POLL_MS = 100

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Iterable, List, Optional
 
 from .i18n import tr
-from .krita_realesrgan import catalog
+from .krita_realesrgan.common import catalog
 
 WEIGHT_SUFFIXES = (".pth", ".safetensors")
 

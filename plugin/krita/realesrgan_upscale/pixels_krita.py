@@ -9,8 +9,8 @@ from array import array
 from dataclasses import dataclass
 
 from .i18n import tr
-from .krita_realesrgan.errors import EngineError, Kind
-from .krita_realesrgan.formats import PixelFormat
+from .krita_realesrgan.common.errors import EngineError, Kind
+from .krita_realesrgan.common.formats import PixelFormat
 
 DEPTH_DTYPES = {"U8": "uint8", "U16": "uint16", "F16": "float16", "F32": "float32"}
 MODEL_CHANNELS = {"RGBA": 4, "GRAYA": 2}

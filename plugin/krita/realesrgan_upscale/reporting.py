@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Optional
 
 from .i18n import tr
-from .krita_realesrgan import paths
-from .krita_realesrgan.errors import EngineError, Kind
+from .krita_realesrgan.common import paths
+from .krita_realesrgan.common.errors import EngineError, Kind
 
 # What to do, per kind of error (the engine's own message says what happened).
 HINTS = {

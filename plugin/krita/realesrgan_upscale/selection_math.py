@@ -1,6 +1,6 @@
 """Cutting a result back to a selection and turning the selection's softness into alpha. Pure Python.
 
-Which region is read and kept is ``krita_realesrgan.regions`` (shared with GIMP); here the result is cut back to
+Which region is read and kept is ``krita_realesrgan.common.regions`` (shared with GIMP); here the result is cut back to
 the selection's bounds and multiplied by the selection's own pixel values (0..255), so a feathered selection
 gives feathered layer edges.
 """
@@ -10,8 +10,8 @@ import struct
 from array import array
 from typing import List
 
-from .krita_realesrgan.formats import PixelFormat
-from .krita_realesrgan.geometry import Bounds, Extent
+from .krita_realesrgan.common.formats import PixelFormat
+from .krita_realesrgan.common.geometry import Bounds, Extent
 
 
 def crop(data: bytes, fmt: PixelFormat, extent: Extent, bounds: Bounds) -> bytes:

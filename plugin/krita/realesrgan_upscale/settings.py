@@ -8,9 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from typing import Callable, Mapping, Optional
 
-from .krita_realesrgan import catalog, device_offers
-from .krita_realesrgan.formats import AUTO_TILE, MIN_TILE, UpscaleOptions
-from .krita_realesrgan.geometry import Extent
+from .krita_realesrgan.common import catalog, device_offers
+from .krita_realesrgan.common.formats import AUTO_TILE, MIN_TILE, UpscaleOptions
+from .krita_realesrgan.common.geometry import Extent
 
 GROUP = "realesrgan_upscale"
 MIN_SCALE, MAX_SCALE = 1.0, 16.0

@@ -13,7 +13,7 @@ STRINGS = {
     "Denoise strength:": "降噪强度：",
     "Tile size:": "分块大小：",
     "Device:": "设备：",
-    # engine rows (engine_row; the problems are krita_realesrgan.engine_setting's)
+    # engine rows (engine_row; the problems are krita_realesrgan.common.engine_setting's)
     "Engine:": "引擎：",
     "On this computer": "在这台电脑上",
     "On another computer": "在另一台电脑上",
