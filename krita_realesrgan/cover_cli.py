@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Optional
 
 from .common import catalog, cover_presets
-from . import backend_args, cover, cover_export, face_args, limit_args
+from .cover import make as cover, export as cover_export
+from . import backend_args, face_args, limit_args
 from .common.errors import Cancelled, EngineError, Kind
 from .upscale_cli import fail
 from .file_guard import InputGuard, ensure_writable_folder

@@ -203,12 +203,12 @@ def handle_upscale(job: JobContext) -> Event:
 
 
 def handle_cover(job: JobContext) -> Event:
-    from .cover_op import handle  # imported on first use: OpenCV's face finder is not needed to start
+    from .cover.op import handle  # imported on first use: OpenCV's face finder is not needed to start
     return handle(job)
 
 
 def handle_export(job: JobContext) -> Event:
-    from .cover_op import handle_export
+    from .cover.op import handle_export
     return handle_export(job)
 
 

@@ -11,7 +11,8 @@ import cv2
 import numpy as np
 import pytest
 
-from krita_realesrgan import cli, cover, cover_cli, cover_content, cover_crop, cover_export, cover_op, resample, worker
+from krita_realesrgan.cover import make as cover, content as cover_content, crop as cover_crop, export as cover_export, op as cover_op
+from krita_realesrgan import cli, cover_cli, resample, worker
 from krita_realesrgan.common import cover_presets, rawimage
 from krita_realesrgan.common.errors import Cancelled, EngineError, Kind
 from krita_realesrgan.common.formats import PixelFormat, UpscaleOptions

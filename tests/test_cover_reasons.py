@@ -7,7 +7,7 @@ import string
 
 import pytest
 
-from krita_realesrgan import cover_content
+from krita_realesrgan.cover import content as cover_content
 from krita_realesrgan.common.cover_reasons import KINDS, TEMPLATES, TEXT, Reason
 
 SAMPLE = {"text": "words", "palette": 0.5312, "flat": 0.2911, "colours": 16, "model": "RealESRGAN_x4plus",

@@ -367,7 +367,7 @@ def test_the_cli_refuses_anime_models_and_names_the_install_command(tmp_path, ch
 
 
 def test_a_cover_restores_faces_of_a_photo_and_says_so(tmp_path, children, animevideo_pth):
-    from krita_realesrgan import cover
+    from krita_realesrgan.cover import make as cover
     engine = Upscaler(tmp_path)
     engine.faces.restorers.get = lambda model, device: restorer(inverted)   # the weights are tested above
     shutil.copy(animevideo_pth, tmp_path / "net.pth")

@@ -587,7 +587,7 @@ def chinese_labels(profile):
 def engine_cover(upscaler, pixels: np.ndarray, babl: str, target, fit="cover", background="blur", model=MODEL):
     """The engine's own cover of the same pixels (what the plug-in's worker computes)."""
     from krita_realesrgan.common import cover_presets
-    from krita_realesrgan import cover
+    from krita_realesrgan.cover import make as cover
     from krita_realesrgan.common.formats import PixelFormat, UpscaleOptions
     channels, sample = format_parts(babl)
     goal = cover_presets.preset(target) if isinstance(target, str) else target

@@ -450,7 +450,7 @@ def test_restore_faces_greyed_without_the_face_model_and_changing_only_the_face_
 
 def engine_cover(upscaler, image: np.ndarray, target, fit: str = "cover", background: str = "blur"):
     """The engine's own make_cover for the same input, model chosen by content as the plugin asks."""
-    from krita_realesrgan import cover
+    from krita_realesrgan.cover import make as cover
     from krita_realesrgan.common.formats import PixelFormat, UpscaleOptions
     fmt = PixelFormat(image.dtype.name, image.shape[2])
     return cover.make_cover(upscaler, np.ascontiguousarray(image), fmt, target, fit,

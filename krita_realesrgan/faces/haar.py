@@ -10,7 +10,8 @@ from typing import List
 
 import numpy as np
 
-from .. import cover_crop, pixels
+from ..cover import crop as cover_crop
+from .. import pixels
 from .detect import Face
 
 # left eye, right eye, nose, left and right mouth corner, as fractions of a Haar face box (x, y)

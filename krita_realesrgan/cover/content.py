@@ -19,11 +19,11 @@ from typing import List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-from .common import catalog
-from . import pixels
-from .common.cover_reasons import Reason
-from .common.errors import INSTALL_HINT
-from .common.formats import PixelFormat
+from ..common import catalog
+from .. import pixels
+from ..common.cover_reasons import Reason
+from ..common.errors import INSTALL_HINT
+from ..common.formats import PixelFormat
 
 ILLUSTRATION_PALETTE_SHARE = 0.45
 ILLUSTRATION_FLAT_SHARE = 0.20

@@ -7,13 +7,13 @@ from typing import Callable, Optional, Tuple
 
 import numpy as np
 
-from . import pixels
-from .common.cover_presets import EXPORT_FORMATS, export_format_of
-from .common.cover_reasons import encoding
-from .common.errors import Cancelled, EngineError, Kind
-from .common.formats import PixelFormat
-from .imagefile import WRITE_EXTENSIONS, encode_image
-from .common.paths import atomic_write_bytes
+from .. import pixels
+from ..common.cover_presets import EXPORT_FORMATS, export_format_of
+from ..common.cover_reasons import encoding
+from ..common.errors import Cancelled, EngineError, Kind
+from ..common.formats import PixelFormat
+from ..imagefile import WRITE_EXTENSIONS, encode_image
+from ..common.paths import atomic_write_bytes
 
 LOSSY_QUALITIES = tuple(range(95, 29, -5))  # 95, 90, ... 30: below that covers look visibly blocky
 PNG_POSTERISE_BITS = (7, 6, 5)

@@ -24,11 +24,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Dict
 
-from .common import cover_presets, rawimage
-from . import cover, cover_export
-from .common.errors import EngineError, Kind
-from .common.formats import UpscaleOptions
-from .common.geometry import Extent
+from ..common import cover_presets, rawimage
+from . import make as cover, export as cover_export
+from ..common.errors import EngineError, Kind
+from ..common.formats import UpscaleOptions
+from ..common.geometry import Extent
 
 
 def _target(request: Dict[str, Any]) -> cover_presets.CoverTarget:

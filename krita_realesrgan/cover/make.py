@@ -19,13 +19,14 @@ from typing import Callable, List, Optional, Tuple, Union
 import cv2
 import numpy as np
 
-from .common import catalog
-from . import cover_content, cover_crop, pixels, resample
-from .common.cover_presets import CoverTarget, upscaled_size
-from .common.cover_reasons import Reason
-from .common.errors import EngineError, Kind
-from .common.formats import PixelFormat, UpscaleOptions
-from .common.geometry import Bounds, Extent
+from ..common import catalog
+from . import content as cover_content, crop as cover_crop
+from .. import pixels, resample
+from ..common.cover_presets import CoverTarget, upscaled_size
+from ..common.cover_reasons import Reason
+from ..common.errors import EngineError, Kind
+from ..common.formats import PixelFormat, UpscaleOptions
+from ..common.geometry import Bounds, Extent
 
 AUTO_MODEL = "auto"
 FITS = ("cover", "pad")

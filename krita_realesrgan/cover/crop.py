@@ -12,10 +12,10 @@ from typing import List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-from . import pixels
-from .common.cover_reasons import Reason
-from .common.formats import PixelFormat
-from .common.geometry import Bounds, Extent
+from .. import pixels
+from ..common.cover_reasons import Reason
+from ..common.formats import PixelFormat
+from ..common.geometry import Bounds, Extent
 
 FACE_CASCADE = "haarcascade_frontalface_default.xml"
 DETECT_MAX_EDGE = 1024       # larger inputs are reduced before detection (speed); small ones are NOT enlarged:
