@@ -130,7 +130,7 @@ def prepare_weights(work: Path, weights_dir: Path, pack: Path, models) -> Path:
     import shutil
     import torch
     from krita_realesrgan.common import catalog
-    from krita_realesrgan import ncnn
+    from krita_realesrgan.ncnn import convert as ncnn
     from krita_realesrgan.models import read_state_dict
     folder = work / "weights"
     folder.mkdir()
@@ -147,7 +147,7 @@ def prepare_weights(work: Path, weights_dir: Path, pack: Path, models) -> Path:
 
 def ncnn_files(work: Path, pack: Path, model: str):
     from krita_realesrgan.common import catalog
-    from krita_realesrgan import ncnn
+    from krita_realesrgan.ncnn import convert as ncnn
     opened = ncnn.open_pack(pack)
     stem = catalog.get(model).ncnn
     param, weights = opened.read(stem)

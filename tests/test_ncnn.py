@@ -15,7 +15,7 @@ from conftest import REPO, find_ncnn_wheel
 from safetensors import safe_open
 
 from krita_realesrgan.common import catalog
-from krita_realesrgan import ncnn
+from krita_realesrgan.ncnn import convert as ncnn
 from krita_realesrgan.common.errors import EngineError, Kind
 from krita_realesrgan.imagefile import read_image
 from krita_realesrgan.models import read_state_dict
@@ -304,7 +304,7 @@ def test_corrupt_model_in_pack_leaves_no_file(ncnn_models_dir, tmp_path):
 # -------------------------------------------------------------------------------------------- command line
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "krita_realesrgan.ncnn", *args], cwd=str(REPO),
+    return subprocess.run([sys.executable, "-m", "krita_realesrgan.ncnn.convert", *args], cwd=str(REPO),
                           capture_output=True, text=True, timeout=120)
 
 

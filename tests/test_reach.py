@@ -9,7 +9,8 @@ import torch
 from netbuilders import rrdbnet
 
 from krita_realesrgan.common import catalog
-from krita_realesrgan import engine, ncnn, reach, runner
+from krita_realesrgan.ncnn import convert as ncnn
+from krita_realesrgan import engine, reach, runner
 from krita_realesrgan.backends import Backend
 from krita_realesrgan.backends.loader import Network
 from krita_realesrgan.engine import Upscaler

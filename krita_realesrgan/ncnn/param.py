@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterator, Mapping, Tuple, Union
 
-from .common.errors import EngineError, Kind
+from ..common.errors import EngineError, Kind
 
 MAGIC = 7767517
 ARRAY_KEY_BASE = -23300

