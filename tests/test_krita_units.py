@@ -23,8 +23,11 @@ def plugin(tmp_path_factory):
     sys.path.insert(0, str(pykrita))
     try:
         modules = {name: importlib.import_module(f"{PACKAGE}.{name}") for name in (
-            "pixels_krita", "selection_math", "settings", "progress_text", "i18n", "model_list", "reporting",
+            "pixels_krita", "settings", "progress_text", "i18n", "model_list", "reporting",
             "cover_settings", "cover_action", "export_settings", "export_action", "consent", "face_choice")}
+        modules["editor"] = importlib.import_module(f"{PACKAGE}.krita_realesrgan.common.editor")
+        for name in ("language", "layer_names", "messages", "models", "selection", "translate"):
+            setattr(modules["editor"], name, importlib.import_module(f"{PACKAGE}.krita_realesrgan.common.editor.{name}"))
         modules["cover_presets"] = importlib.import_module(f"{PACKAGE}.krita_realesrgan.common.cover_presets")
         modules["errors"] = importlib.import_module(f"{PACKAGE}.krita_realesrgan.common.errors")
         modules["geometry"] = importlib.import_module(f"{PACKAGE}.krita_realesrgan.common.geometry")
@@ -84,7 +87,8 @@ def test_unsupported_colour_models_are_refused(plugin, model, depth, convertible
     assert model in caught.value.message
 
 
-# ---- selection_math (the region itself: krita_realesrgan.common.regions, tests/test_regions.py) ----
+# ---- regions and selection math (krita_realesrgan.common.regions, .editor.selection; tests/test_regions.py,
+# tests/test_editor_layer.py) ----
 
 def test_the_plugin_plans_regions_with_the_vendored_engine_module(plugin):
     g = plugin.geometry
@@ -97,31 +101,13 @@ def test_the_plugin_plans_regions_with_the_vendored_engine_module(plugin):
     assert caught.value.kind == plugin.errors.Kind.BAD_INPUT
 
 
-def test_crop_matches_numpy_slicing(plugin):
-    g, sm, f = plugin.geometry, plugin.selection_math, plugin.formats
-    image = _random("U16", (9, 11, 4))
-    bounds = g.Bounds(3, 2, 5, 6)
-    out = sm.crop(image.tobytes(), f.PixelFormat("uint16", 4), g.Extent(11, 9), bounds)
-    np.testing.assert_array_equal(np.frombuffer(out, np.uint16).reshape(6, 5, 4), image[2:8, 3:8])
-    with pytest.raises(ValueError):
-        sm.crop(image.tobytes(), f.PixelFormat("uint16", 4), g.Extent(11, 9), g.Bounds(8, 0, 5, 1))
-
-
-@pytest.mark.parametrize("depth,channels", [("U8", 4), ("U16", 4), ("F16", 4), ("F32", 4), ("U8", 2), ("F32", 2)])
-def test_mask_feathers_alpha_only(plugin, depth, channels):
-    sm, f = plugin.selection_math, plugin.formats
-    image = _random(depth, (6, 7, channels), seed=3)
-    mask = np.random.default_rng(4).integers(0, 256, (6, 7)).astype(np.uint8)
-    mask[0, 0], mask[0, 1] = 0, 255
-    fmt = f.PixelFormat(np.dtype(DTYPES[depth]).name, channels)
-    out = np.frombuffer(sm.apply_mask(image.tobytes(), fmt, mask.tobytes()), DTYPES[depth]).reshape(image.shape)
-    np.testing.assert_array_equal(out[..., :-1], image[..., :-1])
-    expected = image[..., -1].astype(np.float64) * mask / 255.0
-    if depth in ("U8", "U16"):
-        np.testing.assert_array_equal(out[..., -1], np.floor(expected + 0.5 - 1e-9).astype(DTYPES[depth]))
-    else:
-        np.testing.assert_allclose(out[..., -1].astype(np.float64), expected, rtol=1e-3, atol=1e-6)
-    assert out[0, 0, -1] == 0 and out[0, 1, -1] == image[0, 1, -1]
+def test_the_plugin_cuts_and_feathers_with_the_vendored_editor_layer(plugin):
+    g, sm, f = plugin.geometry, plugin.editor.selection, plugin.formats
+    image = _random("U8", (3, 4, 4))
+    cut = sm.crop(image.tobytes(), f.PixelFormat("uint8", 4), g.Extent(4, 3), g.Bounds(1, 1, 2, 2))
+    np.testing.assert_array_equal(np.frombuffer(cut, np.uint8).reshape(2, 2, 4), image[1:3, 1:3])
+    masked = sm.apply_mask(cut, f.PixelFormat("uint8", 4), bytes([0, 255, 255, 0]))
+    assert np.frombuffer(masked, np.uint8).reshape(4, 4)[:, 3].tolist() == [0, image[1, 2, 3], image[2, 1, 3], 0]
 
 
 # ---- settings ----
@@ -163,12 +149,7 @@ def test_choices_to_engine_options(plugin):
     assert (cover.backend, cover.device, cover.fast, cover.tile) == ("openvino", "gpu", True, 128)
 
 
-def test_notes_of_a_run_for_the_floating_message(plugin):
-    notes = plugin.reporting.notes_text
-    assert notes(()) == ""
-    said = notes(["x does not convert to OpenVINO (y); it runs with PyTorch on the CPU instead.", "Second."])
-    assert said == ("Note: x does not convert to OpenVINO (y); it runs with PyTorch on the CPU instead.\n"
-                    "Note: Second.")
+def test_faces_line_of_the_floating_message(plugin):
     faces = plugin.reporting.faces_text
     assert faces("") == "" and faces("1 face restored") == "Faces: 1 face restored"
     try:
@@ -188,10 +169,11 @@ def test_restore_faces_is_remembered_passed_on_and_offered_for_photo_models_with
     assert options.face_enhance and options.face_strength == 0.4 and options.face_model == "GFPGANv1.4"
     assert not s.Choices().options().face_enhance
     assert s.Choices(face_strength=3).normalised().face_strength == 1.0
-    assert not faces.installed(tmp_path)
+    installed = plugin.editor.models.faces_installed
+    assert not installed(tmp_path)
     assert "python3 installer.py --models GFPGANv1.4" in faces.unavailable("RealESRGAN_x4plus", False)
     (tmp_path / "GFPGANv1.4.pth").write_bytes(b"weights")
-    assert faces.installed(tmp_path) and faces.unavailable("RealESRGAN_x4plus", True) is None
+    assert installed(tmp_path) and faces.unavailable("RealESRGAN_x4plus", True) is None
     assert faces.unavailable(str(tmp_path / "mine.pth"), True) is None      # a user's file: the user knows
     assert "anime" in faces.unavailable("realesr-animevideov3", True)
     assert not any(entry.value == "GFPGANv1.4" for entry in plugin.model_list.from_weights_folder(tmp_path))
@@ -239,8 +221,6 @@ def test_model_list_from_the_worker(plugin):
         {"name": "realesr-general-wdn-x4v3", "available": True},
         {"name": "mine", "available": True, "path": "/w/mine.pth"}])
     assert [(e.value, e.available) for e in entries] == [("realesr-animevideov3", True), ("/w/mine.pth", True)]
-    assert ml.display_name("/w/mine.pth") == "mine" and ml.display_name("realesr-animevideov3.pth") == \
-        "realesr-animevideov3"
 
 
 # ---- reporting ----
@@ -266,15 +246,18 @@ def test_error_report_names_the_log_and_what_to_do(plugin, tmp_path):
 
 # dicts of UI strings that are passed to tr() where they are used, not as literals
 TRANSLATED_TABLES = ("TITLES", "HINTS", "FIT_LABELS", "BACKGROUND_LABELS", "PLACE_LABELS")
+# where the Krita plugin's words are: its own modules and the editor layer it shares with GIMP
+EDITOR_LAYER = Path(__file__).resolve().parents[1] / "krita_realesrgan" / "common" / "editor"
 
 
 def _source_strings():
-    """Every literal passed to tr(), plus the tables of strings that are translated where they are used."""
+    """Every literal passed to tr() or the editor layer's translate(), plus the tables of strings that are
+    translated where they are used."""
     found = set()
-    for path in (PLUGIN_SOURCE / PACKAGE).glob("*.py"):
+    for path in [*(PLUGIN_SOURCE / PACKAGE).glob("*.py"), *EDITOR_LAYER.glob("*.py")]:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "tr" and node.args and \
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("tr", "translate") and node.args and \
                     isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
                 found.add(node.args[0].value)
             if isinstance(node, ast.Assign) and any(getattr(t, "id", "") in TRANSLATED_TABLES for t in node.targets):
@@ -283,12 +266,12 @@ def _source_strings():
 
 
 def test_every_ui_string_has_a_zh_cn_translation(plugin):
-    table = plugin.i18n.TABLES["zh_CN"]
+    table = plugin.editor.translate.TABLES["zh_CN"]
     from krita_realesrgan.common import catalog
     from krita_realesrgan.common import engine_setting
     wanted = _source_strings() | {m.purpose for m in catalog.listed()} | {
         engine_setting.ADDRESS_NEEDED, engine_setting.TOKEN_NEEDED, engine_setting.TOKEN_UNREADABLE}
-    assert len(wanted) > 40
+    assert len(wanted) > 40 and {"Background", "Real-ESRGAN enhanced ({model}) — {layer}", "On this computer"} <= wanted
     missing = sorted(wanted - set(table))
     assert not missing, f"untranslated: {missing}"
     for english, chinese in table.items():
@@ -313,11 +296,19 @@ def test_device_labels_and_why_fast_is_refused_in_both_languages():
     assert report.fast_refused("mps") == ""     # not offered here: nothing to refuse
 
 
-@pytest.mark.parametrize("candidates,expected", [
-    (["zh_CN.UTF-8"], "zh_CN"), (["zh-Hans-CN"], "zh_CN"), (["zh"], "zh_CN"), (["zh_TW", "en_US"], None),
-    (["C", "zh_CN"], "zh_CN"), (["en_GB", "zh_CN"], None), ([], None)])
-def test_language_choice(plugin, candidates, expected):
-    assert plugin.i18n.pick_language(candidates) == expected
+@pytest.mark.parametrize("env,expected", [
+    ({"KRITA_REALESRGAN_LANG": "zh_CN", "LANG": "en_US.UTF-8"}, "zh_CN"),     # the plugin's own variable first
+    ({"LANGUAGE": "zh_TW:zh_CN", "LANG": "en_US.UTF-8"}, "zh_CN"),            # then the environment's, in order
+    ({"LANGUAGE": "en_GB:zh_CN"}, ""), ({"LC_ALL": "zh_CN.UTF-8"}, "zh_CN")])
+def test_language_choice(plugin, tmp_path, env, expected):
+    """Krita's language sources (the env variable, Krita's override file, the environment) on the shared rule;
+    Qt's UI languages come last, so a candidate before them decides."""
+    candidates = plugin.i18n.language_candidates(dict(env, HOME=str(tmp_path)))
+    assert plugin.editor.language.pick_language(candidates) == (expected or None)
+    (tmp_path / ".config").mkdir()
+    (tmp_path / ".config" / "klanguageoverridesrc").write_text("[Language]\nkrita=zh_CN\n")
+    overridden = plugin.i18n.language_candidates({"HOME": str(tmp_path), "LANG": "en_US.UTF-8"})
+    assert overridden[:2] == ["zh_CN", "en_US.UTF-8"]
 
 
 def test_tr_uses_the_chosen_language(plugin):
@@ -482,12 +473,6 @@ def test_cover_document_placement_and_names(plugin):
     ca, g, i18n = plugin.cover_action, plugin.geometry, plugin.i18n
     assert ca.picture_bounds(g.Bounds(0, 36, 1280, 720), g.Extent(1280, 792)) == g.Bounds(0, -36, 1280, 792)
     assert ca.picture_bounds(g.Bounds(-140, 0, 640, 360), g.Extent(360, 360)) == g.Bounds(140, 0, 360, 360)
-    assert ca.cover_factor(g.Extent(566, 350), g.Extent(1280, 792)) == pytest.approx(792 / 350)  # like the engine
-    assert [ca.factor_text(f) for f in (2.2615, 2.0, 0.5, 2.005)] == ["2.26", "2", "0.5", "2"]
-    assert ca.cover_layer_name(g.Extent(566, 350), g.Extent(1280, 792), "realesr-animevideov3", "kids") == \
-        "Real-ESRGAN ×2.26 (realesr-animevideov3) — kids"
-    assert ca.cover_layer_name(g.Extent(4000, 3000), g.Extent(1280, 960), "", "big") == \
-        "Real-ESRGAN ×0.32 (resampled) — big"
     video = plugin.cover_presets.preset("video-16x9")
     assert ca.cover_title(video, "en") == "Cover — Video thumbnail 16:9 (HD), 1280 × 720 px"
     reasons = importlib.import_module(f"{PACKAGE}.krita_realesrgan.common.cover_reasons")

@@ -28,10 +28,11 @@ class Context:
         self.images = Path(spec["images"])
         sys.path.insert(0, spec["pykrita"])
         import realesrgan_upscale  # noqa: F401  (registers the extension, as Krita does at start)
-        from realesrgan_upscale import (actions, cover_action, cover_settings, engine_session, export_action,
-                                        export_settings, pixels_krita, reporting, settings)
+        from realesrgan_upscale import (actions, cover_action, cover_settings, document, engine_session,
+                                        export_action, export_settings, pixels_krita, reporting, settings)
         from realesrgan_upscale.krita_realesrgan.common import errors, geometry, rawimage
         self.actions, self.settings, self.pixels, self.reporting = actions, settings, pixels_krita, reporting
+        self.document = document
         self.cover_action, self.cover_settings = cover_action, cover_settings
         self.export_action, self.export_settings = export_action, export_settings
         self.errors, self.geometry, self.rawimage = errors, geometry, rawimage
@@ -77,7 +78,7 @@ class Context:
             layer = {"name": node.name(), "type": node.type(), "colorModel": node.colorModel(),
                      "colorDepth": node.colorDepth(), "bounds": [rect.x(), rect.y(), rect.width(), rect.height()]}
             layout = self.pixels.layout_for(node.colorModel(), node.colorDepth())
-            data = self.actions.read_pixels(node, region, layout)
+            data = self.document.read_pixels(node, region, layout)
             layer["file"] = f"{tag}-{index}.raw"
             self.rawimage.write(folder / layer["file"], layout.fmt, region.extent, data)
             facts["layers"].append(layer)
@@ -249,7 +250,7 @@ def cmyk_offers_converted_copy(ctx, folder):
     except ctx.pixels.UnsupportedColourModel as error:
         refused = {"convertible": error.convertible, "message": error.message}
     layers_after_refusal = [n.name() for n in doc.rootNode().childNodes()]
-    copy, copied = ctx.actions.converted_copy(doc, node)
+    copy, copied = ctx.document.converted_copy(doc, node)
     copy.setBatchmode(True)
     ctx.actions.enhance_layer(copy, copied, ctx.settings.Choices(), ctx.session)
     ctx.dump(copy, folder, "copy")
@@ -482,7 +483,7 @@ def dump_projection(ctx, doc, folder, tag):
     canvas = ctx.geometry.Extent(doc.width(), doc.height())
     layout = ctx.pixels.layout_for(doc.colorModel(), doc.colorDepth())
     ctx.rawimage.write(folder / f"{tag}.raw", layout.fmt, canvas,
-                       ctx.actions.read_pixels(doc, ctx.geometry.Bounds.of(canvas), layout))
+                       ctx.document.read_pixels(doc, ctx.geometry.Bounds.of(canvas), layout))
 
 
 def export_through_extension(ctx, doc, choices):
@@ -618,10 +619,11 @@ def faces_row(dialog):
 
 def face_dialog(ctx, weights, choices):
     """The upscale dialog as the extension opens it (models and face weights read from the weights folder)."""
-    from realesrgan_upscale import face_choice, model_list
+    from realesrgan_upscale import model_list
     from realesrgan_upscale.dialog import MODE_IMAGE, UpscaleDialog
+    from realesrgan_upscale.krita_realesrgan.common.editor.models import faces_installed
     return UpscaleDialog(MODE_IMAGE, choices, model_list.model_entries(weights), ctx.geometry.Extent(100, 90), None,
-                         face_choice.installed(weights))
+                         faces_installed(weights))
 
 
 def upscale_with_message(ctx, folder, tag, choices):

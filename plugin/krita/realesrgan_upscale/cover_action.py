@@ -11,13 +11,13 @@ that fails half-way is closed, so a cancel or an error leaves no new document be
 """
 from __future__ import annotations
 
-from .actions import canvas_extent, image_source, read_pixels, scaled_layer_name
-from .cover_settings import FIT_PAD, CoverChoices
+from .cover_settings import CoverChoices
+from .document import KritaDocument, PixelSource, put_pixels
 from .i18n import current_language, tr
 from .krita_realesrgan.common.cover_presets import CUSTOM_ID, CoverTarget
+from .krita_realesrgan.common.editor.cover_defaults import FIT_PAD
+from .krita_realesrgan.common.editor.layer_names import background_layer_name, cover_layer_name
 from .krita_realesrgan.common.geometry import Bounds, Extent
-from .model_list import display_name
-from .pixels_krita import KritaPixelLayout, from_engine
 from .settings import Choices
 
 
@@ -26,21 +26,6 @@ from .settings import Choices
 def picture_bounds(canvas: Bounds, picture: Extent) -> Bounds:
     """Where the whole upscaled picture lies in the new document (the canvas is at (0, 0))."""
     return Bounds(-canvas.x, -canvas.y, picture.width, picture.height)
-
-
-def cover_factor(source: Extent, picture: Extent) -> float:
-    """The upscale factor of the picture (the larger of the two, as the engine fits one side exactly)."""
-    return max(picture.width / source.width, picture.height / source.height)
-
-
-def factor_text(factor: float) -> str:
-    return f"{factor:.2f}".rstrip("0").rstrip(".")
-
-
-def cover_layer_name(source: Extent, picture: Extent, model: str, source_name: str) -> str:
-    """E.g. "Real-ESRGAN ×2.26 (realesr-animevideov3) — Background"; no model when it was only reduced."""
-    return scaled_layer_name(factor_text(cover_factor(source, picture)),
-                             display_name(model) if model else tr("resampled"), source_name)
 
 
 def preset_label(target: CoverTarget, language: str) -> str:
@@ -66,38 +51,33 @@ def cover_summary(outcome, target: CoverTarget, language: str) -> str:
 
 def make_cover(krita, doc, node, choices: CoverChoices, upscale: Choices, runner):
     """The new cover document (not yet shown) and the engine's ``CoverOutcome``; ``doc`` is only read."""
-    doc.waitForDone()
-    canvas = canvas_extent(doc)
-    source, layout, profile, name = image_source(doc, node, choices.use_merged)
-    pixels = read_pixels(source, Bounds.of(canvas), layout)
-    outcome = runner.cover(pixels, layout.fmt, canvas, choices.target(), choices.options(upscale), choices.fit,
+    document = KritaDocument(doc)
+    document.settle()
+    canvas = document.canvas
+    source = document.source(node, choices.use_merged)
+    pixels = source.read(Bounds.of(canvas))
+    outcome = runner.cover(pixels, source.layout.fmt, canvas, choices.target(), choices.options(upscale), choices.fit,
                            choices.background_value(), tr("Make cover"))
-    target = choices.target_info()
-    size = outcome.canvas.extent
-    new_doc = krita.createDocument(size.width, size.height, cover_title(target, current_language()),
-                                   layout.color_model, layout.color_depth, profile, doc.resolution())
+    language = current_language()
+    new_doc = document.new_document(krita, outcome.canvas.extent, cover_title(choices.target_info(), language),
+                                    source)
     try:
-        _fill(new_doc, outcome, layout, cover_layer_name(canvas, outcome.extent, outcome.model, name))
+        _fill(new_doc, outcome, source, cover_layer_name(canvas, outcome.extent, outcome.model, source.name, language))
     except BaseException:
         new_doc.close()
         raise
-    return new_doc, outcome
+    return new_doc.doc, outcome
 
 
-def _fill(new_doc, outcome, layout: KritaPixelLayout, layer_name: str) -> None:
+def _fill(new_doc: KritaDocument, outcome, source: PixelSource, layer_name: str) -> None:
     """The picture layer (and, in pad fit, the background below it) in a fresh document."""
-    first = new_doc.rootNode().childNodes()[0]   # the layer Krita creates with the document
     size = outcome.canvas.extent
     if outcome.fit == FIT_PAD and outcome.background is not None:
-        first.setName(tr("Background"))
-        first.setPixelData(from_engine(outcome.background, layout), 0, 0, size.width, size.height)
-        picture = new_doc.createNode(layer_name, "paintlayer")
-        new_doc.rootNode().addChildNode(picture, first)
+        background = new_doc.named_first_layer(background_layer_name(current_language()))
+        put_pixels(background, outcome.background, source.layout, Bounds.of(size))
+        picture = new_doc.add_empty_layer(background, layer_name)
     else:
-        picture = first
-        picture.setName(layer_name)
-    place = picture_bounds(outcome.canvas, outcome.extent)
-    picture.setPixelData(from_engine(outcome.pixels, layout), place.x, place.y, place.width, place.height)
-    new_doc.setActiveNode(picture)
-    new_doc.refreshProjection()
-
+        picture = new_doc.named_first_layer(layer_name)
+    put_pixels(picture, outcome.pixels, source.layout, picture_bounds(outcome.canvas, outcome.extent))
+    new_doc.activate(picture)
+    new_doc.refresh()

@@ -4,17 +4,18 @@ from __future__ import annotations
 from typing import List, Optional
 
 from PyQt5.QtGui import QColor
-from PyQt5.QtWidgets import (QColorDialog, QComboBox, QDialog, QFormLayout, QHBoxLayout, QLabel, QPushButton,
-                             QSpinBox, QWidget)
+from PyQt5.QtWidgets import QColorDialog, QComboBox, QDialog, QFormLayout, QLabel, QPushButton, QSpinBox, QWidget
 
 from .cover_action import preset_label
-from .cover_settings import AUTO_MODEL, BLUR, FIT_COVER, FIT_PAD, SOLID, CoverChoices
+from .cover_settings import SOLID, CoverChoices
 from .dialog import MODE_COVER, TITLES, add_model_items, merged_checkbox, ok_cancel_layout
 from .face_row import FacesRow
 from .i18n import current_language, tr
 from .krita_realesrgan.common import cover_presets
+from .krita_realesrgan.common.editor.cover_defaults import AUTO_MODEL, BLUR, FIT_COVER, FIT_PAD
 from .krita_realesrgan.common.geometry import Extent
 from .model_list import ModelEntry
+from .widget_row import widget_row
 
 FIT_LABELS = {FIT_COVER: "Crop to fill (the crop follows faces)", FIT_PAD: "Fit with padding (nothing cropped)"}
 BACKGROUND_LABELS = {BLUR: "Blurred copy of the picture", SOLID: "Solid colour"}
@@ -47,15 +48,10 @@ class CoverDialog(QDialog):
         form.addRow(tr("Cover size:"), self.preset)
 
         self.custom_width, self.custom_height = QSpinBox(), QSpinBox()
-        size_row = QHBoxLayout()
-        size_row.setContentsMargins(0, 0, 0, 0)
-        for spin, label in ((self.custom_width, tr("Width:")), (self.custom_height, tr("Height:"))):
+        for spin in (self.custom_width, self.custom_height):
             spin.setRange(1, cover_presets.MAX_EDGE)
             spin.setSuffix(" px")
-            size_row.addWidget(QLabel(label))
-            size_row.addWidget(spin)
-        self.size_box = QWidget()
-        self.size_box.setLayout(size_row)
+        self.size_box = widget_row(QLabel(tr("Width:")), self.custom_width, QLabel(tr("Height:")), self.custom_height)
         form.addRow("", self.size_box)
 
         self.fit = _combo(FIT_LABELS)
@@ -63,12 +59,7 @@ class CoverDialog(QDialog):
         self.background = _combo(BACKGROUND_LABELS)
         self.colour_button = QPushButton()
         self.colour_button.clicked.connect(self._pick_colour)
-        background_row = QHBoxLayout()
-        background_row.setContentsMargins(0, 0, 0, 0)
-        background_row.addWidget(self.background)
-        background_row.addWidget(self.colour_button)
-        self.background_box = QWidget()
-        self.background_box.setLayout(background_row)
+        self.background_box = widget_row(self.background, self.colour_button)
         form.addRow(tr("Background:"), self.background_box)
 
         self.model = QComboBox()

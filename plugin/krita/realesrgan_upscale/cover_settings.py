@@ -9,17 +9,16 @@ from dataclasses import dataclass, replace
 from typing import Union
 
 from .krita_realesrgan.common import cover_presets
+from .krita_realesrgan.common.editor.cover_defaults import (AUTO_MODEL, BLUR, DEFAULT_COLOUR, DEFAULT_CUSTOM_SIZE,
+                                                            DEFAULT_PRESET, FIT_COVER, FITS)
+from .krita_realesrgan.common.editor.models import uses_denoise
 from .krita_realesrgan.common.formats import UpscaleOptions
 from .krita_realesrgan.common.geometry import Extent
 from .settings import Choices, Reader, Writer, load_fields, parse_bool, save_fields
 
 GROUP = "realesrgan_cover"
-AUTO_MODEL = "auto"             # the engine picks the model by the picture's content
-FIT_COVER, FIT_PAD = "cover", "pad"
-FITS = (FIT_COVER, FIT_PAD)
-BLUR, SOLID = "blur", "solid"
+SOLID = "solid"                # the background setting's other value (the engine gets the colour itself)
 BACKGROUNDS = (BLUR, SOLID)
-DEFAULT_PRESET = "video-16x9"
 _COLOUR = re.compile(r"#[0-9a-f]{6}")
 
 
@@ -30,11 +29,11 @@ def clamp_edge(value: int) -> int:
 @dataclass(frozen=True)
 class CoverChoices:
     preset: str = DEFAULT_PRESET   # a preset id, or cover_presets.CUSTOM_ID for width x height
-    width: int = 1280              # the custom size
-    height: int = 720
+    width: int = DEFAULT_CUSTOM_SIZE.width    # the custom size
+    height: int = DEFAULT_CUSTOM_SIZE.height
     fit: str = FIT_COVER           # cover: crop to fill; pad: fit inside on a background
     background: str = BLUR         # pad: a blurred copy of the picture, or the solid colour
-    colour: str = "#202020"        # the solid background colour
+    colour: str = DEFAULT_COLOUR   # the solid background colour
     model: str = AUTO_MODEL
     use_merged: bool = False       # the merged visible image instead of the active layer
     faces: bool = False            # restore faces (photos only: with an anime model the cover says it skipped them)
@@ -66,9 +65,8 @@ class CoverChoices:
 
     def options(self, upscale: Choices) -> UpscaleOptions:
         """Engine options: this model; tile, device and fast as remembered for upscaling."""
-        model_choice = replace(upscale, model=self.model)
         return UpscaleOptions(model=self.model, tile=upscale.tile, **upscale.placement(),
-                              denoise=upscale.denoise if model_choice.uses_denoise() else None,
+                              denoise=upscale.denoise if uses_denoise(self.model) else None,
                               face_enhance=self.faces, face_strength=self.face_strength)
 
 

@@ -3,10 +3,11 @@
 with the reason where the engine would refuse fast mode."""
 from __future__ import annotations
 
-from PyQt5.QtWidgets import QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QLabel
+from PyQt5.QtWidgets import QCheckBox, QComboBox, QFormLayout, QLabel
 
 from .i18n import current_language, tr
 from .krita_realesrgan.common import device_offers
+from .widget_row import widget_row
 
 
 class DeviceRow:
@@ -18,13 +19,9 @@ class DeviceRow:
         for offer in report.offers:
             self.combo.addItem(device_offers.label(offer.key, self.language), offer.key)
         self.fast = QCheckBox(device_offers.fast_label(self.language))
-        row = QHBoxLayout()
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.combo, 1)
-        row.addWidget(self.fast)
         self.hint = QLabel()
         self.hint.setWordWrap(True)
-        form.addRow(tr("Device:"), row)
+        form.addRow(tr("Device:"), widget_row(self.combo, self.fast, stretch=self.combo))
         form.addRow("", self.hint)
 
     def connect(self, slot) -> None:

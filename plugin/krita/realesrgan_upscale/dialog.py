@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import List, Optional
 
 from PyQt5.QtCore import Qt
-from PyQt5.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout,
-                             QHBoxLayout, QLabel, QSlider, QSpinBox, QVBoxLayout, QWidget)
+from PyQt5.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QLabel,
+                             QSlider, QSpinBox, QVBoxLayout, QWidget)
 
 from .device_row import DeviceRow
 from .engine_row import EngineRow
@@ -18,6 +18,7 @@ from .krita_realesrgan.common.engine_setting import EngineSetting
 from .krita_realesrgan.common.geometry import Extent
 from .model_list import ModelEntry
 from .settings import MAX_SCALE, MIN_SCALE, Choices, result_extent
+from .widget_row import widget_row
 
 MODE_IMAGE, MODE_ENHANCE, MODE_NEW_DOCUMENT, MODE_COVER, MODE_EXPORT = \
     "image", "enhance", "new_document", "cover", "export"
@@ -85,12 +86,7 @@ class UpscaleDialog(QDialog):
         self.denoise = QSlider(Qt.Horizontal)
         self.denoise.setRange(0, 100)
         self.denoise_value = QLabel()
-        denoise_row = QHBoxLayout()
-        denoise_row.addWidget(self.denoise)
-        denoise_row.addWidget(self.denoise_value)
-        self.denoise_box = QWidget()
-        self.denoise_box.setLayout(denoise_row)
-        denoise_row.setContentsMargins(0, 0, 0, 0)
+        self.denoise_box = widget_row(self.denoise, self.denoise_value)
         self.denoise_label = QLabel(tr("Denoise strength:"))
         form.addRow(self.denoise_label, self.denoise_box)
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from typing import Optional
 
-from PyQt5.QtWidgets import QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
+from PyQt5.QtWidgets import QComboBox, QFileDialog, QFormLayout, QLabel, QLineEdit, QPushButton, QWidget
 
 from .i18n import tr
 from .krita_realesrgan.common import engine_setting
+from .krita_realesrgan.common.editor.choice_labels import PLACE_LABELS
 from .krita_realesrgan.common.engine_setting import OTHER_COMPUTER, THIS_COMPUTER, EngineSetting
-
-PLACE_LABELS = {THIS_COMPUTER: "On this computer", OTHER_COMPUTER: "On another computer"}
+from .widget_row import widget_row
 
 
 class EngineRow:
@@ -29,12 +29,7 @@ class EngineRow:
         self.token_file.setPlaceholderText(tr("The file holding the service's token"))
         self.choose = QPushButton(tr("Choose…"))
         self.choose.clicked.connect(self._choose_token_file)
-        token_row = QHBoxLayout()
-        token_row.setContentsMargins(0, 0, 0, 0)
-        token_row.addWidget(self.token_file, 1)
-        token_row.addWidget(self.choose)
-        self.token_box = QWidget()
-        self.token_box.setLayout(token_row)
+        self.token_box = widget_row(self.token_file, self.choose, stretch=self.token_file)
         self.address_label, self.token_label = QLabel(tr("Address:")), QLabel(tr("Token file:"))
         self.hint = QLabel()
         self.hint.setWordWrap(True)

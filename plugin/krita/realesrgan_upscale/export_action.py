@@ -12,13 +12,13 @@ import re
 from pathlib import Path
 from typing import Optional
 
-from .actions import canvas_extent, converted_copy, read_pixels
+from .document import KritaDocument, converted_copy
 from .export_settings import NO_PRESET, ExportChoices
 from .i18n import current_language, tr
 from .krita_realesrgan.common import cover_presets
 from .krita_realesrgan.common.cover_reasons import encoding
 from .krita_realesrgan.common.geometry import Bounds
-from .pixels_krita import DEPTH_DTYPES, MODEL_CHANNELS, layout_for
+from .pixels_krita import DEPTH_DTYPES, MODEL_CHANNELS
 
 EXPORT_DEPTH = "U8"   # what a converted copy gets (the file is 8-bit sRGB either way)
 _EXTENSIONS = cover_presets.EXPORT_EXTENSIONS
@@ -89,23 +89,22 @@ def export_summary(outcome, max_bytes: Optional[int]) -> str:
 def export_cover(doc, choices: ExportChoices, runner):
     """Save ``doc``'s merged image as ``choices`` say; returns the engine's ``ExportOutcome``. ``doc`` is only
     read (a converted copy, when one is needed, is closed again)."""
-    doc.waitForDone()
-    if not needs_srgb_copy(doc.colorModel(), doc.colorDepth(), doc.colorProfile()):
-        return _export_projection(doc, choices, runner)
-    copy, _ = converted_copy(doc, None, EXPORT_DEPTH)
+    document = KritaDocument(doc)
+    document.settle()
+    if not needs_srgb_copy(*document.colour_space()):
+        return _export_projection(document, choices, runner)
+    copy = KritaDocument(converted_copy(doc, None, EXPORT_DEPTH)[0])
     try:
         return _export_projection(copy, choices, runner)
     finally:
-        copy.setBatchmode(True)
-        copy.close()
+        copy.discard()
 
 
-def _export_projection(doc, choices: ExportChoices, runner):
-    doc.refreshProjection()
-    doc.waitForDone()
-    canvas = canvas_extent(doc)
-    layout = layout_for(doc.colorModel(), doc.colorDepth())
-    pixels = read_pixels(doc, Bounds.of(canvas), layout)
-    return runner.export(pixels, layout.fmt, canvas, choices.path, choices.max_bytes, choices.format,
+def _export_projection(document: KritaDocument, choices: ExportChoices, runner):
+    document.refresh()
+    document.settle()
+    canvas = document.canvas
+    source = document.merged()
+    pixels = source.read(Bounds.of(canvas))
+    return runner.export(pixels, source.layout.fmt, canvas, choices.path, choices.max_bytes, choices.format,
                          tr("Export cover"))
-

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from PyQt5.QtWidgets import QComboBox, QDialog, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QWidget
+from PyQt5.QtWidgets import QComboBox, QDialog, QDoubleSpinBox, QFormLayout, QLabel, QWidget
 
 from .cover_action import preset_label
 from .dialog import MODE_EXPORT, TITLES, ok_cancel_layout
@@ -12,6 +12,7 @@ from .export_settings import KB, MB, NO_PRESET, ExportChoices, ExportMemory, def
 from .i18n import current_language, tr
 from .krita_realesrgan.common import cover_presets
 from .krita_realesrgan.common.geometry import Extent
+from .widget_row import widget_row
 
 MAX_LIMIT = 999999.0   # in the spin box's unit
 
@@ -39,13 +40,7 @@ class ExportDialog(QDialog):
         self.unit = QComboBox()
         for unit in (KB, MB):
             self.unit.addItem(unit, unit)
-        limit_row = QHBoxLayout()
-        limit_row.setContentsMargins(0, 0, 0, 0)
-        limit_row.addWidget(self.limit, 1)
-        limit_row.addWidget(self.unit)
-        limit_box = QWidget()
-        limit_box.setLayout(limit_row)
-        form.addRow(tr("File size limit:"), limit_box)
+        form.addRow(tr("File size limit:"), widget_row(self.limit, self.unit, stretch=self.limit))
 
         self.format = QComboBox()
         for fmt in cover_presets.EXPORT_FORMATS:

@@ -10,17 +10,19 @@ from PyQt5.QtCore import QTimer
 from PyQt5.QtGui import QIcon
 from PyQt5.QtWidgets import QFileDialog, QMessageBox
 
-from . import (actions, cover_action, cover_settings, export_action, export_settings, face_choice, model_list,
-               reporting, settings)
+from . import actions, cover_action, cover_settings, export_action, export_settings, model_list, reporting, settings
 from .cover_dialog import CoverDialog
+from .document import KritaDocument, converted_copy
 from .dialog import MODE_COVER, MODE_ENHANCE, MODE_EXPORT, MODE_IMAGE, MODE_NEW_DOCUMENT, TITLES, UpscaleDialog
 from .export_dialog import ExportDialog
 from .engine_session import EngineSession
 from .jobs import ask_yes_no
 from .i18n import current_language, tr
 from .krita_realesrgan.common import engine_setting, paths
+from .krita_realesrgan.common.editor.cover_defaults import AUTO_MODEL
+from .krita_realesrgan.common.editor.messages import notes_text
+from .krita_realesrgan.common.editor.models import faces_installed
 from .krita_realesrgan.common.errors import Cancelled, EngineError
-from .krita_realesrgan.common.geometry import Extent
 from .pixels_krita import UnsupportedColourModel
 
 MENU = "tools/scripts"
@@ -72,18 +74,19 @@ class RealEsrganExtension(Extension):
         if mode == MODE_EXPORT:
             return self.ask_export(doc)
         entries = model_list.model_entries(paths.read_config().weights, self.session.models())
-        source = Extent(doc.width(), doc.height())
+        document = KritaDocument(doc)
+        source = document.canvas
         if mode == MODE_COVER:
             dialog = CoverDialog(cover_settings.load(krita.readSetting), entries, source, self.session.parent,
-                                 face_choice.installed(paths.read_config().weights))
+                                 faces_installed(paths.read_config().weights))
             store = cover_settings.save
         else:
-            selection = actions.selection_bounds(doc)
+            selection = document.selection()
             if mode == MODE_NEW_DOCUMENT and selection is not None:
                 source = selection.extent
             engine = engine_setting.read()
             dialog = UpscaleDialog(mode, settings.load(krita.readSetting), entries, source, self.session.parent,
-                                   face_choice.installed(paths.read_config().weights), self.session.devices(),
+                                   faces_installed(paths.read_config().weights), self.session.devices(),
                                    engine)
             store = settings.save
         if not dialog.exec_():
@@ -104,12 +107,13 @@ class RealEsrganExtension(Extension):
         """The export dialog, then the save dialog (starting at the document's folder with a default name)."""
         krita = Krita.instance()
         memory = export_settings.load(krita.readSetting)
-        dialog = ExportDialog(memory, Extent(doc.width(), doc.height()), self.session.parent)
+        document = KritaDocument(doc)
+        dialog = ExportDialog(memory, document.canvas, self.session.parent)
         if not dialog.exec_():
             return None
         choices = dialog.choices()
-        start = export_action.default_path(doc.fileName(), doc.name(), memory.folder, choices.preset, choices.format,
-                                           str(Path.home()))
+        start = export_action.default_path(document.file_name, document.title, memory.folder, choices.preset,
+                                           choices.format, str(Path.home()))
         path, _ = QFileDialog.getSaveFileName(self.session.parent, tr(TITLES[MODE_EXPORT]), start,
                                               export_action.file_filter(choices.format))
         if not path:
@@ -156,7 +160,7 @@ class RealEsrganExtension(Extension):
             self._tell(self._show(new_doc), self._with_notes())
 
     def _run_on_copy(self, mode: str, doc, node, choices: AnyChoices) -> None:
-        copy, copied_node = actions.converted_copy(doc, node)
+        copy, copied_node = converted_copy(doc, node)
         if mode != MODE_COVER:   # the result goes into the copy: show it
             self._show(copy)
             self.run(mode, copy, copied_node, choices)
@@ -164,8 +168,7 @@ class RealEsrganExtension(Extension):
         try:                     # the cover is a new document: the copy is only read
             self.run(mode, copy, copied_node, choices)
         finally:
-            copy.setBatchmode(True)
-            copy.close()
+            KritaDocument(copy).discard()
 
     # ---- small UI helpers ----
 
@@ -189,7 +192,7 @@ class RealEsrganExtension(Extension):
     def _with_notes(self, text: str = "") -> str:
         """``text``, the faces restored, and what the engine said about the run (e.g. a model that ran with
         PyTorch instead)."""
-        parts = (text, reporting.faces_text(self.session.faces), reporting.notes_text(self.session.notes))
+        parts = (text, reporting.faces_text(self.session.faces), notes_text(self.session.notes, current_language()))
         return "\n".join(part for part in parts if part)
 
     def _inform(self, text: str) -> None:
@@ -201,5 +204,5 @@ class RealEsrganExtension(Extension):
     def _report(self, error: BaseException, choices: AnyChoices) -> None:
         log = reporting.write_log(error, "action")
         model = getattr(choices, "model", "")    # an export has no model
-        model = "" if model == cover_settings.AUTO_MODEL else model
+        model = "" if model == AUTO_MODEL else model
         QMessageBox.warning(self.session.parent, tr("Real-ESRGAN"), reporting.user_text(error, log, model))

@@ -6,22 +6,16 @@ refused (the face restorers know real faces only, as the reference says).
 """
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Optional
 
 from .i18n import tr
 from .krita_realesrgan.common import catalog
-
-
-def installed(weights_folder: Path) -> bool:
-    """True when a face model's file is in the weights folder."""
-    return any((Path(weights_folder) / name).is_file() for info in catalog.face_models() for name in info.local_names)
+from .krita_realesrgan.common.editor.models import is_anime
 
 
 def unavailable(model: str, faces_installed: bool) -> Optional[str]:
     """Why faces cannot be restored with ``model`` (a sentence for the dialog), or None when they can."""
-    info = catalog.get(model)
-    if info is not None and info.kind == "anime":
+    if is_anime(model):
         return tr("Restoring faces is for photos of real people, not for anime models.")
     if not faces_installed:
         return tr("Restoring faces needs the face model. Get it with: python3 installer.py --models {name}").format(

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from PyQt5.QtCore import Qt
-from PyQt5.QtWidgets import QCheckBox, QFormLayout, QHBoxLayout, QLabel, QSlider, QWidget
+from PyQt5.QtWidgets import QCheckBox, QFormLayout, QLabel, QSlider
 
 from . import face_choice
 from .i18n import tr
+from .widget_row import widget_row
 
 
 class FacesRow:
@@ -19,12 +20,7 @@ class FacesRow:
         self.strength.setRange(0, 100)
         self.strength.setToolTip(tr("How much of the restored face replaces the plain upscale."))
         self.value = QLabel()
-        row = QHBoxLayout()
-        row.setContentsMargins(0, 0, 0, 0)
-        for widget in (self.check, self.strength, self.value):
-            row.addWidget(widget)
-        self.box = QWidget()
-        self.box.setLayout(row)
+        self.box = widget_row(self.check, self.strength, self.value)
         self.hint = QLabel()
         self.hint.setWordWrap(True)
         form.addRow(tr("Faces:"), self.box)

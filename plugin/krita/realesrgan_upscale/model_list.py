@@ -11,6 +11,7 @@ from typing import Iterable, List, Optional
 
 from .i18n import tr
 from .krita_realesrgan.common import catalog
+from .krita_realesrgan.common.editor.models import model_installed, uses_denoise
 
 WEIGHT_SUFFIXES = (".pth", ".safetensors")
 
@@ -24,8 +25,7 @@ class ModelEntry:
 
     @property
     def uses_denoise(self) -> bool:
-        info = catalog.get(self.value)
-        return bool(info and info.denoise_partner)
+        return uses_denoise(self.value)
 
 
 def install_hint(name: str) -> str:
@@ -34,11 +34,6 @@ def install_hint(name: str) -> str:
 
 def _catalog_entry(info: catalog.ModelInfo, available: bool) -> ModelEntry:
     return ModelEntry(info.name, info.name, available, tr(info.purpose) if available else install_hint(info.name))
-
-
-def _installed(folder: Path, info: catalog.ModelInfo) -> bool:
-    return all(any((folder / name).is_file() for name in needed.local_names)
-               for needed in catalog.required_files(info.name))
 
 
 def _extra_files(folder: Path) -> Iterable[Path]:
@@ -51,7 +46,7 @@ def _extra_files(folder: Path) -> Iterable[Path]:
 
 
 def from_weights_folder(folder: Path) -> List[ModelEntry]:
-    entries = [_catalog_entry(info, _installed(folder, info)) for info in catalog.listed()]
+    entries = [_catalog_entry(info, model_installed(folder, info.name)) for info in catalog.listed()]
     entries += [ModelEntry(str(path), path.stem, True, tr("Your own weights file: {path}").format(path=path))
                 for path in _extra_files(folder)]
     return entries
@@ -77,9 +72,3 @@ def from_worker(models: List[dict]) -> List[ModelEntry]:
 
 def model_entries(weights_folder: Path, worker_models: Optional[List[dict]] = None) -> List[ModelEntry]:
     return from_worker(worker_models) if worker_models else from_weights_folder(weights_folder)
-
-
-def display_name(model: str) -> str:
-    """A short model name for layer names (a weights path becomes its file stem)."""
-    info = catalog.get(model)
-    return info.name if info else Path(model).stem

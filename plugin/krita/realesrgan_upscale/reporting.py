@@ -1,13 +1,13 @@
 """Errors a user can act on: what the message box says, and the detail in the log file it names. Pure Python."""
 from __future__ import annotations
 
-import datetime
 import traceback
 from pathlib import Path
 from typing import Optional
 
 from .i18n import tr
 from .krita_realesrgan.common import paths
+from .krita_realesrgan.common.editor import log_file
 from .krita_realesrgan.common.errors import EngineError, Kind
 
 # What to do, per kind of error (the engine's own message says what happened).
@@ -29,13 +29,7 @@ def write_log(error: BaseException, context: str, log_path: Optional[Path] = Non
     detail = error.detail if isinstance(error, EngineError) else "".join(
         traceback.format_exception(type(error), error, error.__traceback__))
     kind = error.kind if isinstance(error, EngineError) else Kind.INTERNAL
-    stamp = datetime.datetime.now().isoformat(timespec="seconds")
-    try:
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(log_path, "a", encoding="utf-8") as handle:
-            handle.write(f"[{stamp}] krita plugin: {context}: {kind}: {error}\n{detail}\n")
-    except OSError:
-        pass
+    log_file.append(log_path, f"[{log_file.stamp()}] krita plugin: {context}: {kind}: {error}\n{detail}\n")
     return log_path
 
 
@@ -50,12 +44,6 @@ def user_text(error: BaseException, log_path: Path, model: str = "") -> str:
         lines = [tr("Something went wrong inside the plugin: {error}").format(error=error)]
     lines.append(tr("Details are in the log file: {path}").format(path=log_path))
     return "\n\n".join(lines)
-
-
-def notes_text(notes) -> str:
-    """What the engine said about a finished run (e.g. a model that did not convert to OpenVINO ran with PyTorch),
-    for the floating message; "" when it said nothing."""
-    return "\n".join(tr("Note: {note}").format(note=note) for note in notes)
 
 
 def faces_text(summary: str) -> str:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Callable, Mapping, Optional
 
 from .krita_realesrgan.common import catalog, device_offers
+from .krita_realesrgan.common.editor.models import uses_denoise
 from .krita_realesrgan.common.formats import AUTO_TILE, MIN_TILE, UpscaleOptions
 from .krita_realesrgan.common.geometry import Extent
 
@@ -39,15 +40,11 @@ class Choices:
                        face_strength=min(1.0, max(0.0, float(self.face_strength))),
                        device=device_offers.known_key(self.device))
 
-    def uses_denoise(self) -> bool:
-        info = catalog.get(self.model)
-        return bool(info and info.denoise_partner)
-
     def options(self, target: Optional[Extent] = None) -> UpscaleOptions:
         """The engine options for these choices; ``target`` fixes the exact output size."""
         return UpscaleOptions(model=self.model, scale=None if target else self.scale, target=target,
                               tile=self.tile, **self.placement(),
-                              denoise=self.denoise if self.uses_denoise() else None,
+                              denoise=self.denoise if uses_denoise(self.model) else None,
                               face_enhance=self.faces, face_strength=self.face_strength)
 
     def placement(self) -> dict:

@@ -1,6 +1,7 @@
-"""Cutting a result back to a selection and turning the selection's softness into alpha. Pure Python.
+"""Cutting a result back to a selection, turning the selection's softness into alpha, and a selection upscaled
+into a new image. Pure Python.
 
-Which region is read and kept is ``krita_realesrgan.common.regions`` (shared with GIMP); here the result is cut back to
+Which region is read and kept is ``regions`` (the engine's, shared with the CLI); here the result is cut back to
 the selection's bounds and multiplied by the selection's own pixel values (0..255), so a feathered selection
 gives feathered layer edges.
 """
@@ -8,10 +9,27 @@ from __future__ import annotations
 
 import struct
 from array import array
+from dataclasses import dataclass
 from typing import List
 
-from .krita_realesrgan.common.formats import PixelFormat
-from .krita_realesrgan.common.geometry import Bounds, Extent
+from ..formats import PixelFormat
+from ..geometry import Bounds, Extent
+from ..regions import Region
+
+
+@dataclass(frozen=True)
+class ScaledSelection:
+    """A selection upscaled into a new image: the engine's output for the whole source region (``whole``) and
+    the part of it that is the selection (``selection``)."""
+
+    whole: Extent
+    selection: Bounds
+
+
+def scaled_selection(region: Region, scale: float) -> ScaledSelection:
+    """What a selection (the region's inner part) upscaled by ``scale`` to a new image asks of the engine."""
+    whole = Bounds.of(region.source.extent).scaled(scale)
+    return ScaledSelection(whole.extent, region.inner.scaled(scale).clamped(whole.extent))
 
 
 def crop(data: bytes, fmt: PixelFormat, extent: Extent, bounds: Bounds) -> bytes:
@@ -46,7 +64,8 @@ _TYPECODES = {"uint8": "B", "uint16": "H", "float16": "H", "float32": "f"}
 
 
 def apply_mask(data: bytes, fmt: PixelFormat, mask: bytes) -> bytes:
-    """Multiply the alpha of ``data`` by ``mask`` (one byte per pixel, 0..255, e.g. ``Selection.pixelData``).
+    """Multiply the alpha of ``data`` by ``mask`` (one byte per pixel, 0..255, e.g. Krita's
+    ``Selection.pixelData``).
 
     Integers round to nearest; an image without alpha is returned unchanged (Krita layers always have alpha).
     """

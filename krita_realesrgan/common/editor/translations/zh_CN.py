@@ -1,4 +1,4 @@
-"""Simplified Chinese (简体中文) UI strings."""
+"""Simplified Chinese (简体中文) UI strings of both plugins."""
 
 STRINGS = {
     # actions and dialog titles
@@ -125,5 +125,13 @@ STRINGS = {
     "Restoring faces is for photos of real people, not for anime models.": "人脸修复用于真人照片，不适用于动漫模型。",
     "Restoring faces needs the face model. Get it with: python3 installer.py --models {name}":
         "人脸修复需要人脸模型。安装命令：python3 installer.py --models {name}",
+    # the GIMP plug-in's argument labels and messages (its choices in the user's language)
+    "Custom size (width × height below)": "自定义尺寸（下方的宽 × 高）",
+    "Cover {size}": "封面 {size}",
+    "The preset of the image's size (else custom)": "与图像尺寸相同的预设（否则为自定义）",
+    "Custom (no preset: the limit and format below)": "自定义（无预设：按下方的上限和格式）",
+    "From the file name (else the preset's first format)": "按文件扩展名（否则用预设的第一种格式）",
+    "Saved {path}: {how} ({limit})": "已保存 {path}：{how}（{limit}）",
+    "limit {limit:,}": "上限 {limit:,}",
+    "no size limit": "无大小限制",
 }
-
