@@ -24,7 +24,7 @@ sys.path.insert(0, str(REPO))
 
 import cv2  # noqa: E402
 
-from krita_realesrgan import upscale_cli  # noqa: E402
+from krita_realesrgan.cli import image as upscale_cli  # noqa: E402
 from krita_realesrgan.batch_plan import Naming, plan_folder  # noqa: E402
 from krita_realesrgan.cluster.folder_run import file_shards, files_per_shard  # noqa: E402
 from krita_realesrgan.cluster.pool import ShardPool  # noqa: E402

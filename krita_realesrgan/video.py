@@ -32,7 +32,7 @@ from typing import Callable, Iterator, List, Optional, Sequence, Tuple
 import numpy as np
 
 from .common import catalog
-from . import limit_args
+from .cli import limit_args
 from .common.errors import Cancelled, EngineError, Kind
 from .file_guard import same_file
 from .common.formats import AUTO_TILE, NO_TILING, PixelFormat, UpscaleOptions

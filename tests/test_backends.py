@@ -13,7 +13,7 @@ import sys
 import numpy as np
 import pytest
 
-from krita_realesrgan import cli, cover_cli, upscale_cli, video_cli
+from krita_realesrgan.cli import main as cli, cover as cover_cli, image as upscale_cli, video as video_cli
 from krita_realesrgan.backends import choice, openvino_store
 from krita_realesrgan.backends.choice import Facts
 from krita_realesrgan.backends.cpu import parse_cpuinfo

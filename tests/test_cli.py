@@ -12,9 +12,9 @@ import cv2
 import numpy as np
 import pytest
 
-from krita_realesrgan import upscale_cli
+from krita_realesrgan.cli import image as upscale_cli
 from krita_realesrgan.batch_plan import Naming
-from krita_realesrgan.ctrl_c import CtrlC
+from krita_realesrgan.cli.ctrl_c import CtrlC
 
 REPO = Path(__file__).resolve().parents[1]
 

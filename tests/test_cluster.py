@@ -18,7 +18,8 @@ import cv2
 import numpy as np
 import pytest
 
-from krita_realesrgan import cli, video
+from krita_realesrgan.cli import main as cli
+from krita_realesrgan import video
 from krita_realesrgan.cluster import args as cluster_args
 from krita_realesrgan.cluster import pool, runtime, video_run
 from krita_realesrgan.common.errors import Cancelled, EngineError
@@ -138,7 +139,7 @@ def run_cli_without_ray(*argv: str) -> subprocess.CompletedProcess:
     """The command line in a fresh interpreter where ``import ray`` fails, as without the extra; prints whether
     anything imported ray."""
     code = ("import sys; sys.modules['ray'] = None\n"
-            "from krita_realesrgan.cli import main\n"
+            "from krita_realesrgan.cli.main import main\n"
             f"code = main({list(argv)!r})\n"
             "print('ray imported:', sys.modules.get('ray') is not None); sys.exit(code)")
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,

@@ -349,7 +349,7 @@ def write_png(path, rgba) -> str:
 
 
 def test_the_cli_refuses_anime_models_and_names_the_install_command(tmp_path, children, animevideo_pth, capsys):
-    from krita_realesrgan.cli import main
+    from krita_realesrgan.cli.main import main
     source = write_png(tmp_path / "kid.png", one_child(children))
     shutil.copy(animevideo_pth, tmp_path / "net.pth")
     common = ["-i", source, "-o", str(tmp_path / "out"), "--weights-dir", str(tmp_path), "--face-enhance"]
@@ -383,7 +383,7 @@ def test_a_cover_restores_faces_of_a_photo_and_says_so(tmp_path, children, anime
 
 
 def test_the_cli_says_how_many_faces_it_restored(tmp_path, children, animevideo_pth, capsys, monkeypatch):
-    from krita_realesrgan.cli import main
+    from krita_realesrgan.cli.main import main
     from krita_realesrgan.faces.restorer import RestorerStore
     monkeypatch.setattr(RestorerStore, "get", lambda self, model, device: restorer(inverted))
     (tmp_path / "GFPGANv1.4.pth").write_bytes(b"present")   # found by name; the network is the stand-in above

@@ -21,12 +21,12 @@ import numpy as np
 import pytest
 
 from krita_realesrgan.common import paths, protocol, rawimage, service_client, service_wire
-from krita_realesrgan import cli
+from krita_realesrgan.cli import main as cli
 from krita_realesrgan.common.client import EngineClient
 from krita_realesrgan.common.errors import Cancelled, EngineError, Kind
 from krita_realesrgan.common.formats import PixelFormat, UpscaleOptions
 from krita_realesrgan.common.geometry import Extent
-from krita_realesrgan.serve_cli import LocalSocket, tls_context
+from krita_realesrgan.cli.serve import LocalSocket, tls_context
 from krita_realesrgan.service import Service
 from krita_realesrgan.common.service_wire import EngineAddress, ServiceLimits
 from test_worker import FakeUpscaler

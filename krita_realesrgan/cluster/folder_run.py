@@ -11,7 +11,7 @@ from typing import Iterator, List, Tuple
 
 from ..common.formats import UpscaleOptions
 from ..common.paths import atomic_write_bytes
-from ..upscale_cli import FATAL_KINDS, Plan
+from ..cli.image import FATAL_KINDS, Plan
 from .args import RaySpec
 from .pool import Shard, ShardPool
 from .runtime import connect

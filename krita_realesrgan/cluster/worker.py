@@ -62,7 +62,7 @@ class ShardWorker:
         return ray.get_runtime_context().get_node_id()
 
     def upscale_files(self, files: Sequence[FileInput], options: UpscaleOptions) -> List[FileOutput]:
-        from ..upscale_cli import upscale_file
+        from ..cli.image import upscale_file
         outputs = []
         with tempfile.TemporaryDirectory(prefix="krita-realesrgan-shard-") as folder:
             for number, item in enumerate(files):

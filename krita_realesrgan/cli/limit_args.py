@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from .common.formats import DEFAULT_MAX_PIXELS
+from ..common.formats import DEFAULT_MAX_PIXELS
 
 HINT = "raise the limit with --max-pixels N (0 = no limit)"   # how a refusal says to go on
 

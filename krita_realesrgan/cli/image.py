@@ -18,15 +18,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
-from .common import catalog
+from ..common import catalog
 from . import backend_args, engine_args, face_args, limit_args
-from .batch_plan import OUTPUT_FORMATS, Naming, Task, plan_folder, refuse_overwriting_inputs
-from .cluster import args as cluster_args
-from .common.errors import INSTALL_HINT, EngineError, Kind
-from .file_guard import ensure_writable_folder
-from .common.formats import AUTO_TILE, NO_TILING, UpscaleOptions
-from .common.geometry import Extent
-from .image_header import WRITE_EXTENSIONS, ImageHeader, read_header
+from ..batch_plan import OUTPUT_FORMATS, Naming, Task, plan_folder, refuse_overwriting_inputs
+from ..cluster import args as cluster_args
+from ..common.errors import INSTALL_HINT, EngineError, Kind
+from ..file_guard import ensure_writable_folder
+from ..common.formats import AUTO_TILE, NO_TILING, UpscaleOptions
+from ..common.geometry import Extent
+from ..image_header import WRITE_EXTENSIONS, ImageHeader, read_header
 
 EXTENSIONS = OUTPUT_FORMATS
 DEFAULT_SUFFIX = "out"
@@ -80,7 +80,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def list_images(folder: Path) -> List[Path]:
     """The image files directly in ``folder`` (no subfolders), sorted by name."""
-    from .imagefile import is_image_path
+    from ..imagefile import is_image_path
     return sorted(p for p in folder.iterdir() if is_image_path(p))
 
 
@@ -168,8 +168,8 @@ class TileBar:
 def upscale_file(upscaler, task: Task, header: Optional[ImageHeader], options: UpscaleOptions, position: int,
                  say) -> str:
     """Check the size, read, upscale, write one file; returns a one-line report. Raises EngineError."""
-    from .imagefile import read_image, write_image
-    from .preflight import announce, notes_after_decode
+    from ..imagefile import read_image, write_image
+    from ..preflight import announce, notes_after_decode
     if header is not None:   # the size is known before decoding: refuse a huge picture before it fills the memory
         say(announce(upscaler, task.source, header.extent, options, limit_args.HINT))
     image, fmt = read_image(task.source)
@@ -214,7 +214,7 @@ def run_all(upscaler, plan: Plan, options: UpscaleOptions, say) -> List[Tuple[Pa
 
 
 def list_models(args: argparse.Namespace) -> int:
-    from .engine import Upscaler
+    from ..engine import Upscaler
     rows = Upscaler(args.weights_dir).model_status()
     header = ("name", "scale", "installed", "purpose")
     table = [header] + [(row["name"], f"x{row['scale']}" if row.get("scale") else "?",
@@ -254,7 +254,7 @@ def run(args: argparse.Namespace) -> int:
             if task.usual:
                 tqdm.write(f"renamed: {task.describe_rename()}")
         if args.ray:
-            from .cluster import folder_run
+            from ..cluster import folder_run
             failures = folder_run.run_all(args, plan, options, say=tqdm.write)
         else:
             with engine_args.upscaler(args) as upscaler:     # this process's engine, or the service's

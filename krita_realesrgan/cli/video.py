@@ -11,14 +11,14 @@ from fractions import Fraction
 from functools import partial
 from pathlib import Path
 
-from .common import catalog
+from ..common import catalog
 from . import backend_args, limit_args
-from .cluster import args as cluster_args
+from ..cluster import args as cluster_args
 from .ctrl_c import CtrlC
-from .common.errors import Cancelled, EngineError
-from .common.formats import AUTO_TILE, NO_TILING, UpscaleOptions
-from .upscale_cli import EXIT_INTERRUPTED, EXIT_OK, fail
-from .video import (DEFAULT_CODEC, DEFAULT_CRF, DEFAULT_PIX_FMT, DEFAULT_PRESET, DEFAULT_SEGMENT_FRAMES, VideoOptions,
+from ..common.errors import Cancelled, EngineError
+from ..common.formats import AUTO_TILE, NO_TILING, UpscaleOptions
+from .image import EXIT_INTERRUPTED, EXIT_OK, fail
+from ..video import (DEFAULT_CODEC, DEFAULT_CRF, DEFAULT_PIX_FMT, DEFAULT_PRESET, DEFAULT_SEGMENT_FRAMES, VideoOptions,
                     preview_folder, upscale_video)
 
 
@@ -98,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
         upscale, spec = upscale_video, cluster_args.RaySpec.from_args(args)
         if spec is not None:
             cluster_args.require_ray(spec)
-            from .cluster import video_run
+            from ..cluster import video_run
             upscale = partial(video_run.upscale_video, ray=spec)
         with CtrlC("stopping… (press Ctrl-C again to stop at once)") as stop:
             report = upscale(args.input, args.output, options, weights_dir=args.weights_dir,

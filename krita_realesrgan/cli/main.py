@@ -11,9 +11,9 @@ from typing import List, Optional
 
 SUBCOMMANDS = {
     # name: (module, one-line help)
-    "video": ("krita_realesrgan.video_cli", "upscale a video clip frame by frame, keeping audio and subtitles"),
-    "cover": ("krita_realesrgan.cover_cli", "make a platform cover of an exact size from a small picture"),
-    "serve": ("krita_realesrgan.serve_cli", "run the engine service for the editors (this computer, or others "
+    "video": ("krita_realesrgan.cli.video", "upscale a video clip frame by frame, keeping audio and subtitles"),
+    "cover": ("krita_realesrgan.cli.cover", "make a platform cover of an exact size from a small picture"),
+    "serve": ("krita_realesrgan.cli.serve", "run the engine service for the editors (this computer, or others "
               "with --listen and a token)"),
 }
 
@@ -34,7 +34,7 @@ def _main(argv: Optional[List[str]]) -> int:
         parser = argparse.ArgumentParser(prog=f"krita-realesrgan {argv[0]}", description=help_text)
         module.add_arguments(parser)
         return module.run(parser.parse_args(argv[1:]))
-    from . import upscale_cli
+    from . import image as upscale_cli
     parser = argparse.ArgumentParser(
         prog="krita-realesrgan",
         description="Real-ESRGAN super-resolution. Subcommands: "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .common.formats import BACKENDS
+from ..common.formats import BACKENDS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

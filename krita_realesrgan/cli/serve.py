@@ -18,11 +18,11 @@ import sys
 from pathlib import Path
 from typing import List, Optional, Tuple
 
-from .common import paths, service_wire
+from ..common import paths, service_wire
 from . import backend_args, limit_args
-from .common.errors import INSTALLER_COMMAND, EngineError, Kind
-from .common.service_client import private_folder
-from .common.service_wire import ServiceLimits
+from ..common.errors import INSTALLER_COMMAND, EngineError, Kind
+from ..common.service_client import private_folder
+from ..common.service_wire import ServiceLimits
 
 DEFAULT_IDLE_TIMEOUT = 600.0
 SOCKET_PATH_MAX = 100             # sun_path holds 104-108 bytes depending on the system
@@ -166,12 +166,12 @@ def _run(args: argparse.Namespace) -> int:
         if not local.lock():
             print(f"an engine service is already running at {local.path}", file=sys.stderr)
             return 0
-    from .worker import setup_logging
+    from ..worker import setup_logging
     setup_logging(args.log or paths.log_file())
     try:
         try:
-            from .engine import Upscaler
-            from .service import Service
+            from ..engine import Upscaler
+            from ..service import Service
         except ImportError as error:
             return _fail(f"this Python ({sys.executable}) cannot load the engine ({error}). Run the installer "
                          f"again: {INSTALLER_COMMAND}")

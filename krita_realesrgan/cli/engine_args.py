@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 from typing import Iterator, Optional
 
-from .common.errors import EngineError, Kind
-from .common.service_wire import EngineAddress, read_token
+from ..common.errors import EngineError, Kind
+from ..common.service_wire import EngineAddress, read_token
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -44,11 +44,11 @@ def upscaler(args: argparse.Namespace) -> Iterator[object]:
     """An ``engine.Upscaler``, or the engine service behind the same ``upscale``/``model_facts`` methods."""
     where = address(args)
     if where is None:
-        from .engine import Upscaler
+        from ..engine import Upscaler
         yield Upscaler(args.weights_dir)
         return
-    from .common.client import EngineClient
-    from .service_upscaler import ServiceUpscaler
+    from ..common.client import EngineClient
+    from ..service_upscaler import ServiceUpscaler
     client = EngineClient(python=sys.executable, weights=args.weights_dir, engine=where)
     try:
         yield ServiceUpscaler(client)

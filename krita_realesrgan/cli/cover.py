@@ -11,16 +11,16 @@ import sys
 from pathlib import Path
 from typing import Optional
 
-from .common import catalog, cover_presets
-from .cover import make as cover, export as cover_export
+from ..common import catalog, cover_presets
+from ..cover import make as cover, export as cover_export
 from . import backend_args, face_args, limit_args
-from .common.errors import Cancelled, EngineError, Kind
-from .upscale_cli import fail
-from .file_guard import InputGuard, ensure_writable_folder
-from .image_header import read_header
-from .common.run_estimate import check_limit
-from .common.formats import ALPHA_MODES, AUTO_TILE, UpscaleOptions
-from .imagefile import read_image
+from ..common.errors import Cancelled, EngineError, Kind
+from .image import fail
+from ..file_guard import InputGuard, ensure_writable_folder
+from ..image_header import read_header
+from ..common.run_estimate import check_limit
+from ..common.formats import ALPHA_MODES, AUTO_TILE, UpscaleOptions
+from ..imagefile import read_image
 
 DEFAULT_PRESET = "video-16x9"
 
@@ -120,7 +120,7 @@ def make(args: argparse.Namespace) -> int:
     check_limit(cover.upscaled_size(source, target.size, args.fit), args.max_pixels, limit_args.HINT)
     options = UpscaleOptions(model=args.model, tile=args.tile, **backend_args.options(args), denoise=args.denoise,
                              alpha=args.alpha, max_pixels=args.max_pixels, **face_args.options(args))
-    from .engine import Upscaler  # torch: imported only when there is work to do
+    from ..engine import Upscaler  # torch: imported only when there is work to do
     result = cover.make_cover(Upscaler(args.weights), image, fmt, target, args.fit, background, options,
                               progress=_progress, whole_picture=False)   # only the cover is saved
     encoded = cover_export.export(result.compose(), fmt, output, export_format, target.max_bytes)

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Optional
 
-from .common import catalog
+from ..common import catalog
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,8 +32,8 @@ def check(args: argparse.Namespace, model: Optional[str], weights_dir: Optional[
     refused with one line (EngineError) instead of failing on every file."""
     if not args.face_enhance:
         return
-    from .faces import restorer, step
-    from .models import weights_dirs
+    from ..faces import restorer, step
+    from ..models import weights_dirs
     if model is not None:
         step.check_model(model)
     restorer.resolve(args.face_model, weights_dirs(weights_dir))
