@@ -9,6 +9,7 @@ import pytest
 from helpers import Answers
 
 from krita_realesrgan.common.cover_reasons import Reason
+from krita_realesrgan.common.editor import layer_names, messages, models
 from krita_realesrgan.common.errors import Cancelled, EngineError, Kind
 from krita_realesrgan.common.formats import AUTO_TILE, PixelFormat
 from krita_realesrgan.common.geometry import Bounds, Extent
@@ -72,7 +73,7 @@ def test_choices_defaults_and_options():
     options = default.options(Extent(40, 30))
     assert options.target == Extent(40, 30) and options.tile == AUTO_TILE and options.denoise is None
     general = choices.Choices(model="realesr-general-x4v3", denoise=0.3)
-    assert general.uses_denoise() and general.options(Extent(8, 8)).denoise == 0.3
+    assert general.options(Extent(8, 8)).denoise == 0.3
 
 
 @pytest.mark.parametrize("bad, kind", [
@@ -98,9 +99,6 @@ def test_restore_faces_reaches_the_engine_and_is_refused_with_an_anime_model(tmp
             choices.Choices(**bad).checked()
         assert caught.value.kind == Kind.BAD_INPUT
     assert "RealESRGAN_x4plus" in choices.face_models() and "realesr-animevideov3" not in choices.face_models()
-    assert not choices.faces_installed(tmp_path) and not choices.faces_installed(None)
-    (tmp_path / "GFPGANv1.4.pth").write_bytes(b"x")
-    assert choices.faces_installed(tmp_path)
     cover = cover_choices.CoverChoices(faces=True, face_strength=0.8).checked()    # auto: skipped if anime
     assert cover.options().face_enhance and cover.options().face_strength == 0.8
     with pytest.raises(EngineError):
@@ -112,14 +110,17 @@ def test_good_choices_pass_and_a_weights_file_is_a_model(tmp_path):
     weights.write_bytes(b"x")
     assert choices.Choices(tile=64, scale=16.0).checked().tile == 64
     checked = choices.Choices(model=str(weights)).checked()
-    assert checked.model_display == "mine"
-    assert choices.upscaled_name(checked, "Background") == "Real-ESRGAN ×2 (mine) — Background"
+    assert layer_names.upscaled_layer_name(checked.scale, checked.model, "Background") == \
+        "Real-ESRGAN ×2 (mine) — Background"
 
 
-def test_layer_names():
+def test_layer_names_are_english_from_the_plug_ins_choices():
+    """The plug-in names its layers with the editor layer's names and no language: English, as before."""
     picked = choices.Choices(scale=2.5)
-    assert choices.upscaled_name(picked, "Ink") == "Real-ESRGAN ×2.5 (realesr-animevideov3) — Ink"
-    assert choices.enhanced_name(picked, "Ink") == "Real-ESRGAN enhanced (realesr-animevideov3) — Ink"
+    assert layer_names.upscaled_layer_name(picked.scale, picked.model, "Ink") == \
+        "Real-ESRGAN ×2.5 (realesr-animevideov3) — Ink"
+    assert layer_names.enhanced_layer_name(picked.model, "Ink") == "Real-ESRGAN enhanced (realesr-animevideov3) — Ink"
+    assert models.model_label(choices.model_names()[0]).startswith("realesr-animevideov3 — ")
 
 
 def test_user_message_names_the_log_only_when_there_is_more(tmp_path):
@@ -175,10 +176,10 @@ def test_engine_runner_keeps_the_notes_of_the_last_job_for_the_message():
     job = dict(pixels=b"\x01" * 12, fmt=PixelFormat("uint8", 3), extent=Extent(2, 2), label="Enhance")
     runner.upscale(options=choices.Choices(model="mine.pth").options(Extent(4, 4)), **job)
     assert runner.notes == (NOTE,)
-    assert engine_run.notes_message(runner.notes, "en_US.UTF-8") == "Note: " + NOTE
-    assert engine_run.notes_message(runner.notes, "zh_CN") == "提示：" + NOTE
+    assert messages.notes_text(runner.notes, "en_US.UTF-8") == "Note: " + NOTE
+    assert messages.notes_text(runner.notes, "zh_CN") == "提示：" + NOTE
     runner.upscale(options=choices.Choices().options(Extent(4, 4)), **job)
-    assert runner.notes == () and engine_run.notes_message(runner.notes, "") == ""
+    assert runner.notes == () and messages.notes_text(runner.notes, "") == ""
 
 
 def test_the_device_argument_offers_backend_and_device_together_and_reaches_the_engine():
@@ -272,12 +273,13 @@ def test_a_user_says_yes_above_the_limit_in_chinese_and_it_runs_without_it(tmp_p
     assert client.calls == ["start", ("submit", 12, PixelFormat("uint8", 3), Extent(2, 2), Extent(4, 4))]
 
 
-def test_append_log_writes_and_never_raises(tmp_path):
+def test_append_log_writes_one_stamped_line_an_entry_and_never_raises(tmp_path):
+    import os
     log = tmp_path / "logs" / "x.log"
     engine_run.append_log(log, "first\n")
     engine_run.append_log(log, "second")
     lines = log.read_text().splitlines()
-    assert len(lines) == 2 and lines[0].endswith("first") and "[gimp pid" in lines[1]
+    assert len(lines) == 2 and lines[0].endswith(f"[gimp pid {os.getpid()}] first") and "[gimp pid" in lines[1]
     blocker = tmp_path / "a-file"
     blocker.write_text("")
     engine_run.append_log(blocker / "cannot" / "be.log", "ignored")   # a file in the way: no exception
@@ -317,18 +319,17 @@ def test_plugin_imports_only_what_gimps_python_has():
 from realesrgan_gimp import cover_choices  # noqa: E402
 
 
-@pytest.mark.parametrize("env, language", [
-    ({"LANGUAGE": "zh_CN:en", "LANG": "en_US.UTF-8"}, "zh_CN"),     # GIMP's own language setting wins
-    ({"LANGUAGE": "", "LC_ALL": "", "LC_MESSAGES": "zh_TW.UTF-8", "LANG": "en_GB.UTF-8"}, "zh_TW.UTF-8"),
-    ({"LANG": "zh_CN.UTF-8"}, "zh_CN.UTF-8"),
-    ({"LANG": "de_DE.UTF-8"}, "de_DE.UTF-8"),
-    ({"LANG": "C.UTF-8"}, ""),
-    ({"LANGUAGE": "zh_CN", "LANG": "C.UTF-8"}, ""),                 # gettext ignores LANGUAGE in the C locale
-    ({"LC_ALL": "POSIX", "LANG": "zh_CN.UTF-8"}, ""),               # LC_ALL overrides LANG
-    ({}, ""),
-])
-def test_ui_language_follows_gettexts_order(env, language):
-    assert cover_choices.ui_language(env) == language
+def test_the_plug_in_reads_the_language_as_gettext_does(monkeypatch):
+    """The procedures' labels follow the environment GIMP hands its plug-ins (editor.language.gettext_language;
+    its cases are in tests/test_editor_layer.py)."""
+    from krita_realesrgan.common.editor.language import gettext_language
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANGUAGE", "zh_CN:en")
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
+    assert dict(cover_choices.preset_entries(gettext_language()))["custom"].startswith("自定义尺寸")
+    monkeypatch.setenv("LANG", "C.UTF-8")          # gettext ignores LANGUAGE in the C locale
+    assert dict(cover_choices.preset_entries(gettext_language()))["custom"].startswith("Custom size")
 
 
 def test_preset_labels_in_english_and_chinese():
@@ -408,10 +409,7 @@ def test_installed_models_are_read_from_the_weights_folder(tmp_path):
     assert not cover_choices.is_installed("realesr-animevideov3", None)
 
 
-def test_cover_layer_name_and_summary():
-    assert cover_choices.cover_layer_name("realesr-animevideov3", "Kids") == \
-        "Real-ESRGAN cover (realesr-animevideov3) — Kids"
-    assert cover_choices.cover_layer_name("", "Kids") == "Cover (resized) — Kids"
+def test_cover_summary():
     reasons = (Reason("model_chosen", {"model": "realesr-animevideov3"}), Reason("crop_all_faces", {"faces": 5}))
     text = cover_choices.summary(Extent(1280, 720), "video-16x9", reasons, "en_US.UTF-8")
     assert text == ("Cover 1280x720 (video-16x9):\n• using realesr-animevideov3 (chosen by you)\n"

@@ -33,6 +33,9 @@ from gi.repository import GLib, GObject, Gimp  # noqa: E402
 
 from krita_realesrgan.common import engine_setting, paths  # noqa: E402
 from krita_realesrgan.common.client import EngineClient  # noqa: E402
+from krita_realesrgan.common.editor.language import gettext_language  # noqa: E402
+from krita_realesrgan.common.editor.messages import notes_text  # noqa: E402
+from krita_realesrgan.common.editor.models import model_label  # noqa: E402
 from krita_realesrgan.common.errors import Cancelled, EngineError  # noqa: E402
 from krita_realesrgan.common.formats import DEFAULT_MAX_PIXELS  # noqa: E402
 from krita_realesrgan.common.service_client import PER_CALL_DEFAULT, configured_engine  # noqa: E402
@@ -42,10 +45,10 @@ from realesrgan_gimp import (actions, cover_procedure, device_procedure, engine_
 from realesrgan_gimp.cover_action import make_cover  # noqa: E402
 from realesrgan_gimp.export_action import export_cover  # noqa: E402
 from realesrgan_gimp.export_choices import saved_message  # noqa: E402
-from realesrgan_gimp.cover_choices import summary, ui_language  # noqa: E402
+from realesrgan_gimp.cover_choices import summary  # noqa: E402
 from realesrgan_gimp.choices import (DEFAULT_DENOISE, DEFAULT_SCALE, MAX_SCALE, MAX_TILE, MIN_SCALE,  # noqa: E402
-                                     Choices, model_label, model_names, user_message)
-from realesrgan_gimp.engine_run import LIMIT_ARGUMENT, EngineRunner, append_log, notes_message  # noqa: E402
+                                     Choices, model_names, user_message)
+from realesrgan_gimp.engine_run import LIMIT_ARGUMENT, EngineRunner, append_log  # noqa: E402
 
 MENU = "<Image>/Filters/Enhance/AI Upscale (Real-ESRGAN)"
 
@@ -154,11 +157,11 @@ def _with_engine(procedure, work, run_mode=None, config=None):
     client = EngineClient(engine=engine, worker_fallback=True)
     ask = _question if run_mode in (Gimp.RunMode.INTERACTIVE, Gimp.RunMode.WITH_LAST_VALS) else None
     limit = int(config.get_property(LIMIT_ARGUMENT)) if config is not None else DEFAULT_MAX_PIXELS
-    runner = EngineRunner(client, GimpProgress(), ask, limit, ui_language())
+    runner = EngineRunner(client, GimpProgress(), ask, limit, gettext_language())
     try:
         result = work(runner)
         if ask is not None and runner.notes:   # a user's run: say what the engine noted (not a script's)
-            Gimp.message(notes_message(runner.notes, ui_language()))
+            Gimp.message(notes_text(runner.notes, gettext_language()))
         return result, None
     except Cancelled:
         return None, procedure.new_return_values(Gimp.PDBStatusType.CANCEL, None)
@@ -273,7 +276,7 @@ class RealEsrganUpscale(Gimp.PlugIn):
         new_image, outcome = made
         _show(new_image, run_mode)
         if run_mode == Gimp.RunMode.INTERACTIVE:   # not modal: GIMP shows it in its status/message area
-            Gimp.message(summary(outcome.canvas.extent, outcome.preset, outcome.reasons, ui_language()))
+            Gimp.message(summary(outcome.canvas.extent, outcome.preset, outcome.reasons, gettext_language()))
         reasons = "\n".join(str(reason) for reason in outcome.reasons)   # English for scripts
         return _success(GObject.Value(Gimp.Image, new_image), GObject.Value(str, reasons))
 
@@ -305,7 +308,7 @@ class RealEsrganUpscale(Gimp.PlugIn):
         Gimp.progress_end()
         if run_mode == Gimp.RunMode.INTERACTIVE:
             Gimp.message(saved_message(outcome.path, outcome.format, outcome.quality, outcome.bits, outcome.bytes,
-                                       request.max_bytes, ui_language()))
+                                       request.max_bytes, gettext_language()))
         return _success(export_procedure.file_value(outcome.path),
                         GObject.Value(GObject.TYPE_INT, outcome.quality or 0),
                         GObject.Value(GObject.TYPE_INT, outcome.bytes), GObject.Value(str, outcome.description))

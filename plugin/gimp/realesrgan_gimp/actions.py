@@ -13,11 +13,13 @@ gi.require_version("Gimp", "3.0")
 gi.require_version("Gegl", "0.4")
 from gi.repository import Gegl, Gimp  # noqa: E402
 
+from krita_realesrgan.common.editor.layer_names import enhanced_layer_name, upscaled_layer_name  # noqa: E402
+from krita_realesrgan.common.editor.selection import scaled_selection  # noqa: E402
 from krita_realesrgan.common.errors import EngineError, Kind  # noqa: E402
 from krita_realesrgan.common.geometry import Bounds, Extent  # noqa: E402
 from krita_realesrgan.common.regions import Region, plan_region  # noqa: E402
 
-from .choices import Choices, enhanced_name, upscaled_name  # noqa: E402
+from .choices import Choices  # noqa: E402
 from .formats import INDEXED_MESSAGE, LayerTransfer, layer_transfer  # noqa: E402
 
 # ---- reading the image ---------------------------------------------------------------------------------------
@@ -131,8 +133,8 @@ def upscale_image(image, layer, choices: Choices, runner):
                                     "Upscale image")
     with UndoGroup(image):
         image.scale(new_canvas.width, new_canvas.height)
-        upscaled = new_layer(image, upscaled_name(choices, layer.get_name()), transfer, result,
-                             Bounds(target.x, target.y, extent.width, extent.height))
+        upscaled = new_layer(image, upscaled_layer_name(choices.scale, choices.model, layer.get_name()), transfer,
+                             result, Bounds(target.x, target.y, extent.width, extent.height))
         insert_above(image, upscaled, layer)
     return upscaled
 
@@ -147,7 +149,7 @@ def enhance_layer(image, layer, choices: Choices, runner):
     result, extent = runner.upscale(pixels, transfer.fmt, region.source.extent,
                                     choices.options(region.source.extent), "Enhance")
     with UndoGroup(image):
-        enhanced = new_layer(image, enhanced_name(choices, layer.get_name()), transfer, result,
+        enhanced = new_layer(image, enhanced_layer_name(choices.model, layer.get_name()), transfer, result,
                              Bounds(region.source.x, region.source.y, extent.width, extent.height))
         insert_above(image, enhanced, layer)
         if selection is not None:
@@ -161,10 +163,10 @@ def selection_to_image(image, layer, choices: Choices, runner):
     """The selection's bounds (the whole visible layer without one), upscaled, as a new image. Returns it."""
     transfer = transfer_for(image, layer)
     region = layer_region(canvas_extent(image), layer, selection_bounds(image))
-    whole = Bounds.of(region.source.extent).scaled(choices.scale)
-    inner = region.inner.scaled(choices.scale).clamped(whole.extent)
+    scaled = scaled_selection(region, choices.scale)
+    inner = scaled.selection
     pixels = read_pixels(layer, region.source, transfer)
-    result, extent = runner.upscale(pixels, transfer.fmt, region.source.extent, choices.options(whole.extent),
+    result, extent = runner.upscale(pixels, transfer.fmt, region.source.extent, choices.options(scaled.whole),
                                     "Upscale selection")
     new_image = Gimp.Image.new_with_precision(extent.width, extent.height, image.get_base_type(),
                                               image.get_precision())
@@ -172,8 +174,8 @@ def selection_to_image(image, layer, choices: Choices, runner):
     profile = image.get_color_profile()
     if profile is not None:
         new_image.set_color_profile(profile)
-    upscaled = new_layer(new_image, upscaled_name(choices, layer.get_name()), transfer, result,
-                         Bounds.of(extent))
+    upscaled = new_layer(new_image, upscaled_layer_name(choices.scale, choices.model, layer.get_name()), transfer,
+                         result, Bounds.of(extent))
     new_image.insert_layer(upscaled, None, 0)
     if inner != Bounds.of(extent):
         new_image.crop(inner.width, inner.height, inner.x, inner.y)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Optional, Tuple
 
 from krita_realesrgan.common import catalog, device_offers
+from krita_realesrgan.common.editor.models import display_name, is_anime, uses_denoise
 from krita_realesrgan.common.errors import EngineError, Kind
 from krita_realesrgan.common.formats import AUTO_TILE, MIN_TILE, UpscaleOptions
 from krita_realesrgan.common.geometry import Extent
@@ -29,23 +30,16 @@ def model_names() -> Tuple[str, ...]:
 
 def face_models() -> Tuple[str, ...]:
     """The offered models whose pictures may have their faces restored: all but the anime ones."""
-    return tuple(name for name in model_names() if catalog.MODELS[name].kind != "anime")
-
-
-def faces_installed(weights: Optional[Path]) -> bool:
-    """Whether the weights folder holds a face restorer (installer.py --models GFPGANv1.4)."""
-    return weights is not None and any((weights / name).is_file()
-                                       for info in catalog.face_models() for name in info.local_names)
+    return tuple(name for name in model_names() if not is_anime(name))
 
 
 def check_faces(model: str, faces: bool, strength: float) -> None:
     """EngineError(BAD_INPUT) for a face strength outside 0..1, or faces asked with an anime model."""
     if not 0.0 <= strength <= 1.0:
         raise EngineError(Kind.BAD_INPUT, f"Face strength {strength:g} must be between 0 and 1.")
-    info = catalog.get(model)
-    if faces and info is not None and info.kind == "anime":
-        raise EngineError(Kind.BAD_INPUT, f"Restoring faces is for photos of real people; {info.name} is an "
-                          "anime model. Choose a photo model or leave restore-faces off.")
+    if faces and is_anime(model):
+        raise EngineError(Kind.BAD_INPUT, f"Restoring faces is for photos of real people; {display_name(model)} is "
+                          "an anime model. Choose a photo model or leave restore-faces off.")
 
 
 def device_entries(language: str) -> Tuple[Tuple[str, str, str], ...]:
@@ -64,11 +58,6 @@ def fast_blurb(report: device_offers.DeviceReport, language: str) -> str:
     refused = next((why for why in (report.fast_refused(key, language) for key in ("cpu-openvino", "cpu-torch"))
                     if why), "")
     return " ".join(part for part in (device_offers.fast_help(language), refused) if part)
-
-
-def model_label(name: str) -> str:
-    info = catalog.get(name)
-    return f"{name} — {info.purpose}" if info else name
 
 
 def check_model(model: str, offered: Tuple[str, ...]) -> None:
@@ -104,29 +93,12 @@ class Choices:
                               f"{', '.join(device_offers.KEYS)}.")
         return self
 
-    def uses_denoise(self) -> bool:
-        info = catalog.get(self.model)
-        return bool(info and info.denoise_partner)
-
     def options(self, target: Extent) -> UpscaleOptions:
         """Engine options producing exactly ``target`` pixels."""
         return UpscaleOptions(model=self.model, target=target, tile=self.tile,
-                              denoise=self.denoise if self.uses_denoise() else None,
+                              denoise=self.denoise if uses_denoise(self.model) else None,
                               face_enhance=self.faces, face_strength=self.face_strength,
                               **device_offers.option_fields(self.device, self.fast))
-
-    @property
-    def model_display(self) -> str:
-        info = catalog.get(self.model)
-        return info.name if info else Path(self.model).stem
-
-
-def upscaled_name(choices: Choices, source: str) -> str:
-    return f"Real-ESRGAN ×{choices.scale:g} ({choices.model_display}) — {source}"
-
-
-def enhanced_name(choices: Choices, source: str) -> str:
-    return f"Real-ESRGAN enhanced ({choices.model_display}) — {source}"
 
 
 def user_message(error: EngineError, log_path: Optional[Path]) -> str:

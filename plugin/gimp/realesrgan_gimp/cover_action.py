@@ -20,15 +20,15 @@ gi.require_version("Gimp", "3.0")
 from gi.repository import Gimp  # noqa: E402
 
 from krita_realesrgan.common.client import CoverOutcome  # noqa: E402
+from krita_realesrgan.common.editor.layer_names import background_layer_name, cover_layer_name_by_model  # noqa: E402
 from krita_realesrgan.common.errors import EngineError, Kind  # noqa: E402
 from krita_realesrgan.common.geometry import Bounds  # noqa: E402
 
 from .actions import (canvas_extent, layer_region, new_layer, read_pixels, refuse_indexed,  # noqa: E402
                       selection_bounds, the_layer, transfer_for)
-from .cover_choices import CoverChoices, cover_layer_name  # noqa: E402
+from .cover_choices import CoverChoices  # noqa: E402
 from .formats import LayerTransfer  # noqa: E402
 
-BACKGROUND_LAYER = "Background"
 VISIBLE_NAME = "Visible"
 
 
@@ -86,9 +86,9 @@ def _new_image(source, picture: Picture, outcome: CoverOutcome):
         if profile is not None:
             image.set_color_profile(profile)
         if outcome.background is not None:
-            image.insert_layer(new_layer(image, BACKGROUND_LAYER, picture.transfer, outcome.background,
+            image.insert_layer(new_layer(image, background_layer_name(), picture.transfer, outcome.background,
                                          Bounds.of(canvas.extent)), None, 0)
-        layer = new_layer(image, cover_layer_name(outcome.model, picture.name), picture.transfer,
+        layer = new_layer(image, cover_layer_name_by_model(outcome.model, picture.name), picture.transfer,
                           outcome.pixels, Bounds(-canvas.x, -canvas.y, *outcome.extent))
         image.insert_layer(layer, None, 0)
         image.undo_enable()

@@ -2,55 +2,34 @@
 engine. Pure Python.
 
 Preset names come from the vendored ``cover_presets`` (English or Simplified Chinese, after the user's locale,
-which GIMP hands to its plug-ins through the environment).
+which GIMP hands to its plug-ins through the environment: ``editor.language.gettext_language``).
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Optional, Sequence, Tuple, Union
+from typing import Optional, Sequence, Tuple, Union
 
-from krita_realesrgan.common import catalog, cover_presets
+from krita_realesrgan.common import cover_presets
 from krita_realesrgan.common.cover_reasons import Reason
+from krita_realesrgan.common.editor.cover_defaults import AUTO_MODEL, BLUR, DEFAULT_COLOUR, DEFAULT_PRESET, FITS
+from krita_realesrgan.common.editor.models import model_installed
+from krita_realesrgan.common.editor.translate import translate
 from krita_realesrgan.common.errors import EngineError, Kind
 from krita_realesrgan.common.formats import UpscaleOptions
 from krita_realesrgan.common.geometry import Extent
 
 from .choices import DEFAULT_FACE_STRENGTH, check_faces, check_model, model_names
 
-AUTO_MODEL = "auto"                  # the engine picks by content among the installed models
 CUSTOM = cover_presets.CUSTOM_ID
-DEFAULT_PRESET = "video-16x9"
-FITS = ("cover", "pad")              # crop to fill / fit inside on a background (the engine's names)
-BLUR, COLOUR = "blur", "color"       # the background argument's values
-DEFAULT_COLOUR = "#202020"
-LANGUAGE = "LANGUAGE"
-LOCALE_VARIABLES = (LANGUAGE, "LC_ALL", "LC_MESSAGES", "LANG")   # gettext's order
-
-CUSTOM_LABEL = {"en": "Custom size (width × height below)", "zh": "自定义尺寸（下方的宽 × 高）"}
+COLOUR = "color"                     # the background argument's other value (BLUR: a blurred copy)
 AUTO_LABEL = "auto — chosen by content among the installed models"
-
-
-def ui_language(env: Mapping[str, str] = os.environ) -> str:
-    """The user's language as gettext finds it (``zh_CN``, ``en_US.UTF-8``...), ``""`` for the C locale.
-
-    The locale is the first of LC_ALL, LC_MESSAGES, LANG that is set; LANGUAGE (what GIMP's own language
-    preference sets) comes before it unless the locale is C, where gettext ignores it too."""
-    locale = next((env[name] for name in LOCALE_VARIABLES[1:] if env.get(name)), "")
-    if locale in ("", "C", "POSIX") or locale.startswith("C."):
-        return ""
-    return env.get(LANGUAGE, "").split(":")[0].strip() or locale
-
-
-def language_key(language: str) -> str:
-    return "zh" if cover_presets.is_chinese(language) else "en"
 
 
 def preset_entries(language: str) -> Tuple[Tuple[str, str], ...]:
     """(id, label) for every preset, then the custom size; labels in ``language``."""
     entries = tuple((target.id, f"{target.name(language)} — {target.size}") for target in cover_presets.presets())
-    return entries + ((CUSTOM, CUSTOM_LABEL[language_key(language)]),)
+    return entries + ((CUSTOM, translate("Custom size (width × height below)", language)),)
 
 
 def model_choices() -> Tuple[str, ...]:
@@ -59,13 +38,7 @@ def model_choices() -> Tuple[str, ...]:
 
 def is_installed(name: str, weights: Optional[Path]) -> bool:
     """Whether the weights folder has every file the catalog model ``name`` needs (``auto`` always is)."""
-    if name == AUTO_MODEL:
-        return True
-    info = catalog.get(name)
-    if weights is None or info is None:
-        return False
-    return all(any((weights / file).is_file() for file in needed.local_names)
-               for needed in catalog.required_files(info.name))
+    return name == AUTO_MODEL or model_installed(weights, name)
 
 
 Colour = Tuple[float, float, float]   # linear-light RGB 0..1, as Gegl.Color.get_rgba gives it
@@ -134,17 +107,10 @@ class CoverChoices:
         return UpscaleOptions(model=self.model, face_enhance=self.faces, face_strength=self.face_strength)
 
 
-def cover_layer_name(model: str, source: str) -> str:
-    how = f"Real-ESRGAN cover ({model})" if model else "Cover (resized)"
-    return f"{how} — {source}"
-
-
-SUMMARY_TITLE = {"en": "Cover {size}", "zh": "封面 {size}"}
-
 
 def summary(size: Extent, preset: str, reasons: Sequence[Reason], language: str = "") -> str:
     """The message shown after a cover was made: its size and the engine's reasons (model, crop), in
-    ``language`` (see ui_language)."""
-    title = SUMMARY_TITLE[language_key(language)].format(size=size)
+    ``language`` (see ``editor.language.gettext_language``)."""
+    title = translate("Cover {size}", language).format(size=size)
     title += f" ({preset})" if preset and preset != CUSTOM else ""
     return title + ":\n" + "\n".join(f"• {reason.text(language)}" for reason in reasons)

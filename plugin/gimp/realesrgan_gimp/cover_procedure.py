@@ -14,12 +14,16 @@ gi.require_version("Gegl", "0.4")
 from gi.repository import GObject, Gegl, Gimp  # noqa: E402
 
 from krita_realesrgan.common import cover_presets, paths  # noqa: E402
+from krita_realesrgan.common.editor.cover_defaults import (AUTO_MODEL, BLUR, DEFAULT_COLOUR,  # noqa: E402
+                                                           DEFAULT_CUSTOM_SIZE, DEFAULT_PRESET, FIT_COVER, FIT_PAD,
+                                                           FITS)
+from krita_realesrgan.common.editor.language import gettext_language  # noqa: E402
+from krita_realesrgan.common.editor.models import model_label  # noqa: E402
 
 from . import face_procedure  # noqa: E402
-from .choices import face_models, model_label  # noqa: E402
-from .cover_choices import (AUTO_LABEL, AUTO_MODEL, BLUR, COLOUR, DEFAULT_COLOUR, DEFAULT_PRESET, FITS,  # noqa: E402
-                            CoverChoices, is_installed, model_choices, preset_entries,
-                            ui_language)
+from .choices import face_models  # noqa: E402
+from .cover_choices import (AUTO_LABEL, COLOUR, CoverChoices, is_installed, model_choices,  # noqa: E402
+                            preset_entries)
 
 NAME = "plug-in-realesrgan-cover"
 LABEL = "Make _Cover from Image…"
@@ -28,7 +32,7 @@ BLURB = ("A cover of an exact size (a platform preset or your own) from the sele
 HELP = (BLURB + " The whole upscaled picture is a layer you can still move; the canvas is the crop, placed "
         "around faces or the most detailed part. Pad fit lays the whole picture on a blurred or solid "
         "Background layer. Model 'auto' picks one by content among the installed models.")
-FIT_LABELS = {"cover": "Crop to fill the cover", "pad": "Fit inside (nothing cropped), on a background"}
+FIT_LABELS = {FIT_COVER: "Crop to fill the cover", FIT_PAD: "Fit inside (nothing cropped), on a background"}
 BACKGROUND_LABELS = {BLUR: "Blurred copy of the picture", COLOUR: "Solid colour"}
 DIALOG_FIELDS = ["preset", "width", "height", "fit", "background", "color", "model"] + face_procedure.FIELDS
 
@@ -54,11 +58,11 @@ def add_arguments(procedure) -> None:
     Gegl.init(None)   # the colour argument's default is a GeglColor: Babl must be ready (also at query time)
     flags = GObject.ParamFlags.READWRITE
     procedure.add_choice_argument("preset", "_Preset", "Cover size: a platform preset, or custom",
-                                  choice_of(_labelled(preset_entries(ui_language()))), DEFAULT_PRESET, flags)
+                                  choice_of(_labelled(preset_entries(gettext_language()))), DEFAULT_PRESET, flags)
     procedure.add_int_argument("width", "Custom _width", "Cover width in pixels (custom size only)",
-                               0, cover_presets.MAX_EDGE, 1280, flags)
+                               0, cover_presets.MAX_EDGE, DEFAULT_CUSTOM_SIZE.width, flags)
     procedure.add_int_argument("height", "Custom _height", "Cover height in pixels (custom size only)",
-                               0, cover_presets.MAX_EDGE, 720, flags)
+                               0, cover_presets.MAX_EDGE, DEFAULT_CUSTOM_SIZE.height, flags)
     procedure.add_choice_argument("fit", "_Fit", "Crop to fill, or fit inside on a background",
                                   choice_of(_labelled(FIT_LABELS.items())), FITS[0], flags)
     procedure.add_choice_argument("background", "_Background", "Pad fit: what fills the cover around the picture",
@@ -98,6 +102,6 @@ def arrange(dialog) -> None:
     unless pad fit, the colour unless a solid colour, the faces with an anime model or without the face model."""
     dialog.set_sensitive_if_in("width", None, "preset", _one_of([cover_presets.CUSTOM_ID]), True)
     dialog.set_sensitive_if_in("height", None, "preset", _one_of([cover_presets.CUSTOM_ID]), True)
-    dialog.set_sensitive_if_in("background", None, "fit", _one_of(["pad"]), True)
+    dialog.set_sensitive_if_in("background", None, "fit", _one_of([FIT_PAD]), True)
     dialog.set_sensitive_if_in("color", None, "background", _one_of([COLOUR]), True)
     face_procedure.arrange(dialog, (AUTO_MODEL,) + face_models())   # auto: an anime pick skips the faces

@@ -13,9 +13,9 @@ import os
 from gi.repository import GObject, Gimp
 
 from krita_realesrgan.common import device_offers, paths
+from krita_realesrgan.common.editor.language import gettext_language
 
 from .choices import device_entries, fast_blurb, fast_devices
-from .cover_choices import ui_language
 from .cover_procedure import choice_of
 
 FIELDS = ["device", "fast"]
@@ -27,7 +27,7 @@ def _report() -> device_offers.DeviceReport:
 
 def add_arguments(procedure) -> None:
     flags = GObject.ParamFlags.READWRITE
-    language = ui_language()
+    language = gettext_language()
     procedure.add_choice_argument("device", "De_vice", "What runs the network: backend and device together",
                                   choice_of(device_entries(language)), device_offers.AUTO, flags)
     procedure.add_boolean_argument("fast", device_offers.fast_label(language),

@@ -16,9 +16,11 @@ gi.require_version("Gimp", "3.0")
 from gi.repository import Gio, GObject, Gimp  # noqa: E402
 
 from krita_realesrgan.common import engine_setting  # noqa: E402
+from krita_realesrgan.common.editor.choice_labels import PLACE_LABELS  # noqa: E402
+from krita_realesrgan.common.editor.language import gettext_language  # noqa: E402
+from krita_realesrgan.common.editor.translate import translate  # noqa: E402
 from krita_realesrgan.common.engine_setting import OTHER_COMPUTER, THIS_COMPUTER, EngineSetting  # noqa: E402
 
-from .cover_choices import language_key, ui_language  # noqa: E402
 from .cover_procedure import choice_of  # noqa: E402
 
 NAME = "plug-in-realesrgan-engine-settings"
@@ -28,13 +30,12 @@ BLURB = ("Where the Real-ESRGAN engine runs: on this computer, or on another com
 HELP = (BLURB + " On this computer, GIMP uses this user's engine service (started by the first upscale, then kept "
         "warm) on Linux and macOS, and an engine of its own for each call on Windows.")
 DIALOG_FIELDS = ["engine", "address", "token-file"]
-PLACE_LABELS = {"en": {THIS_COMPUTER: "On this computer", OTHER_COMPUTER: "On another computer"},
-                "zh": {THIS_COMPUTER: "在这台电脑上", OTHER_COMPUTER: "在另一台电脑上"}}
 
 
 def add_arguments(procedure) -> None:
     flags = GObject.ParamFlags.READWRITE
-    labels = PLACE_LABELS[language_key(ui_language())]
+    language = gettext_language()
+    labels = {place: translate(label, language) for place, label in PLACE_LABELS.items()}
     procedure.add_choice_argument("engine", "_Engine", "this: this computer; other: another computer's service "
                                   "(address and token file)",
                                   choice_of([(place, labels[place], labels[place]) for place in engine_setting.PLACES]),

@@ -11,22 +11,20 @@ and the question are the engine's shared ``run_question`` (the Krita plugin uses
 """
 from __future__ import annotations
 
-import datetime
 import os
 from pathlib import Path
 from typing import Callable, Optional, Protocol, Tuple, Union
 
 from krita_realesrgan.common import run_question
 from krita_realesrgan.common.client import CoverOutcome, ExportOutcome
-from krita_realesrgan.common.cover_presets import is_chinese
+from krita_realesrgan.common.editor import log_file
+from krita_realesrgan.common.editor.translate import translate
 from krita_realesrgan.common.formats import DEFAULT_MAX_PIXELS, PixelFormat, UpscaleOptions
 from krita_realesrgan.common.geometry import Extent
 from krita_realesrgan.common.run_estimate import SpeedRecord
 
 LIMIT_ARGUMENT = "max-pixels"
 HOW_TO_RAISE = f"pass a larger {LIMIT_ARGUMENT} argument (0 = no limit)"
-ACTION_NAMES_ZH = {"Upscale image": "放大图像", "Enhance": "增强", "Upscale selection": "放大选区",
-                   "Make cover": "制作封面"}   # the operations' names in the question (the Krita plugin's words)
 
 
 class ProgressSink(Protocol):
@@ -39,7 +37,7 @@ class EngineRunner:
 
     ``ask(text) -> bool`` asks before a long or very large run (None: a script, never asked); ``max_pixels`` is
     the pixel limit of every upscale and cover (0 = none); ``language`` the question's (see
-    ``cover_choices.ui_language``); ``speeds`` the measured speeds (None: the engine's record)."""
+    ``editor.language.gettext_language``); ``speeds`` the measured speeds (None: the engine's record)."""
 
     def __init__(self, client, progress: ProgressSink, ask: Optional[Callable[[str], bool]] = None,
                  max_pixels: int = DEFAULT_MAX_PIXELS, language: str = "", speeds: Optional[SpeedRecord] = None):
@@ -76,7 +74,7 @@ class EngineRunner:
     def _asker(self, label: str) -> Optional[run_question.Ask]:
         if self.ask is None:
             return None
-        action = ACTION_NAMES_ZH.get(label, label) if is_chinese(self.language) else label
+        action = translate(label, self.language)   # the operation's name, in the Krita plugin's words
         return lambda plan: self.ask(plan.question(action, self.language))
 
     def export(self, pixels: bytes, fmt: PixelFormat, extent: Extent, path: os.PathLike,
@@ -101,21 +99,6 @@ class EngineRunner:
         return submit()
 
 
-def notes_message(notes, language: str) -> str:
-    """What the engine said about a run, for GIMP's message area ("" when nothing); the notes are the engine's
-    English sentences."""
-    prefix = "提示：" if is_chinese(language) else "Note: "
-    return "\n".join(prefix + note for note in notes)
-
-
 def append_log(path: Optional[Path], text: str) -> None:
-    """Add ``text`` to the log file (never raises: a log that cannot be written must not hide the real error)."""
-    if path is None:
-        return
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        stamp = datetime.datetime.now().isoformat(timespec="seconds")
-        with open(path, "a", encoding="utf-8") as handle:
-            handle.write(f"{stamp} [gimp pid {os.getpid()}] {text.rstrip()}\n")
-    except OSError:
-        pass
+    """Add ``text`` to the log file as one stamped entry of this plug-in process (never raises)."""
+    log_file.append(path, f"{log_file.stamp()} [gimp pid {os.getpid()}] {text.rstrip()}\n")

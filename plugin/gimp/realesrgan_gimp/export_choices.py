@@ -13,10 +13,11 @@ from typing import Optional, Tuple
 
 from krita_realesrgan.common import cover_presets
 from krita_realesrgan.common.cover_reasons import encoding
+from krita_realesrgan.common.editor.translate import translate
 from krita_realesrgan.common.errors import EngineError, Kind
 from krita_realesrgan.common.geometry import Extent
 
-from .cover_choices import CUSTOM, language_key, preset_entries
+from .cover_choices import CUSTOM, preset_entries
 
 FORMAT_NAMES = cover_presets.EXPORT_FORMAT_NAMES
 
@@ -25,10 +26,9 @@ KB = 1000                    # the presets' limits are decimal (2 MB = 2,000,000
 PRESET_LIMIT = -1            # the limit argument's "auto": the preset's own limit
 MAX_KB = 1_000_000           # 1 GB: anything larger is a typo
 
-PRESET_AUTO_LABEL = {"en": "The preset of the image's size (else custom)", "zh": "与图像尺寸相同的预设（否则为自定义）"}
-CUSTOM_LABEL = {"en": "Custom (no preset: the limit and format below)", "zh": "自定义（无预设：按下方的上限和格式）"}
-FORMAT_AUTO_LABEL = {"en": "From the file name (else the preset's first format)",
-                     "zh": "按文件扩展名（否则用预设的第一种格式）"}
+PRESET_AUTO_LABEL = "The preset of the image's size (else custom)"
+CUSTOM_LABEL = "Custom (no preset: the limit and format below)"
+FORMAT_AUTO_LABEL = "From the file name (else the preset's first format)"
 
 
 def preset_for_size(size: Extent) -> str:
@@ -47,13 +47,12 @@ def preset_limit_kb(preset_id: str) -> int:
 
 def preset_choices(language: str) -> Tuple[Tuple[str, str], ...]:
     """(nick, label) of the preset argument: auto, every preset, custom."""
-    key = language_key(language)
     presets = tuple(entry for entry in preset_entries(language) if entry[0] != CUSTOM)
-    return ((AUTO, PRESET_AUTO_LABEL[key]),) + presets + ((CUSTOM, CUSTOM_LABEL[key]),)
+    return ((AUTO, translate(PRESET_AUTO_LABEL, language)),) + presets + ((CUSTOM, translate(CUSTOM_LABEL, language)),)
 
 
 def format_choices(language: str) -> Tuple[Tuple[str, str], ...]:
-    return ((AUTO, FORMAT_AUTO_LABEL[language_key(language)]),) + tuple(
+    return ((AUTO, translate(FORMAT_AUTO_LABEL, language)),) + tuple(
         (name, FORMAT_NAMES[name]) for name in cover_presets.EXPORT_FORMATS)
 
 
@@ -103,15 +102,11 @@ def _first_format(preset: str) -> str:
     return cover_presets.EXPORT_FORMATS[0] if preset == CUSTOM else cover_presets.preset(preset).formats[0]
 
 
-SAVED = {"en": "Saved {path}: {how} ({limit})", "zh": "已保存 {path}：{how}（{limit}）"}
-LIMIT = {"en": "limit {limit:,}", "zh": "上限 {limit:,}"}
-NO_LIMIT = {"en": "no size limit", "zh": "无大小限制"}
-
-
 def saved_message(path: Path, format: str, quality: Optional[int], bits: int, size: int,
                   max_bytes: Optional[int], language: str = "") -> str:
-    """What the user is told after the export (an ExportOutcome's fields), in ``language`` (see ui_language)."""
-    key = language_key(language)
+    """What the user is told after the export (an ExportOutcome's fields), in ``language`` (see
+    ``editor.language.gettext_language``)."""
     how = encoding(format, quality, bits, size).text(language)
-    limit = LIMIT[key].format(limit=max_bytes) if max_bytes else NO_LIMIT[key]
-    return SAVED[key].format(path=path, how=how, limit=limit)
+    limit = translate("limit {limit:,}", language).format(limit=max_bytes) if max_bytes else translate(
+        "no size limit", language)
+    return translate("Saved {path}: {how} ({limit})", language).format(path=path, how=how, limit=limit)

@@ -13,8 +13,9 @@ import gi
 gi.require_version("Gimp", "3.0")
 from gi.repository import Gio, GObject, Gimp  # noqa: E402
 
+from krita_realesrgan.common.editor.language import gettext_language  # noqa: E402
+
 from .actions import canvas_extent  # noqa: E402
-from .cover_choices import ui_language  # noqa: E402
 from .cover_procedure import choice_of  # noqa: E402
 from .export_choices import (AUTO, MAX_KB, PRESET_LIMIT, ExportChoices, format_choices,  # noqa: E402
                              preset_choices, preset_for_size, preset_limit_kb)
@@ -35,7 +36,7 @@ def _labelled(pairs):
 
 def add_arguments(procedure) -> None:
     """The export arguments and return values (choice labels in the user's language)."""
-    language = ui_language()
+    language = gettext_language()
     flags = GObject.ParamFlags.READWRITE
     procedure.add_file_argument("file", "_File", "Where to save the cover (.jpg, .png or .webp)",
                                 Gimp.FileChooserAction.SAVE, False, None, flags)

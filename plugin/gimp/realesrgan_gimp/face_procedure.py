@@ -12,8 +12,9 @@ from typing import Sequence
 from gi.repository import GObject, Gimp
 
 from krita_realesrgan.common import catalog, paths
+from krita_realesrgan.common.editor.models import faces_installed
 
-from .choices import DEFAULT_FACE_STRENGTH, face_models, faces_installed
+from .choices import DEFAULT_FACE_STRENGTH, face_models
 
 FIELDS = ["restore-faces", "face-strength"]
 
