@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Deque, Dict, List, Optional, Tuple
 
 from .common import protocol, rawimage, service_wire
-from .common.client import TEMPDIR_PREFIX, sweep_stale_tempdirs
+from .common.payload_folder import TEMPDIR_PREFIX, sweep_stale_tempdirs
 from .common.errors import EngineError, Kind
 from .common.service_wire import FILE_FIELDS, INPUT, FrameError, ServiceLimits
 from .worker import Worker, error_event
@@ -155,7 +155,7 @@ class Connection:
     def __init__(self, service: "Service", sock: socket.socket, peer: str, needs_token: bool):
         self.service, self.sock, self.peer, self.needs_token = service, sock, peer, needs_token
         # mode 0700, the service's own; named like a client's payload folder (prefix, pid), so the folders of a
-        # service that was killed are swept as a killed client's are (client.sweep_stale_tempdirs)
+        # service that was killed are swept as a killed client's are (payload_folder.sweep_stale_tempdirs)
         self.folder = Path(tempfile.mkdtemp(prefix=f"{TEMPDIR_PREFIX}{os.getpid()}-service-"))
         self.outputs: Dict[int, Dict[str, str]] = {}                      # job id -> file field -> client's name
         self.rfile = self.wfile = None

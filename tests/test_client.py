@@ -13,10 +13,11 @@ import cv2
 import numpy as np
 import pytest
 
-from krita_realesrgan.common.client import TEMPDIR_PREFIX, CoverOutcome, EngineClient, ExportOutcome
+from krita_realesrgan.common.client import EngineClient
 from krita_realesrgan.common.errors import Cancelled, EngineError, Kind
 from krita_realesrgan.common.formats import PixelFormat, UpscaleOptions
 from krita_realesrgan.common.geometry import Bounds, Extent
+from krita_realesrgan.common.job_outcomes import CoverOutcome, ExportOutcome
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -127,7 +128,7 @@ def test_structured_errors_come_back_and_the_worker_lives_on(client):
 def test_temporary_files_are_private_and_cleaned_up(tmp_path, shared_weights):
     engine = EngineClient(python=sys.executable, env=worker_env(tmp_path, shared_weights))
     engine.submit(bytes(16 * 3), PixelFormat("uint8", 3), Extent(4, 4), UpscaleOptions()).result(timeout=120)
-    folder = engine._tempdir
+    folder = engine._payloads.made
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     assert sorted(p.name for p in folder.iterdir()) == ["worker-stderr.log"]
     engine.close()
@@ -150,7 +151,7 @@ def test_cover_in_pad_fit_brings_the_picture_and_its_background(client, images):
     reduced = cv2.resize(picture, (179, 179), interpolation=cv2.INTER_AREA)
     error, flipped = np.abs(reduced - cartoon).mean(), np.abs(reduced - cartoon[::-1]).mean()
     assert error < 16 and error < flipped / 3            # the same picture (restored, so not identical), larger
-    assert sorted(p.name for p in client._tempdir.iterdir()) == ["worker-stderr.log"]   # payloads removed
+    assert sorted(p.name for p in client._payloads.made.iterdir()) == ["worker-stderr.log"]   # payloads removed
 
 
 def test_cover_preset_with_a_cancel_leaves_no_files(client, images):
@@ -162,7 +163,7 @@ def test_cover_preset_with_a_cancel_leaves_no_files(client, images):
     job.cancel()
     with pytest.raises(Cancelled):
         CoverOutcome.of(job, timeout=300)
-    assert sorted(p.name for p in client._tempdir.iterdir()) == ["worker-stderr.log"]
+    assert sorted(p.name for p in client._payloads.made.iterdir()) == ["worker-stderr.log"]
 
 
 def test_export_lowers_the_quality_until_the_file_fits_and_says_so(client, images, tmp_path):
@@ -182,7 +183,7 @@ def test_export_lowers_the_quality_until_the_file_fits_and_says_so(client, image
     decoded = cv2.cvtColor(cv2.imread(str(written)), cv2.COLOR_BGR2RGB)
     error, flipped = (np.abs(decoded.astype(float) - reference).mean() for reference in (photo, photo[::-1]))
     assert decoded.shape == (720, 1280, 3) and error < 12 and error < flipped / 3, (error, flipped)
-    assert sorted(p.name for p in client._tempdir.iterdir()) == ["worker-stderr.log"]   # payload removed
+    assert sorted(p.name for p in client._payloads.made.iterdir()) == ["worker-stderr.log"]   # payload removed
 
 
 def test_export_errors_leave_no_file(client, tmp_path):
@@ -202,28 +203,6 @@ def test_export_errors_leave_no_file(client, tmp_path):
                                               tmp_path / "cover.gif"), timeout=120)
     assert "cover.gif" in caught.value.message
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]     # no file, no .part left behind
-
-
-@pytest.mark.skipif(os.name != "posix", reason="pids are checked on POSIX")
-def test_payload_folders_of_killed_clients_are_swept(tmp_path, monkeypatch, shared_weights):
-    import subprocess
-    import tempfile
-    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    dead_pid = int(gone.stdout)
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    stale = tmp_path / f"{TEMPDIR_PREFIX}{dead_pid}-abc"
-    (stale / "sub").mkdir(parents=True)
-    (stale / "sub" / "job1-in.raw").write_bytes(b"x" * 100)
-    alive = tmp_path / f"{TEMPDIR_PREFIX}{os.getppid()}-def"   # our parent runs: its folder is in use
-    alive.mkdir()
-    unrelated = tmp_path / "krita-realesrgan-notes"
-    unrelated.mkdir()
-    engine = EngineClient(python=sys.executable, env=worker_env(tmp_path, shared_weights))
-    folder = engine._ensure_tempdir()
-    assert folder.parent == tmp_path and folder.name.startswith(f"{TEMPDIR_PREFIX}{os.getpid()}-")
-    assert not stale.exists() and alive.exists() and unrelated.exists()
-    engine.close()
-    assert not folder.exists()
 
 
 @pytest.mark.skipif(os.name != "posix", reason="uses SIGKILL")

@@ -108,7 +108,8 @@ def vendor(folder: Path) -> Path:
 def test_vendored_copy_imports_as_a_subpackage(tmp_path):
     vendor(tmp_path)
     imports = "\n".join(f"import realesrgan_upscale.krita_realesrgan.{m}" for m in module_names() if m)
-    result = run_isolated(imports + "\nfrom realesrgan_upscale.krita_realesrgan.common.client import EngineClient, Job\n"
+    result = run_isolated(imports + "\nfrom realesrgan_upscale.krita_realesrgan.common.client import EngineClient\n"
+                          "from realesrgan_upscale.krita_realesrgan.common.engine_jobs import Job\n"
                           "import realesrgan_upscale.krita_realesrgan.common.client as c\nprint(c.__file__)", tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().startswith(str(tmp_path))

@@ -23,6 +23,7 @@ import pytest
 from krita_realesrgan.common import paths, protocol, rawimage, service_client, service_wire
 from krita_realesrgan.cli import main as cli
 from krita_realesrgan.common.client import EngineClient
+from krita_realesrgan.common.engine_process import WorkerProcess
 from krita_realesrgan.common.errors import Cancelled, EngineError, Kind
 from krita_realesrgan.common.formats import PixelFormat, UpscaleOptions
 from krita_realesrgan.common.geometry import Extent
@@ -142,7 +143,7 @@ def test_a_client_that_goes_away_cancels_its_jobs_and_the_other_goes_on(runtime)
 
 
 def test_export_writes_the_clients_file_and_its_errors_leave_none(runtime, tmp_path):
-    from krita_realesrgan.common.client import ExportOutcome
+    from krita_realesrgan.common.job_outcomes import ExportOutcome
     noise = np.random.default_rng(1).integers(0, 256, (60, 80, 3), np.uint8)
     with in_process_service(OrderedFake(), runtime), local_client(runtime) as client:
         outcome = ExportOutcome.of(client.submit_export(noise.tobytes(), PixelFormat("uint8", 3), Extent(80, 60),
@@ -352,7 +353,7 @@ def test_with_the_fallback_a_service_that_cannot_start_gives_a_worker_of_its_own
         pid = client.start()["pid"]
         data, extent = client.submit(grey(7, 8), GREY, Extent(8, 8), UpscaleOptions()).result(120)
         assert extent == Extent(32, 32) and len(data) == 32 * 32
-        assert client._process.__class__.__name__ == "_Process"      # a worker over stdin/stdout, not a connection
+        assert isinstance(client._process, WorkerProcess)      # a worker over stdin/stdout, not a connection
         assert pid != os.getpid()
     assert "The local engine service could not be used" in paths.log_file(env).read_text()
 

@@ -2,7 +2,8 @@
 worker protocol over the connection. Standard library only (vendored into the editors).
 
 ``connect(address, ...)`` returns a ``ServiceConnection``, which ``client.EngineClient`` uses exactly as it uses
-a spawned worker process: ``send(request)``, ``messages()`` (the events, until the connection ends), ``stop()``.
+a spawned worker process (both are an ``engine_process.Transport``): ``send(request)``, ``messages()`` (the events,
+until the connection ends), ``stop()``.
 The client keeps writing and reading its payload files in its own private folder; the connection sends an
 input file's bytes after the request and stores a result's bytes under the names the request gave
 (``service_wire`` describes the frames).

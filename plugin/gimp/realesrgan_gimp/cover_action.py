@@ -19,7 +19,7 @@ import gi
 gi.require_version("Gimp", "3.0")
 from gi.repository import Gimp  # noqa: E402
 
-from krita_realesrgan.common.client import CoverOutcome  # noqa: E402
+from krita_realesrgan.common.job_outcomes import CoverOutcome  # noqa: E402
 from krita_realesrgan.common.editor.layer_names import background_layer_name, cover_layer_name_by_model  # noqa: E402
 from krita_realesrgan.common.errors import EngineError, Kind  # noqa: E402
 from krita_realesrgan.common.geometry import Bounds  # noqa: E402

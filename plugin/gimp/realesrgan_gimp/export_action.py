@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Tuple
 
-from krita_realesrgan.common.client import ExportOutcome
+from krita_realesrgan.common.job_outcomes import ExportOutcome
 from krita_realesrgan.common.geometry import Bounds
 
 from .actions import canvas_extent, layer_bounds, read_pixels

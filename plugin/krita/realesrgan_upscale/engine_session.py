@@ -78,7 +78,7 @@ class EngineSession:
     def cover(self, pixels: bytes, fmt: PixelFormat, extent: Extent, target: Union[str, Extent],
               options: UpscaleOptions, fit: str, background: str, action: str):
         """Run one cover job (``EngineClient.submit_cover``) with a progress dialog; returns its ``CoverOutcome``."""
-        from .krita_realesrgan.common.client import CoverOutcome
+        from .krita_realesrgan.common.job_outcomes import CoverOutcome
         def submit(chosen: UpscaleOptions):
             return self._run(lambda client: client.submit_cover(pixels, fmt, extent, target, chosen, fit, background),
                              action, finish=lambda job: CoverOutcome.of(job, timeout=0))
@@ -88,7 +88,7 @@ class EngineSession:
                export_format: Optional[str], action: str):
         """Save a finished cover (``EngineClient.submit_export``) with a progress dialog; returns its
         ``ExportOutcome``. The engine writes the file atomically: after an error or a cancel there is none."""
-        from .krita_realesrgan.common.client import ExportOutcome
+        from .krita_realesrgan.common.job_outcomes import ExportOutcome
         return self._run(lambda client: client.submit_export(pixels, fmt, extent, path, max_bytes, export_format),
                          action, finish=lambda job: ExportOutcome.of(job, timeout=0))
 
