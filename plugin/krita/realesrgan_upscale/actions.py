@@ -19,8 +19,7 @@ from .settings import Choices
 def upscale_image(doc, node, choices: Choices, runner):
     """Scale the whole document by ``choices.scale`` (other layers with Krita's filter) and add the AI-upscaled
     active layer (or merged image) above the active layer. Returns the new layer."""
-    document = KritaDocument(doc)
-    document.settle()
+    document = KritaDocument.settled(doc)
     canvas = document.canvas
     source = document.source(node, choices.use_merged)
     target = canvas.scaled(choices.scale)
@@ -34,8 +33,7 @@ def upscale_image(doc, node, choices: Choices, runner):
 def enhance_layer(doc, node, choices: Choices, runner):
     """Upscale and resample back to the same size, as a new layer above ``node``; with a selection only its
     bounds (plus context) are processed and the layer is limited to the selection, feathered by its softness."""
-    document = KritaDocument(doc)
-    document.settle()
+    document = KritaDocument.settled(doc)
     source = document.layer(node)
     selection = document.selection()
     region = plan_region(document.canvas, node_bounds(node), selection)
@@ -51,8 +49,7 @@ def enhance_layer(doc, node, choices: Choices, runner):
 
 def selection_to_document(krita, doc, node, choices: Choices, runner):
     """The selection's bounds (the whole layer without one), upscaled, as a new document. Returns it."""
-    document = KritaDocument(doc)
-    document.settle()
+    document = KritaDocument.settled(doc)
     source = document.layer(node)
     region = plan_region(document.canvas, node_bounds(node), document.selection())
     pixels = source.read(region.source)

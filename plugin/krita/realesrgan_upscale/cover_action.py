@@ -51,8 +51,7 @@ def cover_summary(outcome, target: CoverTarget, language: str) -> str:
 
 def make_cover(krita, doc, node, choices: CoverChoices, upscale: Choices, runner):
     """The new cover document (not yet shown) and the engine's ``CoverOutcome``; ``doc`` is only read."""
-    document = KritaDocument(doc)
-    document.settle()
+    document = KritaDocument.settled(doc)
     canvas = document.canvas
     source = document.source(node, choices.use_merged)
     pixels = source.read(Bounds.of(canvas))

@@ -15,7 +15,7 @@ from .krita_realesrgan.common import cover_presets
 from .krita_realesrgan.common.editor.cover_defaults import AUTO_MODEL, BLUR, FIT_COVER, FIT_PAD
 from .krita_realesrgan.common.geometry import Extent
 from .model_list import ModelEntry
-from .widget_row import widget_row
+from .form_rows import text_row, widget_row
 
 FIT_LABELS = {FIT_COVER: "Crop to fill (the crop follows faces)", FIT_PAD: "Fit with padding (nothing cropped)"}
 BACKGROUND_LABELS = {BLUR: "Blurred copy of the picture", SOLID: "Solid colour"}
@@ -70,9 +70,7 @@ class CoverDialog(QDialog):
 
         self.use_merged = merged_checkbox()
         form.addRow("", self.use_merged)
-        self.summary = QLabel()
-        self.summary.setWordWrap(True)
-        form.addRow("", self.summary)
+        self.summary = text_row(form)
 
         self.buttons = ok_cancel_layout(self, form)
 

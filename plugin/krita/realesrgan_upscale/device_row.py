@@ -3,11 +3,11 @@
 with the reason where the engine would refuse fast mode."""
 from __future__ import annotations
 
-from PyQt5.QtWidgets import QCheckBox, QComboBox, QFormLayout, QLabel
+from PyQt5.QtWidgets import QCheckBox, QComboBox, QFormLayout
 
 from .i18n import current_language, tr
 from .krita_realesrgan.common import device_offers
-from .widget_row import widget_row
+from .form_rows import text_row, widget_row
 
 
 class DeviceRow:
@@ -19,10 +19,8 @@ class DeviceRow:
         for offer in report.offers:
             self.combo.addItem(device_offers.label(offer.key, self.language), offer.key)
         self.fast = QCheckBox(device_offers.fast_label(self.language))
-        self.hint = QLabel()
-        self.hint.setWordWrap(True)
         form.addRow(tr("Device:"), widget_row(self.combo, self.fast, stretch=self.combo))
-        form.addRow("", self.hint)
+        self.hint = text_row(form)
 
     def connect(self, slot) -> None:
         self.combo.currentIndexChanged.connect(slot)

@@ -18,7 +18,7 @@ from .krita_realesrgan.common.engine_setting import EngineSetting
 from .krita_realesrgan.common.geometry import Extent
 from .model_list import ModelEntry
 from .settings import MAX_SCALE, MIN_SCALE, Choices, result_extent
-from .widget_row import widget_row
+from .form_rows import text_row, widget_row
 
 MODE_IMAGE, MODE_ENHANCE, MODE_NEW_DOCUMENT, MODE_COVER, MODE_EXPORT = \
     "image", "enhance", "new_document", "cover", "export"
@@ -65,10 +65,8 @@ class UpscaleDialog(QDialog):
 
         self.model = QComboBox()
         add_model_items(self.model, entries)
-        self.model_hint = QLabel()
-        self.model_hint.setWordWrap(True)
         form.addRow(tr("Model:"), self.model)
-        form.addRow("", self.model_hint)
+        self.model_hint = text_row(form)
 
         self.scale = QDoubleSpinBox()
         self.scale.setRange(MIN_SCALE, MAX_SCALE)

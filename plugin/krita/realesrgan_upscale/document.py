@@ -58,6 +58,13 @@ class KritaDocument:
     def __init__(self, doc):
         self.doc = doc
 
+    @classmethod
+    def settled(cls, doc) -> "KritaDocument":
+        """``doc`` once Krita is done with it (see ``settle``)."""
+        document = cls(doc)
+        document.settle()
+        return document
+
     def settle(self) -> None:
         """Wait until Krita is done with the document (one still loading or filtering gives incomplete pixels)."""
         self.doc.waitForDone()

@@ -12,7 +12,7 @@ from .i18n import tr
 from .krita_realesrgan.common import engine_setting
 from .krita_realesrgan.common.editor.choice_labels import PLACE_LABELS
 from .krita_realesrgan.common.engine_setting import OTHER_COMPUTER, THIS_COMPUTER, EngineSetting
-from .widget_row import widget_row
+from .form_rows import text_row, widget_row
 
 
 class EngineRow:
@@ -31,12 +31,10 @@ class EngineRow:
         self.choose.clicked.connect(self._choose_token_file)
         self.token_box = widget_row(self.token_file, self.choose, stretch=self.token_file)
         self.address_label, self.token_label = QLabel(tr("Address:")), QLabel(tr("Token file:"))
-        self.hint = QLabel()
-        self.hint.setWordWrap(True)
         form.addRow(tr("Engine:"), self.combo)
         form.addRow(self.address_label, self.address)
         form.addRow(self.token_label, self.token_box)
-        form.addRow("", self.hint)
+        self.hint = text_row(form)
 
     def connect(self, slot) -> None:
         self.combo.currentIndexChanged.connect(slot)

@@ -89,8 +89,7 @@ def export_summary(outcome, max_bytes: Optional[int]) -> str:
 def export_cover(doc, choices: ExportChoices, runner):
     """Save ``doc``'s merged image as ``choices`` say; returns the engine's ``ExportOutcome``. ``doc`` is only
     read (a converted copy, when one is needed, is closed again)."""
-    document = KritaDocument(doc)
-    document.settle()
+    document = KritaDocument.settled(doc)
     if not needs_srgb_copy(*document.colour_space()):
         return _export_projection(document, choices, runner)
     copy = KritaDocument(converted_copy(doc, None, EXPORT_DEPTH)[0])

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from PyQt5.QtWidgets import QComboBox, QDialog, QDoubleSpinBox, QFormLayout, QLabel, QWidget
+from PyQt5.QtWidgets import QComboBox, QDialog, QDoubleSpinBox, QFormLayout, QWidget
 
 from .cover_action import preset_label
 from .dialog import MODE_EXPORT, TITLES, ok_cancel_layout
@@ -12,7 +12,7 @@ from .export_settings import KB, MB, NO_PRESET, ExportChoices, ExportMemory, def
 from .i18n import current_language, tr
 from .krita_realesrgan.common import cover_presets
 from .krita_realesrgan.common.geometry import Extent
-from .widget_row import widget_row
+from .form_rows import text_row, widget_row
 
 MAX_LIMIT = 999999.0   # in the spin box's unit
 
@@ -47,9 +47,7 @@ class ExportDialog(QDialog):
             self.format.addItem(FORMAT_LABELS[fmt], fmt)
         form.addRow(tr("Format:"), self.format)
 
-        self.summary = QLabel()
-        self.summary.setWordWrap(True)
-        form.addRow("", self.summary)
+        self.summary = text_row(form)
         self.buttons = ok_cancel_layout(self, form)
 
         target = cover_presets.preset_of_size(size)

@@ -6,7 +6,7 @@ from PyQt5.QtWidgets import QCheckBox, QFormLayout, QLabel, QSlider
 
 from . import face_choice
 from .i18n import tr
-from .widget_row import widget_row
+from .form_rows import text_row, widget_row
 
 
 class FacesRow:
@@ -21,10 +21,8 @@ class FacesRow:
         self.strength.setToolTip(tr("How much of the restored face replaces the plain upscale."))
         self.value = QLabel()
         self.box = widget_row(self.check, self.strength, self.value)
-        self.hint = QLabel()
-        self.hint.setWordWrap(True)
         form.addRow(tr("Faces:"), self.box)
-        form.addRow("", self.hint)
+        self.hint = text_row(form)
 
     def connect(self, slot) -> None:
         self.check.toggled.connect(slot)

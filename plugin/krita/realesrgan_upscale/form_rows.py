@@ -1,9 +1,10 @@
-"""One row of a dialog's form holding several widgets side by side (the "Width: [ ] Height: [ ]" kind)."""
+"""Two kinds of row the dialogs' forms repeat: several widgets side by side ("Width: [ ] Height: [ ]"), and a
+word-wrapped line of text below a field (a hint, a summary)."""
 from __future__ import annotations
 
 from typing import Optional
 
-from PyQt5.QtWidgets import QHBoxLayout, QWidget
+from PyQt5.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QWidget
 
 
 def widget_row(*widgets: QWidget, stretch: Optional[QWidget] = None) -> QWidget:
@@ -16,3 +17,11 @@ def widget_row(*widgets: QWidget, stretch: Optional[QWidget] = None) -> QWidget:
     box = QWidget()
     box.setLayout(layout)
     return box
+
+
+def text_row(form: QFormLayout) -> QLabel:
+    """An empty word-wrapped label added as the next row of ``form``, under the fields (no label of its own)."""
+    label = QLabel()
+    label.setWordWrap(True)
+    form.addRow("", label)
+    return label
