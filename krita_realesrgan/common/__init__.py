@@ -8,6 +8,8 @@ under the same name as the engine does (``tests/test_portable.py`` checks both r
     catalog, paths          the models and where their weights, the config and the logs live
     errors, protocol        error kinds and the wire format between an editor and the engine
     client, service_client  starting and talking to the engine (a worker process or the engine service)
+    engine_process, ...     the client's parts: the worker process (and Transport), payload_folder, engine_jobs,
+                            job_outcomes (what a finished cover or export brings back)
     formats, geometry, ...  pixel formats, Extent/Bounds, raw payloads, regions, estimates, questions
     editor/                 what the two editor plugins share (labels, layer names, choices, translations)
 """
