@@ -265,7 +265,7 @@ def speed(args, work: Path) -> None:
 def video(args, work: Path) -> None:
     import time
     from video_bench import SIZES, make_clip
-    from krita_realesrgan import video as video_module
+    from krita_realesrgan.video import pipeline as video_module
     from krita_realesrgan.engine import Upscaler
     from krita_realesrgan.common.formats import PixelFormat, UpscaleOptions
     upscaler = Upscaler(args.weights_dir)

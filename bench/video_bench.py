@@ -18,7 +18,7 @@ from bench_data import REPO, WEIGHTS
 
 sys.path.insert(0, str(REPO))
 
-from krita_realesrgan import video  # noqa: E402
+from krita_realesrgan.video import pipeline as video  # noqa: E402
 from krita_realesrgan.common.formats import UpscaleOptions  # noqa: E402
 from krita_realesrgan.common.geometry import Extent  # noqa: E402
 

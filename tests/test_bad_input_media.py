@@ -21,7 +21,7 @@ import torch
 
 from krita_realesrgan.common import catalog
 from krita_realesrgan.cli import main as cli
-from krita_realesrgan import video
+from krita_realesrgan.video import pipeline as video
 from krita_realesrgan.common.errors import EngineError, Kind
 from krita_realesrgan.models import read_state_dict
 from test_installer import (fetcher, home, install_with_shared_weights, plugin_source,  # noqa: F401 (fixtures)

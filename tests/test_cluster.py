@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from krita_realesrgan.cli import main as cli
-from krita_realesrgan import video
+from krita_realesrgan.video import pipeline as video
 from krita_realesrgan.cluster import args as cluster_args
 from krita_realesrgan.cluster import pool, runtime, video_run
 from krita_realesrgan.common.errors import Cancelled, EngineError

@@ -14,7 +14,7 @@ import numpy as np
 import psutil
 import pytest
 
-from krita_realesrgan import video
+from krita_realesrgan.video import pipeline as video
 from krita_realesrgan.engine import UpscaleResult
 from krita_realesrgan.common.errors import Cancelled, EngineError, Kind
 from krita_realesrgan.common.formats import UpscaleOptions

@@ -18,7 +18,7 @@ from .ctrl_c import CtrlC
 from ..common.errors import Cancelled, EngineError
 from ..common.formats import AUTO_TILE, NO_TILING, UpscaleOptions
 from .image import EXIT_INTERRUPTED, EXIT_OK, fail
-from ..video import (DEFAULT_CODEC, DEFAULT_CRF, DEFAULT_PIX_FMT, DEFAULT_PRESET, DEFAULT_SEGMENT_FRAMES, VideoOptions,
+from ..video.pipeline import (DEFAULT_CODEC, DEFAULT_CRF, DEFAULT_PIX_FMT, DEFAULT_PRESET, DEFAULT_SEGMENT_FRAMES, VideoOptions,
                     preview_folder, upscale_video)
 
 

@@ -21,7 +21,7 @@ from typing import Iterator, Optional, Set
 import numpy as np
 
 from ..common.formats import AUTO_TILE
-from ..video import Cancel, EncodedSegment, Log, Progress, VideoJob, VideoOptions, VideoReport, prepare_job
+from ..video.pipeline import Cancel, EncodedSegment, Log, Progress, VideoJob, VideoOptions, VideoReport, prepare_job
 from .args import RaySpec
 from .pool import Shard, ShardPool
 from .runtime import connect

@@ -31,14 +31,14 @@ from typing import Callable, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .common import catalog
-from .cli import limit_args
-from .common.errors import Cancelled, EngineError, Kind
-from .file_guard import same_file
-from .common.formats import AUTO_TILE, NO_TILING, PixelFormat, UpscaleOptions
-from .common.geometry import Extent
-from .common.paths import ENV_FFMPEG
-from .common.run_estimate import check_limit
+from ..common import catalog
+from ..cli import limit_args
+from ..common.errors import Cancelled, EngineError, Kind
+from ..file_guard import same_file
+from ..common.formats import AUTO_TILE, NO_TILING, PixelFormat, UpscaleOptions
+from ..common.geometry import Extent
+from ..common.paths import ENV_FFMPEG
+from ..common.run_estimate import check_limit
 
 Progress = Callable[[int, int], None]   # (frames done, frames total)
 Cancel = Callable[[], bool]
@@ -317,7 +317,7 @@ class WorkFolder:
             return None
 
     def write_job(self, record: dict) -> None:
-        from .common.paths import atomic_write_bytes
+        from ..common.paths import atomic_write_bytes
         atomic_write_bytes(self.job_file, (json.dumps(record, indent=2) + "\n").encode("utf-8"))
 
     def reset(self) -> None:
@@ -570,7 +570,7 @@ class _FrameLoop:
                 self.writer.open(index // self.options.segment_frames, self.extent, raw_pix_fmt(self.fmt))
             self.writer.write(image)
             if self.options.extract_every and index % self.options.extract_every == 0:
-                from .imagefile import write_image
+                from ..imagefile import write_image
                 write_image(preview_folder(self.target) / f"frame_{index:06d}.png", image)
             index += 1
             if self.writer.frames_in_segment == self.options.segment_frames:
@@ -684,7 +684,7 @@ class VideoJob:
 
     def store_segment(self, segment: "EncodedSegment") -> None:
         """File a segment encoded elsewhere (``encode_segment``) in the work folder, and its preview frames."""
-        from .common.paths import atomic_write_bytes
+        from ..common.paths import atomic_write_bytes
         for name, data in segment.previews:
             atomic_write_bytes(preview_folder(self.target) / name, data)
         atomic_write_bytes(self.work.segment(segment.number), segment.data)
@@ -763,7 +763,7 @@ def upscale_video(source: Path, target: Path, options: VideoOptions = VideoOptio
     if skip:
         say(f"Resuming after {skip} frames already upscaled.")
     if upscaler is None:
-        from .engine import Upscaler
+        from ..engine import Upscaler
         upscaler = Upscaler(weights_dir)
     processes = _Processes(job.work.log)
     loop = job.frame_loop(upscaler, processes)
