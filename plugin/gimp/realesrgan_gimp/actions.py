@@ -5,7 +5,8 @@ the image, inside one undo group: a failure or cancel leaves the image exactly a
 """
 from __future__ import annotations
 
-from typing import Optional
+from contextlib import contextmanager
+from typing import Iterator, Optional
 
 import gi
 
@@ -99,6 +100,28 @@ def new_layer(image, name: str, transfer: LayerTransfer, pixels: bytes, at: Boun
     return layer
 
 
+@contextmanager
+def deleted_on_failure(image) -> Iterator[None]:
+    """Delete the new ``image`` when the block fails (a cancel or an error leaves no image behind)."""
+    try:
+        yield
+    except BaseException:
+        image.delete()
+        raise
+
+
+def new_image_like(source, size: Extent):
+    """A new image of ``size`` with ``source``'s base type, precision and colour profile, its undo off while the
+    caller fills it (``undo_enable`` when done); deleted again if setting it up fails."""
+    image = Gimp.Image.new_with_precision(size.width, size.height, source.get_base_type(), source.get_precision())
+    with deleted_on_failure(image):
+        image.undo_disable()
+        profile = source.get_color_profile()
+        if profile is not None:
+            image.set_color_profile(profile)
+    return image
+
+
 def insert_above(image, layer, above) -> None:
     image.insert_layer(layer, above.get_parent(), image.get_item_position(above))
     layer.update(0, 0, layer.get_width(), layer.get_height())
@@ -168,12 +191,7 @@ def selection_to_image(image, layer, choices: Choices, runner):
     pixels = read_pixels(layer, region.source, transfer)
     result, extent = runner.upscale(pixels, transfer.fmt, region.source.extent, choices.options(scaled.whole),
                                     "Upscale selection")
-    new_image = Gimp.Image.new_with_precision(extent.width, extent.height, image.get_base_type(),
-                                              image.get_precision())
-    new_image.undo_disable()
-    profile = image.get_color_profile()
-    if profile is not None:
-        new_image.set_color_profile(profile)
+    new_image = new_image_like(image, extent)
     upscaled = new_layer(new_image, upscaled_layer_name(choices.scale, choices.model, layer.get_name()), transfer,
                          result, Bounds.of(extent))
     new_image.insert_layer(upscaled, None, 0)

@@ -24,8 +24,8 @@ from krita_realesrgan.common.editor.layer_names import background_layer_name, co
 from krita_realesrgan.common.errors import EngineError, Kind  # noqa: E402
 from krita_realesrgan.common.geometry import Bounds  # noqa: E402
 
-from .actions import (canvas_extent, layer_region, new_layer, read_pixels, refuse_indexed,  # noqa: E402
-                      selection_bounds, the_layer, transfer_for)
+from .actions import (canvas_extent, deleted_on_failure, layer_region, new_image_like, new_layer,  # noqa: E402
+                      read_pixels, refuse_indexed, selection_bounds, the_layer, transfer_for)
 from .cover_choices import CoverChoices  # noqa: E402
 from .formats import LayerTransfer  # noqa: E402
 
@@ -78,13 +78,8 @@ def with_visible_merged(image, read, alternative: str = ""):
 
 def _new_image(source, picture: Picture, outcome: CoverOutcome):
     canvas = outcome.canvas
-    image = Gimp.Image.new_with_precision(canvas.width, canvas.height, source.get_base_type(),
-                                          source.get_precision())
-    try:
-        image.undo_disable()
-        profile = source.get_color_profile()
-        if profile is not None:
-            image.set_color_profile(profile)
+    image = new_image_like(source, canvas.extent)
+    with deleted_on_failure(image):
         if outcome.background is not None:
             image.insert_layer(new_layer(image, background_layer_name(), picture.transfer, outcome.background,
                                          Bounds.of(canvas.extent)), None, 0)
@@ -92,10 +87,7 @@ def _new_image(source, picture: Picture, outcome: CoverOutcome):
                           outcome.pixels, Bounds(-canvas.x, -canvas.y, *outcome.extent))
         image.insert_layer(layer, None, 0)
         image.undo_enable()
-        return image
-    except BaseException:
-        image.delete()
-        raise
+    return image
 
 
 def make_cover(image, drawables, choices: CoverChoices, runner):
