@@ -52,11 +52,13 @@ def _alpha_values(samples: array, fmt: PixelFormat) -> List[float]:
 
 
 def _store_alpha(samples: array, fmt: PixelFormat, values: List[float]) -> None:
+    bits: array   # the new alpha samples, in the image's own typecode (float16 as its raw 16 bits)
     if fmt.dtype == "float16":
         bits = array("H")
         bits.frombytes(struct.pack(f"<{len(values)}e", *values))
     else:
-        bits = array(samples.typecode, values)
+        bits = array(str(samples.typecode))
+        bits.fromlist(values)
     samples[fmt.channels - 1::fmt.channels] = bits
 
 
