@@ -12,7 +12,7 @@ import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, List, Optional, Tuple
+from typing import List, Optional, Tuple
 
 import numpy as np
 
@@ -21,6 +21,7 @@ from . import pixels, reach, resample
 from .common.errors import EngineError, Kind
 from .common.formats import MAX_SCALE, MIN_TILE, NO_TILING, PixelFormat, UpscaleOptions
 from .common.geometry import Extent
+from .common.progress import Cancel, Progress   # progress: (tiles done, tiles total), over all network passes
 from .common.run_estimate import network_passes   # one rule for the engine and the estimates before a run
 from .backends import choice as backend_choice
 from .backends.budget import host_tile_budget
@@ -32,9 +33,6 @@ from .runner import TileOutOfMemory, run_planes
 from .tiling import TilePlan
 
 log = logging.getLogger(__name__)
-
-Progress = Callable[[int, int], None]   # (tiles done, tiles total), over all network passes
-Cancel = Callable[[], bool]             # polled between tiles; True -> raise errors.Cancelled
 
 _TILE_STEP = 16
 OVERLAP_SHARE = 0.5    # the most of a CPU tile's work the overlap may take before the tile grows past the ceiling

@@ -12,6 +12,7 @@ import numpy as np
 
 from .backends import Backend
 from .common.errors import Cancelled
+from .common.progress import Cancel
 from .pixels import LUMA
 from .tiling import BandBlender, TilePlan
 
@@ -44,7 +45,7 @@ def _from_batch(output: np.ndarray, channels: List[int]) -> List[np.ndarray]:
 def run_planes(backend: Backend, planes: List[np.ndarray], plan: TilePlan,
                emit: Callable[[int, List[np.ndarray]], None],
                on_tile: Optional[Callable[[], None]] = None,
-               cancelled: Optional[Callable[[], bool]] = None) -> None:
+               cancelled: Optional[Cancel] = None) -> None:
     """Upscale ``planes`` (HxWxC float32, C = 1 or 3) by the plan's scale with ``backend``, following ``plan``.
 
     Finished output rows are passed to ``emit(y0, [rows per plane])`` top to bottom (float32, clamped to

@@ -3,7 +3,7 @@ line's ``--engine`` (``engine_args``) runs the same steps on the service: pixels
 and Ctrl-C (a cancel) come with them."""
 from __future__ import annotations
 
-from typing import Callable, Optional
+from typing import Optional
 
 import numpy as np
 
@@ -11,6 +11,7 @@ from .common.client import EngineClient
 from .engine import ModelFacts, UpscaleResult
 from .common.formats import PixelFormat, UpscaleOptions
 from .common.geometry import Extent
+from .common.progress import Cancel, Progress
 from .common.run_estimate import SpeedRecord
 from .common.run_question import model_scale
 
@@ -26,8 +27,7 @@ class ServiceUpscaler:
                           None, "service")
 
     def upscale(self, image: np.ndarray, fmt: PixelFormat, options: UpscaleOptions,
-                progress: Optional[Callable[[int, int], None]] = None,
-                cancel: Optional[Callable[[], bool]] = None) -> UpscaleResult:
+                progress: Optional[Progress] = None, cancel: Optional[Cancel] = None) -> UpscaleResult:
         image = np.ascontiguousarray(image)
         job = self.client.submit(image, fmt, Extent(image.shape[1], image.shape[0]), options)
         data, extent = job.wait(on_progress=progress, is_cancelled=cancel)

@@ -36,6 +36,7 @@ from . import __version__, request_schema
 from .common.errors import INSTALLER_COMMAND, Cancelled, EngineError, Kind
 from .common.formats import PixelFormat, UpscaleOptions
 from .common.geometry import Extent
+from .common.progress import Progress
 
 log = logging.getLogger("krita_realesrgan.worker")
 
@@ -49,7 +50,7 @@ Event = Dict[str, Any]
 class ProgressThrottle:
     """Sends at most one progress event per ``interval`` seconds; ``flush`` sends the last one if it was held."""
 
-    def __init__(self, send: Callable[[int, int], None], interval: float = PROGRESS_INTERVAL,
+    def __init__(self, send: Progress, interval: float = PROGRESS_INTERVAL,
                  clock: Callable[[], float] = time.monotonic):
         self._send, self._interval, self._clock = send, interval, clock
         self._last_sent_at: Optional[float] = None

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Deque, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from ..common.errors import Cancelled, EngineError, Kind
+from ..common.progress import Cancel
 from .runtime import Cluster
 from .worker import ShardWorker
 
@@ -98,7 +99,7 @@ class ShardPool:
 
     def run(self, shards: Iterable[Shard], on_done: Callable[[Shard, Any], None],
             on_lost: Optional[Callable[[Shard, str], None]] = None,
-            cancel: Optional[Callable[[], bool]] = None) -> PoolStats:
+            cancel: Optional[Cancel] = None) -> PoolStats:
         """Hand every shard to a worker; ``on_done(shard, result)`` for each result as it comes back (any order).
         ``on_lost(shard, why)`` for a shard given up (default: the run fails). Kills the actors at the end."""
         from ray.exceptions import GetTimeoutError, RayActorError, RayTaskError

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional, Tuple
+from typing import Optional, Tuple
 
 import numpy as np
 
@@ -12,13 +12,13 @@ from ..common.cover_presets import EXPORT_FORMATS, export_format_of
 from ..common.cover_reasons import encoding
 from ..common.errors import Cancelled, EngineError, Kind
 from ..common.formats import PixelFormat
+from ..common.progress import Cancel
 from ..imagefile import WRITE_EXTENSIONS, encode_image
 from ..common.paths import atomic_write_bytes
 
 LOSSY_QUALITIES = tuple(range(95, 29, -5))  # 95, 90, ... 30: below that covers look visibly blocky
 PNG_POSTERISE_BITS = (7, 6, 5)
 WHITE = (1.0, 1.0, 1.0)
-Cancel = Callable[[], bool]
 
 
 @dataclass(frozen=True)

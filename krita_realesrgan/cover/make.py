@@ -27,6 +27,7 @@ from ..common.cover_reasons import Reason
 from ..common.errors import EngineError, Kind
 from ..common.formats import PixelFormat, UpscaleOptions
 from ..common.geometry import Bounds, Extent
+from ..common.progress import Cancel, Progress
 
 AUTO_MODEL = "auto"
 FITS = ("cover", "pad")
@@ -37,9 +38,6 @@ BLUR_SIGMA = 4.0            # at BLUR_WORK_EDGE
 MAX_UPSCALED_PIXELS = 120_000_000  # "cover" of a panorama in a tall frame would need a gigantic picture
 CROP_CONTEXT = 24           # whole_picture=False: source pixels kept around the crop, so the network sees across
                             # its edges (more than the models' receptive reach that the tiling relies on)
-
-Progress = Callable[[int, int], None]
-Cancel = Callable[[], bool]
 
 
 @dataclass(frozen=True)

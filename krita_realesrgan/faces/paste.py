@@ -10,13 +10,14 @@ its exact values, 16-bit and float included.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from ..common.errors import Cancelled
 from ..common.formats import PixelFormat
 from ..common.geometry import Extent
+from ..common.progress import Cancel, Progress   # progress: (faces done, faces total); cancel: between faces
 from ..pixels import LUMA
 from .align import Alignment, align, output_points
 from .detect import Face
@@ -25,9 +26,6 @@ from .restorer import Restorer
 
 MIN_FACE = 16      # input pixels (the face box's longer side)
 MAX_FACES = 20     # the largest ones are restored, the rest counted
-
-Progress = Callable[[int, int], None]   # (faces done, faces total)
-Cancel = Callable[[], bool]             # polled between faces
 
 
 @dataclass(frozen=True)

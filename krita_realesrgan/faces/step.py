@@ -17,7 +17,8 @@ from .. import pixels
 from ..common.errors import EngineError, Kind
 from ..common.formats import PixelFormat, UpscaleOptions
 from .detect import detect, has_landmarks
-from .paste import Cancel, FaceReport, Progress, choose, restore_faces
+from ..common.progress import Cancel, Progress
+from .paste import FaceReport, choose, restore_faces
 from .restorer import Restorer, RestorerStore
 
 
