@@ -1,8 +1,8 @@
 """Whether the dialog can offer "Restore faces" for a model, and why not. Pure Python.
 
 Faces are restored by the engine (krita_realesrgan/faces/) with a face model the installer adds only when asked
-(``--models GFPGANv1.4``): without its file the checkbox is greyed with the install command. Anime models are
-refused (the face restorers know real faces only, as the reference says).
+(``--models GFPGANv1.4``): without its file (``editor.models.faces_installed``) the checkbox is greyed with the
+install command. Anime models are refused (the face restorers know real faces only, as the reference says).
 """
 from __future__ import annotations
 
