@@ -19,7 +19,7 @@ import numpy as np
 from .common import run_estimate
 from . import pixels, reach, resample
 from .common.errors import EngineError, Kind
-from .common.formats import MAX_SCALE, MIN_TILE, NO_TILING, PixelFormat, UpscaleOptions
+from .common.formats import MAX_SCALE, MIN_TILE, PixelFormat, TilePolicy, UpscaleOptions
 from .common.geometry import Extent
 from .common.progress import Cancel, Progress   # progress: (tiles done, tiles total), over all network passes
 from .common.run_estimate import network_passes   # one rule for the engine and the estimates before a run
@@ -191,14 +191,16 @@ class Upscaler:
                 cheap_alpha = resample.linear(planes.alpha, native)
 
         counter = _Counter(progress)
-        tile = options.tile
+        tile = options.tile   # then the edge each pass used (0 = whole image), which the result reports
         notes = list(notes)
         for index in range(passes):
             last = index == passes - 1
             size = extent * (model.scale ** (index + 1))
             make_sink = (lambda: _FormatSink(size, fmt, cheap_alpha)) if last else (
                 lambda: _FloatSink(size, [p.shape[2] for p in through_network]))
-            through_network, tile = self._run_pass(model, through_network, tile, make_sink, counter, cancel,
+            # a later pass starts from the edge the one before used (0: it ran whole, so automatic again)
+            policy = TilePolicy.parse(tile)
+            through_network, tile = self._run_pass(model, through_network, policy, make_sink, counter, cancel,
                                                    remaining_passes=passes - index - 1, notes=notes)
         output = resample.to_size(through_network, target)
         if fmt.channels == 1:
@@ -214,16 +216,17 @@ class Upscaler:
         return UpscaleResult(np.ascontiguousarray(output), backend.device, backend.precision, tile,
                              seconds, backend.name, tuple(notes), faces)
 
-    def _run_pass(self, model: Network, planes: List[np.ndarray], tile: int, make_sink, counter: _Counter,
-                  cancel: Optional[Cancel], remaining_passes: int, notes: List[str]):
+    def _run_pass(self, model: Network, planes: List[np.ndarray], policy: TilePolicy, make_sink,
+                  counter: _Counter, cancel: Optional[Cancel], remaining_passes: int, notes: List[str]):
+        """One network pass over ``planes``; returns the output planes and the tile edge used (0 = whole image)."""
         extent = Extent(planes[0].shape[1], planes[0].shape[0])
         tiling = reach.tiling_of(model.margin)
-        if tile == NO_TILING or not tiling.exact:
+        if policy.is_whole or not tiling.exact:
             edge = 0   # a network without finite reach runs as one piece unless memory forces tiles
-        elif tile == 0:
+        elif policy.is_auto:
             edge = auto_tile(model, extent, len(planes))
         else:
-            edge = tile
+            edge = policy.edge
         done_before = counter.done
         while True:
             plan = TilePlan.make(extent, model.scale, edge, tiling.margin)
@@ -236,7 +239,7 @@ class Upscaler:
                     _say_once(notes, f"{model.name} looks at the whole picture, so it runs as one piece; there "
                               f"was not memory enough for that, so it ran in tiles of {max(plan.tile_extent)} px "
                               "and their borders may show.")
-                elif tile > 0 and not tiling.exact:
+                elif policy.is_fixed and not tiling.exact:
                     _say_once(notes, f"{model.name} looks at the whole picture, so it runs as one piece "
                               "(the tile size is not used).")
                 return sink.planes, (edge if plan.count > 1 else 0)
@@ -244,7 +247,7 @@ class Upscaler:
                 counter.done = done_before
                 current = max(plan.tile_extent)
                 edge = current // 2 // _TILE_STEP * _TILE_STEP
-                if tile == NO_TILING or edge < max(MIN_TILE, TilePlan.smallest_edge(tiling.margin)):
+                if policy.is_whole or edge < max(MIN_TILE, TilePlan.smallest_edge(tiling.margin)):
                     raise EngineError(
                         Kind.OUT_OF_MEMORY,
                         "Not enough memory to upscale this image, even in small tiles. Close other programs, "

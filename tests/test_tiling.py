@@ -4,6 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from krita_realesrgan.common.errors import EngineError, Kind
+from krita_realesrgan.common.formats import AUTO_TILE, MIN_TILE, NO_TILING, TilePolicy, UpscaleOptions
 from krita_realesrgan.common.geometry import Bounds, Extent
 from krita_realesrgan.tiling import TILE_ALIGN, BandBlender, TilePlan, axis_windows, even_spans
 
@@ -110,3 +112,28 @@ def test_plans_are_aligned_for_networks_that_work_in_blocks():
     plan = TilePlan.make(Extent(333, 251), scale=2, tile=100, margin=10)
     assert plan.count > 4
     assert all(s.start % TILE_ALIGN == 0 for s in plan.columns + plan.rows)
+
+
+def test_tile_policy_reads_the_int_form_and_gives_it_back():
+    """The wire, the settings and the CLI say 0 (automatic), -1 (never tile) or an edge; the engine reads a policy."""
+    auto, whole, fixed = TilePolicy.parse(AUTO_TILE), TilePolicy.parse(NO_TILING), TilePolicy.parse(96)
+    assert (auto, whole, fixed) == (TilePolicy.auto(), TilePolicy.whole(), TilePolicy.fixed(96))
+    assert [(p.is_auto, p.is_whole, p.is_fixed) for p in (auto, whole, fixed)] == [
+        (True, False, False), (False, True, False), (False, False, True)]
+    assert [p.to_int() for p in (auto, whole, fixed)] == [0, -1, 96] and fixed.edge == 96
+    assert [str(p) for p in (auto, whole, fixed)] == ["automatic", "whole", "96 px"]
+    assert UpscaleOptions().tile_policy == auto and UpscaleOptions(tile=96).tile_policy == fixed
+    assert UpscaleOptions(tile=NO_TILING).tile_policy == whole
+    with pytest.raises(ValueError):
+        auto.edge
+
+
+@pytest.mark.parametrize("bad", [-2, 1, MIN_TILE - 1])
+def test_a_tile_below_the_minimum_is_refused_in_one_line(bad):
+    message = f"Tile size {bad} is too small (use 0 for automatic, or {MIN_TILE} and more)."
+    for make in (TilePolicy.parse, lambda tile: UpscaleOptions(tile=tile)):
+        with pytest.raises(EngineError) as caught:
+            make(bad)
+        assert caught.value.kind == Kind.BAD_INPUT and caught.value.message == message
+    with pytest.raises(EngineError, match=f"must be {MIN_TILE} or more, not 0"):
+        TilePolicy.fixed(0)

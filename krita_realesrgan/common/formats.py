@@ -68,6 +68,70 @@ MAX_SCALE = 64   # the largest factor one run may enlarge by (scale or target si
 DEFAULT_MAX_PIXELS = 16384 * 16384   # output pixels allowed without asking (268 MP: a 4096×4096 picture ×4)
 NO_TILING = -1   # always run the whole image at once
 
+
+
+@dataclass(frozen=True)
+class TilePolicy:
+    """How the engine cuts a picture into tiles: ``auto`` (the largest tile free memory allows, the whole picture
+    when it fits), ``whole`` (always one piece) or ``fixed(edge)`` (tiles of ``edge`` input pixels, MIN_TILE or
+    more; the engine may still halve them on out-of-memory).
+
+    The wire protocol, the saved settings and the command line keep the int form (AUTO_TILE, NO_TILING or the
+    edge; ``UpscaleOptions.tile``): ``parse`` and ``to_int`` convert at those boundaries, the engine decides on this.
+    """
+
+    value: int = AUTO_TILE   # the int form
+
+    def __post_init__(self):
+        if self.value < NO_TILING or 0 < self.value < MIN_TILE:
+            raise EngineError(Kind.BAD_INPUT, f"Tile size {self.value} is too small (use 0 for automatic, "
+                              f"or {MIN_TILE} and more).")
+
+    @classmethod
+    def parse(cls, value: int) -> "TilePolicy":
+        """The policy an int tile size names (AUTO_TILE, NO_TILING or an edge); EngineError when it is too small."""
+        return cls(value)
+
+    @classmethod
+    def auto(cls) -> "TilePolicy":
+        return cls(AUTO_TILE)
+
+    @classmethod
+    def whole(cls) -> "TilePolicy":
+        return cls(NO_TILING)
+
+    @classmethod
+    def fixed(cls, edge: int) -> "TilePolicy":
+        if edge <= 0:
+            raise EngineError(Kind.BAD_INPUT, f"A fixed tile edge must be {MIN_TILE} or more, not {edge}.")
+        return cls(edge)
+
+    def to_int(self) -> int:
+        return self.value
+
+    @property
+    def is_auto(self) -> bool:
+        return self.value == AUTO_TILE
+
+    @property
+    def is_whole(self) -> bool:
+        return self.value == NO_TILING
+
+    @property
+    def is_fixed(self) -> bool:
+        return self.value > 0
+
+    @property
+    def edge(self) -> int:
+        """The tile edge of a fixed policy, in input pixels."""
+        if not self.is_fixed:
+            raise ValueError(f"the {self} tile policy has no fixed edge")
+        return self.value
+
+    def __str__(self) -> str:
+        return "automatic" if self.is_auto else "whole" if self.is_whole else f"{self.value} px"
+
+
 PRECISIONS = ("auto", "fp32", "fp16", "bf16")
 BACKENDS = ("auto", "torch", "openvino")   # see backends.choice
 ALPHA_MODES = ("network", "resize")
@@ -78,7 +142,7 @@ class UpscaleOptions:
     model: str = catalog.DEFAULT_MODEL  # catalog name or a path to a weights file
     scale: Optional[float] = None       # output scale; None = the model's native scale
     target: Optional[Extent] = None     # exact output size; overrides scale
-    tile: int = AUTO_TILE               # input tile edge in pixels, AUTO_TILE or NO_TILING
+    tile: int = AUTO_TILE               # input tile edge in pixels, AUTO_TILE or NO_TILING (see tile_policy)
     device: str = "auto"                # auto | cpu | gpu (Intel, OpenVINO) | cuda | cuda:N | mps
     precision: str = "auto"             # auto (fp16 on CUDA, fp32 elsewhere) | fp32 | fp16 | bf16
     backend: str = "auto"               # auto (torch on CUDA/MPS, else OpenVINO) | torch | openvino
@@ -100,9 +164,7 @@ class UpscaleOptions:
             if target.is_empty:
                 raise EngineError(Kind.BAD_INPUT, f"Target size {target} is empty.")
             object.__setattr__(self, "target", target)
-        if self.tile < NO_TILING or 0 < self.tile < MIN_TILE:
-            raise EngineError(Kind.BAD_INPUT, f"Tile size {self.tile} is too small (use 0 for automatic, "
-                              f"or {MIN_TILE} and more).")
+        TilePolicy.parse(self.tile)      # refuses a tile size that is too small
         if self.precision not in PRECISIONS:
             raise EngineError(Kind.BAD_INPUT, f"Precision must be one of {', '.join(PRECISIONS)}.")
         if self.backend not in BACKENDS:
@@ -118,6 +180,10 @@ class UpscaleOptions:
             raise EngineError(Kind.BAD_INPUT, f"Denoise strength {self.denoise} must be between 0 and 1.")
         if not (0.0 <= float(self.face_strength) <= 1.0):
             raise EngineError(Kind.BAD_INPUT, f"Face strength {self.face_strength} must be between 0 and 1.")
+
+    @property
+    def tile_policy(self) -> TilePolicy:
+        return TilePolicy.parse(self.tile)
 
     def output_extent(self, source: Extent, native_scale: int) -> Extent:
         if self.target is not None:
