@@ -265,7 +265,8 @@ def speed(args, work: Path) -> None:
 def video(args, work: Path) -> None:
     import time
     from video_bench import SIZES, make_clip
-    from krita_realesrgan.video import pipeline as video_module
+    from krita_realesrgan.video.options import VideoOptions
+    from krita_realesrgan.video.pipeline import upscale_video
     from krita_realesrgan.engine import Upscaler
     from krita_realesrgan.common.formats import PixelFormat, UpscaleOptions
     upscaler = Upscaler(args.weights_dir)
@@ -276,11 +277,11 @@ def video(args, work: Path) -> None:
     print("|---|---|---|---|")
     for label in VIDEO_SIZES:
         clip = make_clip(work, SIZES[label], frames)
-        options = video_module.VideoOptions(UpscaleOptions(scale=4, device="cpu"))
+        options = VideoOptions(UpscaleOptions(scale=4, device="cpu"))
         size = SIZES[label]   # warm the network for this frame size (OpenVINO compiles once per tile shape)
         upscaler.upscale(np.zeros((size.height, size.width, 3), np.uint8), PixelFormat("uint8", 3), options.upscale)
         started = time.perf_counter()
-        report = video_module.upscale_video(clip, work / f"out_{label}.mp4", options, upscaler=upscaler)
+        report = upscale_video(clip, work / f"out_{label}.mp4", options, upscaler=upscaler)
         total = time.perf_counter() - started
         print(f"| {label} {size.width}x{size.height} | {report.extent} | {report.frames / total:.3f} | "
               f"{report.seconds_upscaling / report.frames:.2f} |", flush=True)

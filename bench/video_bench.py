@@ -18,7 +18,9 @@ from bench_data import REPO, WEIGHTS
 
 sys.path.insert(0, str(REPO))
 
-from krita_realesrgan.video import pipeline as video  # noqa: E402
+from krita_realesrgan.video.ffmpeg import ffmpeg_binary  # noqa: E402
+from krita_realesrgan.video.options import VideoOptions  # noqa: E402
+from krita_realesrgan.video.pipeline import upscale_video  # noqa: E402
 from krita_realesrgan.common.formats import UpscaleOptions  # noqa: E402
 from krita_realesrgan.common.geometry import Extent  # noqa: E402
 
@@ -30,7 +32,7 @@ RATE = 24
 def make_clip(folder: Path, extent: Extent, frames: int) -> Path:
     clip = folder / f"bench_{extent.height}p.mp4"
     seconds = frames / RATE
-    subprocess.run([video.ffmpeg_binary(), "-hide_banner", "-loglevel", "error", "-y",
+    subprocess.run([ffmpeg_binary(), "-hide_banner", "-loglevel", "error", "-y",
                     "-f", "lavfi", "-i", f"testsrc2=size={extent.width}x{extent.height}:rate={RATE}:duration={seconds}",
                     "-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}",
                     "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", str(clip)], check=True)
@@ -53,10 +55,10 @@ def main() -> int:
         for label, extent in SIZES.items():
             clip = make_clip(folder, extent, args.frames)
             for scale in SCALES:
-                options = video.VideoOptions(UpscaleOptions(scale=scale, device=args.device))
+                options = VideoOptions(UpscaleOptions(scale=scale, device=args.device))
                 target = folder / f"out_{label}_x{scale}.mp4"
                 started = time.perf_counter()
-                report = video.upscale_video(clip, target, options, upscaler=upscaler)
+                report = upscale_video(clip, target, options, upscaler=upscaler)
                 total = time.perf_counter() - started
                 rows.append((label, f"x{scale}", f"{report.extent}", report.frames, report.frames / total,
                              report.seconds_upscaling / report.frames, total - report.seconds_upscaling))

@@ -381,7 +381,7 @@ def test_engine_refuses_runs_that_would_explode(shared_weights, target, message)
 
 @pytest.fixture(scope="module")
 def tiny_clip(tmp_path_factory) -> Path:
-    from krita_realesrgan.video.pipeline import ffmpeg_binary
+    from krita_realesrgan.video.ffmpeg import ffmpeg_binary
     path = tmp_path_factory.mktemp("clip") / "clip.mkv"
     subprocess.run([ffmpeg_binary(), "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=8:duration=1",
                     "-c:v", "libx264", "-pix_fmt", "yuv420p", str(path)], check=True, timeout=120)

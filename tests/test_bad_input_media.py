@@ -21,7 +21,8 @@ import torch
 
 from krita_realesrgan.common import catalog
 from krita_realesrgan.cli import main as cli
-from krita_realesrgan.video import pipeline as video
+from krita_realesrgan.video.pipeline import upscale_video
+from krita_realesrgan.video.probe import probe
 from krita_realesrgan.common.errors import EngineError, Kind
 from krita_realesrgan.models import read_state_dict
 from test_installer import (fetcher, home, install_with_shared_weights, plugin_source,  # noqa: F401 (fixtures)
@@ -45,7 +46,7 @@ def run_video_cli(monkeypatch, capsys, source: Path, target: Path, *extra: str):
 
 def every_frame(path: Path) -> np.ndarray:
     """Every decoded frame once, as RGB (``-fps_mode passthrough``: no repeats for a constant-rate muxer)."""
-    extent = video.probe(path).extent
+    extent = probe(path).extent
     raw = ffmpeg("-i", str(path), "-map", "0:v:0", "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "rgb24",
                  "-").stdout
     return np.frombuffer(raw, np.uint8).reshape(-1, extent.height, extent.width, 3)
@@ -78,13 +79,13 @@ def vfr_clip(tmp_path_factory) -> Path:
 
 def test_variable_frame_rate_clip_keeps_its_duration_timing_and_sync(vfr_clip, tmp_path, monkeypatch, capsys):
     """Before: every frame at an even 5 frames/s, a 6 s picture against 2 s of sound."""
-    info = video.probe(vfr_clip)
+    info = probe(vfr_clip)
     assert info.variable_rate and info.frame_count == 30
     target = tmp_path / "out.mkv"
     result = run_video_cli(monkeypatch, capsys, vfr_clip, target, "--crf", "0", "--pix-fmt", "yuv444p")
     assert result.code == 0, result.err
 
-    out = video.probe(target)
+    out = probe(target)
     frame = Fraction(1) / out.frame_rate
     assert out.frame_rate == 25 and not out.variable_rate
     # (the input's packet durations may all say 200 ms: ffmpeg 5.1 joins Matroska parts so; its times are right)
@@ -115,7 +116,7 @@ def test_variable_frame_rate_clip_keeps_its_duration_timing_and_sync(vfr_clip, t
 def test_repeated_frames_are_upscaled_once(vfr_clip, tmp_path):
     """The 5 frames/s second is shown at 25 frames/s: its repeats reuse the upscaled picture."""
     engine = NearestX2()
-    report = video.upscale_video(vfr_clip, tmp_path / "out.mp4", upscaler=engine)
+    report = upscale_video(vfr_clip, tmp_path / "out.mp4", upscaler=engine)
     assert report.frames >= 50 and engine.calls == 30
 
 
@@ -141,7 +142,7 @@ def test_damaged_middle_warns_with_the_number_of_lost_frames(tmp_path, monkeypat
     assert result.code == 0, result.err
     assert "warning: ffmpeg could not decode 2 of the 20 frames of damaged.mkv" in result.err
     assert "0.20 s before its sound" in result.err
-    assert video.probe(tmp_path / "out.mkv").frame_count == 18
+    assert probe(tmp_path / "out.mkv").frame_count == 18
 
     intact = run_video_cli(monkeypatch, capsys, clip, tmp_path / "intact.mkv")
     assert intact.code == 0 and "warning" not in intact.err                  # no false alarm on the good clip

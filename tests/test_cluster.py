@@ -19,7 +19,10 @@ import numpy as np
 import pytest
 
 from krita_realesrgan.cli import main as cli
-from krita_realesrgan.video import pipeline as video
+from krita_realesrgan.video.options import VideoOptions
+from krita_realesrgan.video.pipeline import upscale_video
+from krita_realesrgan.video.probe import probe
+from krita_realesrgan.video.work_folder import WorkFolder
 from krita_realesrgan.cluster import args as cluster_args
 from krita_realesrgan.cluster import pool, runtime, video_run
 from krita_realesrgan.common.errors import Cancelled, EngineError
@@ -101,14 +104,14 @@ def clip(tmp_path_factory) -> Path:
     return make_clip(tmp_path_factory.mktemp("clip") / "clip.mp4", size="64x48", seconds=2.0)
 
 
-def video_options() -> video.VideoOptions:
-    return video.VideoOptions(UpscaleOptions(model=MODEL, scale=2), segment_frames=SEGMENT)
+def video_options() -> VideoOptions:
+    return VideoOptions(UpscaleOptions(model=MODEL, scale=2), segment_frames=SEGMENT)
 
 
 @pytest.fixture(scope="module")
 def single_video(clip, shared_weights, tmp_path_factory) -> Path:
     target = tmp_path_factory.mktemp("single-video") / "single.mp4"
-    video.upscale_video(clip, target, video_options(), weights_dir=shared_weights)
+    upscale_video(clip, target, video_options(), weights_dir=shared_weights)
     return target
 
 
@@ -116,12 +119,12 @@ def assert_same_video(got: Path, expected: Path) -> None:
     ours, theirs = decoded_frames(got), decoded_frames(expected)
     assert ours.shape == theirs.shape == (24, 96, 128, 3)           # every frame once, in order
     assert np.abs(ours.astype(int) - theirs).max() <= 1
-    assert video.probe(got) == video.probe(expected)                  # frame count, rate, time base, streams
+    assert probe(got) == probe(expected)                  # frame count, rate, time base, streams
     assert packet_hashes(got, "0:a:0") == packet_hashes(expected, "0:a:0")   # the sound copied, unchanged
 
 
 def segments_of(target: Path):
-    return sorted(p.name for p in video.WorkFolder(target).path.glob("segment-*.mp4"))
+    return sorted(p.name for p in WorkFolder(target).path.glob("segment-*.mp4"))
 
 
 # --- Ray is optional ----------------------------------------------------------------------------------------------
@@ -187,7 +190,7 @@ def test_video_on_ray_gives_the_single_process_video(local_ray, clip, single_vid
                                      weights_dir=shared_weights, log=said.append)
     assert report.frames == 24 and report.frame_rate == 12 and report.resumed_frames == 0
     assert_same_video(target, single_video)
-    assert not video.WorkFolder(target).path.exists()
+    assert not WorkFolder(target).path.exists()
     assert any(line.startswith("24 frame(s) in") and "on 2 Ray worker(s)" in line for line in said), said
 
 
@@ -268,7 +271,7 @@ def test_ctrl_c_in_a_terminal_then_resume(clip, single_video, shared_weights, tm
     """SIGINT to the command's whole process group, as a terminal's Ctrl-C sends it (Ray's own processes get it
     too) after the first segment came back: exit 130, no output, the segment kept; --resume finishes the job."""
     target = tmp_path / "ctrl_c.mp4"
-    work = video.WorkFolder(target).path
+    work = WorkFolder(target).path
     command = [sys.executable, "-m", "krita_realesrgan", "video", "-i", str(clip), "-o", str(target), "-s", "2",
                "-n", MODEL, "--weights-dir", str(shared_weights), "--segment-frames", str(SEGMENT), "--ray", "local"]
     env = dict(os.environ, PYTHONPATH=str(REPO))

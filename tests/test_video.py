@@ -14,7 +14,12 @@ import numpy as np
 import psutil
 import pytest
 
-from krita_realesrgan.video import pipeline as video
+from krita_realesrgan.video.encode import even_extent
+from krita_realesrgan.video.ffmpeg import ffmpeg_binary
+from krita_realesrgan.video.options import VideoOptions
+from krita_realesrgan.video.pipeline import upscale_video
+from krita_realesrgan.video.probe import probe
+from krita_realesrgan.video.work_folder import WorkFolder, preview_folder, segment_length, segment_microseconds
 from krita_realesrgan.engine import UpscaleResult
 from krita_realesrgan.common.errors import Cancelled, EngineError, Kind
 from krita_realesrgan.common.formats import UpscaleOptions
@@ -30,7 +35,7 @@ SUBTITLES = "1\n00:00:00,100 --> 00:00:00,900\nHello\n\n2\n00:00:01,000 --> 00:0
 
 
 def ffmpeg(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([video.ffmpeg_binary(), "-hide_banner", "-nostdin", "-y", "-loglevel", "error", *args],
+    return subprocess.run([ffmpeg_binary(), "-hide_banner", "-nostdin", "-y", "-loglevel", "error", *args],
                           check=True, capture_output=True)
 
 
@@ -64,7 +69,7 @@ def packet_hashes(path: Path, selector: str):
 
 
 def decoded_frames(path: Path) -> np.ndarray:
-    info = video.probe(path)
+    info = probe(path)
     raw = ffmpeg("-i", str(path), "-map", "0:v:0", "-f", "rawvideo", "-pix_fmt", "rgb24", "-").stdout
     return np.frombuffer(raw, np.uint8).reshape(-1, info.extent.height, info.extent.width, 3)
 
@@ -97,15 +102,15 @@ def clip(tmp_path_factory) -> Path:
 def single_run(clip, shared_weights, tmp_path_factory):
     """One uninterrupted run through the real engine (realesr-animevideov3, x2)."""
     target = tmp_path_factory.mktemp("single") / "single.mp4"
-    options = video.VideoOptions(UpscaleOptions(scale=2), segment_frames=SEGMENT)
-    report = video.upscale_video(clip, target, options, weights_dir=shared_weights)
+    options = VideoOptions(UpscaleOptions(scale=2), segment_frames=SEGMENT)
+    report = upscale_video(clip, target, options, weights_dir=shared_weights)
     return target, report
 
 
 # --- probing ---------------------------------------------------------------------------------------------------
 
 def test_probe_reads_the_generated_clip(clip):
-    info = video.probe(clip)
+    info = probe(clip)
     assert info.extent == CLIP_EXTENT
     assert info.frame_count == CLIP_FRAMES
     assert info.frame_rate == CLIP_RATE
@@ -117,7 +122,7 @@ def test_probe_reads_the_generated_clip(clip):
 def test_probe_recovers_ntsc_rate_from_a_millisecond_container(tmp_path):
     # Matroska stores 33 ms per frame; the rate must still come out as exactly 30000/1001
     clip = make_clip(tmp_path / "ntsc.mkv", size="64x48", rate="30000/1001", seconds=0.5)
-    info = video.probe(clip)
+    info = probe(clip)
     assert info.time_base == Fraction(1, 1000)
     assert info.frame_rate == Fraction(30000, 1001)
     assert info.frame_count == 15
@@ -127,20 +132,20 @@ def test_probe_refuses_a_file_that_is_not_a_video(tmp_path):
     bogus = tmp_path / "notes.mp4"
     bogus.write_text("not a video")
     with pytest.raises(EngineError) as caught:
-        video.probe(bogus)
+        probe(bogus)
     assert caught.value.kind == Kind.BAD_INPUT and "notes.mp4" in caught.value.message
 
 
 def test_even_extent_crops_only_what_chroma_subsampling_needs():
-    assert video.even_extent(Extent(285, 191), "yuv420p") == Extent(284, 190)
-    assert video.even_extent(Extent(285, 191), "yuv422p10le") == Extent(284, 191)
-    assert video.even_extent(Extent(285, 191), "yuv444p") == Extent(285, 191)
-    assert video.even_extent(Extent(192, 128), "yuv420p") == Extent(192, 128)
+    assert even_extent(Extent(285, 191), "yuv420p") == Extent(284, 190)
+    assert even_extent(Extent(285, 191), "yuv422p10le") == Extent(284, 191)
+    assert even_extent(Extent(285, 191), "yuv444p") == Extent(285, 191)
+    assert even_extent(Extent(192, 128), "yuv420p") == Extent(192, 128)
 
 
 def test_unknown_output_container_is_a_clear_error(clip, tmp_path):
     with pytest.raises(EngineError) as caught:
-        video.upscale_video(clip, tmp_path / "out.avi", upscaler=NearestX2())
+        upscale_video(clip, tmp_path / "out.avi", upscaler=NearestX2())
     assert caught.value.kind == Kind.BAD_INPUT and ".mkv" in caught.value.message
 
 
@@ -149,7 +154,7 @@ def test_unknown_output_container_is_a_clear_error(clip, tmp_path):
 @pytest.mark.slow
 def test_output_keeps_frames_rate_time_base_audio_and_subtitles(clip, single_run):
     target, report = single_run
-    source, result = video.probe(clip), video.probe(target)
+    source, result = probe(clip), probe(target)
     assert report.frames == result.frame_count == source.frame_count == CLIP_FRAMES
     assert result.extent == report.extent == Extent(CLIP_EXTENT.width * 2, CLIP_EXTENT.height * 2)
     assert result.frame_rate == source.frame_rate == CLIP_RATE
@@ -208,28 +213,28 @@ def test_ctrl_c_leaves_no_output_and_resume_gives_the_same_video(clip, single_ru
     assert not work.exists()
     single, _ = single_run
     assert np.array_equal(decoded_frames(target), decoded_frames(single))
-    assert video.probe(target) == video.probe(single)
+    assert probe(target) == probe(single)
 
 
 # --- plumbing with a stand-in engine ------------------------------------------------------------------------------
 
 def test_cancel_hook_stops_cleanly_and_resume_skips_finished_segments(clip, tmp_path):
     target = tmp_path / "out.mkv"
-    options = video.VideoOptions(segment_frames=6)
+    options = VideoOptions(segment_frames=6)
     engine = NearestX2(cancel_after=14)
     with pytest.raises(Cancelled):
-        video.upscale_video(clip, target, options, upscaler=engine, cancel=engine.cancel)
+        upscale_video(clip, target, options, upscaler=engine, cancel=engine.cancel)
     assert not target.exists() and work_leftovers(tmp_path) == []
-    work = video.WorkFolder(target)
+    work = WorkFolder(target)
     assert work.finished_segments() == 2                       # frames 0-11 are safe; 12-13 are redone
 
     engine = NearestX2()
     seen = []
-    report = video.upscale_video(clip, target, options, upscaler=engine, resume=True,
-                                 progress=lambda done, total: seen.append((done, total)))
+    report = upscale_video(clip, target, options, upscaler=engine, resume=True,
+                           progress=lambda done, total: seen.append((done, total)))
     assert engine.calls == CLIP_FRAMES - 12 and report.resumed_frames == 12
     assert seen[0] == (12, CLIP_FRAMES) and seen[-1] == (CLIP_FRAMES, CLIP_FRAMES)
-    result = video.probe(target)
+    result = probe(target)
     assert result.frame_count == CLIP_FRAMES and result.extent == Extent(192, 128)
     assert result.subtitles == ("subrip",)                     # mp4 timed text becomes SubRip in Matroska
     assert packet_hashes(target, "0:a:0") == packet_hashes(clip, "0:a:0")   # copied, not re-encoded
@@ -240,27 +245,27 @@ def test_resume_with_other_settings_starts_over(clip, tmp_path):
     target = tmp_path / "out.mp4"
     engine = NearestX2(cancel_after=6)
     with pytest.raises(Cancelled):
-        video.upscale_video(clip, target, video.VideoOptions(segment_frames=5), upscaler=engine, cancel=engine.cancel)
+        upscale_video(clip, target, VideoOptions(segment_frames=5), upscaler=engine, cancel=engine.cancel)
     engine = NearestX2()
-    report = video.upscale_video(clip, target, video.VideoOptions(segment_frames=5, crf=30), upscaler=engine,
-                                 resume=True)
+    report = upscale_video(clip, target, VideoOptions(segment_frames=5, crf=30), upscaler=engine,
+                           resume=True)
     assert engine.calls == CLIP_FRAMES and report.resumed_frames == 0
     assert any("other settings" in note for note in report.notes)
 
 
 def test_extract_frame_every_writes_previews(clip, tmp_path):
     target = tmp_path / "out.mp4"
-    video.upscale_video(clip, target, video.VideoOptions(extract_every=10), upscaler=NearestX2())
-    previews = sorted(p.name for p in video.preview_folder(target).iterdir())
+    upscale_video(clip, target, VideoOptions(extract_every=10), upscaler=NearestX2())
+    previews = sorted(p.name for p in preview_folder(target).iterdir())
     assert previews == ["frame_000000.png", "frame_000010.png", "frame_000020.png"]
     import cv2
-    assert cv2.imread(str(video.preview_folder(target) / previews[1])).shape == (128, 192, 3)
+    assert cv2.imread(str(preview_folder(target) / previews[1])).shape == (128, 192, 3)
 
 
 def test_fps_conversion_keeps_the_duration(clip, tmp_path):
     target = tmp_path / "out.mp4"
-    video.upscale_video(clip, target, video.VideoOptions(fps=Fraction(6)), upscaler=NearestX2())
-    result = video.probe(target)
+    upscale_video(clip, target, VideoOptions(fps=Fraction(6)), upscaler=NearestX2())
+    result = probe(target)
     assert result.frame_rate == 6 and result.frame_count == CLIP_FRAMES // 2
     assert result.duration == pytest.approx(CLIP_FRAMES / CLIP_RATE)
 
@@ -268,15 +273,15 @@ def test_fps_conversion_keeps_the_duration(clip, tmp_path):
 def test_odd_output_size_is_cropped_to_even_for_yuv420p(tmp_path):
     clip = make_clip(tmp_path / "odd.mkv", size="48x32", seconds=0.5, extra=("-vf", "format=yuv444p,crop=47:31:0:0",
                                                                              "-pix_fmt", "yuv444p"))
-    assert video.probe(clip).extent == Extent(47, 31)
-    report = video.upscale_video(clip, tmp_path / "out.mkv", upscaler=NearestX2())
+    assert probe(clip).extent == Extent(47, 31)
+    report = upscale_video(clip, tmp_path / "out.mkv", upscaler=NearestX2())
     assert report.extent == Extent(94, 62) and not report.notes    # x2 of odd sizes is even already
 
     class NearestX3(NearestX2):
         def upscale(self, image, fmt, options, progress=None, cancel=None):
             return UpscaleResult(np.repeat(np.repeat(image, 3, 0), 3, 1), "cpu", "fp32", 0, 0.0)
-    report = video.upscale_video(clip, tmp_path / "out3.mkv", upscaler=NearestX3())
-    assert report.extent == video.probe(tmp_path / "out3.mkv").extent == Extent(140, 92)
+    report = upscale_video(clip, tmp_path / "out3.mkv", upscaler=NearestX3())
+    assert report.extent == probe(tmp_path / "out3.mkv").extent == Extent(140, 92)
     assert any("cropped from 141x93" in note for note in report.notes)
 
 
@@ -292,12 +297,12 @@ def test_cli_reports_bad_input_without_a_traceback(tmp_path):
 
 
 def test_segment_lengths_are_whole_microseconds():
-    assert video.segment_length(8, Fraction(12)) == 9
-    assert video.segment_length(240, Fraction(30000, 1001)) == 240
-    assert video.segment_length(100, Fraction(25)) == 100
+    assert segment_length(8, Fraction(12)) == 9
+    assert segment_length(240, Fraction(30000, 1001)) == 240
+    assert segment_length(100, Fraction(25)) == 100
     for rate in (Fraction(12), Fraction(24000, 1001), Fraction(30000, 1001), Fraction(60), Fraction(12345, 1000)):
-        frames = video.segment_length(10, rate)
-        assert frames * 10 ** 6 / rate == video.segment_microseconds(frames, rate)
+        frames = segment_length(10, rate)
+        assert frames * 10 ** 6 / rate == segment_microseconds(frames, rate)
 
 
 def test_memory_stays_flat_over_the_clip(tmp_path):
@@ -309,20 +314,20 @@ def test_memory_stays_flat_over_the_clip(tmp_path):
     def sample(done, total):
         if done in (25, 200):
             rss[done] = process.memory_info().rss
-    report = video.upscale_video(clip, tmp_path / "out.mp4", video.VideoOptions(preset="ultrafast"),
-                                 upscaler=NearestX2(), progress=sample)
+    report = upscale_video(clip, tmp_path / "out.mp4", VideoOptions(preset="ultrafast"),
+                           upscaler=NearestX2(), progress=sample)
     assert report.frames == 200
     assert rss[200] - rss[25] < 20 * 1024 ** 2, rss
 
 
 def test_high_bit_depth_sources_go_through_as_16_bit(tmp_path):
     clip = make_clip(tmp_path / "deep.mkv", size="64x48", seconds=0.5, extra=("-pix_fmt", "yuv420p10le"))
-    assert video.probe(clip).high_bit_depth
+    assert probe(clip).high_bit_depth
     engine = NearestX2()
-    report = video.upscale_video(clip, tmp_path / "out.mkv", video.VideoOptions(pix_fmt="yuv420p10le"),
-                                 upscaler=engine)
+    report = upscale_video(clip, tmp_path / "out.mkv", VideoOptions(pix_fmt="yuv420p10le"),
+                           upscaler=engine)
     assert {dtype for _, dtype in engine.formats} == {"uint16"}
-    result = video.probe(tmp_path / "out.mkv")
+    result = probe(tmp_path / "out.mkv")
     assert result.pix_fmt == "yuv420p10le" and result.extent == Extent(128, 96) and report.frames == 6
 
 
@@ -333,9 +338,9 @@ def test_colour_description_is_kept_and_colours_round_trip(tmp_path):
            "-vf", "scale=out_color_matrix=bt709:out_range=tv,format=yuv444p", "-colorspace", "bt709",
            "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv", "-c:v", "libx264", "-qp", "0",
            str(clip))
-    assert video.probe(clip).matrix == "bt709"
+    assert probe(clip).matrix == "bt709"
     target = tmp_path / "out.mkv"
-    video.upscale_video(clip, target, video.VideoOptions(crf=0, pix_fmt="yuv444p"), upscaler=NearestX2())
-    assert video.probe(target).matrix == "bt709"
+    upscale_video(clip, target, VideoOptions(crf=0, pix_fmt="yuv444p"), upscaler=NearestX2())
+    assert probe(target).matrix == "bt709"
     out = decoded_frames(target)[:, ::2, ::2].astype(int)
     assert np.abs(out - decoded_frames(clip)).mean() < 0.2

@@ -1,7 +1,7 @@
 """``krita-realesrgan video -i clip.mp4 -o out.mp4 -n realesr-animevideov3 -s 2``: upscale a clip, keep its sound.
 
 Ctrl-C stops cleanly at the next tile (no output file; the finished segments stay for ``--resume``);
-a second Ctrl-C stops at once. See ``video.py``.
+a second Ctrl-C stops at once. See ``video/pipeline.py``.
 """
 from __future__ import annotations
 
@@ -18,8 +18,10 @@ from .ctrl_c import CtrlC
 from ..common.errors import Cancelled, EngineError
 from ..common.formats import AUTO_TILE, NO_TILING, UpscaleOptions
 from .image import EXIT_INTERRUPTED, EXIT_OK, fail
-from ..video.pipeline import (DEFAULT_CODEC, DEFAULT_CRF, DEFAULT_PIX_FMT, DEFAULT_PRESET, DEFAULT_SEGMENT_FRAMES, VideoOptions,
-                    preview_folder, upscale_video)
+from ..video.options import (DEFAULT_CODEC, DEFAULT_CRF, DEFAULT_PIX_FMT, DEFAULT_PRESET, DEFAULT_SEGMENT_FRAMES,
+                             VideoOptions)
+from ..video.pipeline import upscale_video
+from ..video.work_folder import preview_folder
 
 
 def _rate(text: str) -> Fraction:
@@ -102,7 +104,8 @@ def run(args: argparse.Namespace) -> int:
             upscale = partial(video_run.upscale_video, ray=spec)
         with CtrlC("stopping… (press Ctrl-C again to stop at once)") as stop:
             report = upscale(args.input, args.output, options, weights_dir=args.weights_dir,
-                             resume=args.resume, progress=bar, cancel=stop, log=bar.bar.write)
+                             resume=args.resume, progress=bar, cancel=stop, log=bar.bar.write,
+                             how_to_raise=limit_args.HINT)
     except (KeyboardInterrupt, Cancelled):
         bar.close()
         print("\ninterrupted: no output written; run again with --resume to continue", file=sys.stderr)

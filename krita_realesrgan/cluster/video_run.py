@@ -1,4 +1,4 @@
-"""The video pipeline (``video.upscale_video``) on the pool: the driver probes, decodes and muxes, the workers
+"""The video pipeline (``video.pipeline.upscale_video``) on the pool: the driver probes, decodes and muxes, the workers
 upscale and encode whole segments.
 
     driver: prepare_job (probe, rate, segments, work folder) -> ffmpeg decode -> segment n's frames
@@ -21,7 +21,9 @@ from typing import Iterator, Optional, Set
 import numpy as np
 
 from ..common.formats import AUTO_TILE
-from ..video.pipeline import Cancel, EncodedSegment, Log, Progress, VideoJob, VideoOptions, VideoReport, prepare_job
+from ..common.progress import Cancel, Progress
+from ..video.options import VideoOptions
+from ..video.pipeline import HOW_TO_RAISE, EncodedSegment, Log, VideoJob, VideoReport, prepare_job
 from .args import RaySpec
 from .pool import Shard, ShardPool
 from .runtime import connect
@@ -78,12 +80,13 @@ class _Driver:
 
 def upscale_video(source: Path, target: Path, options: VideoOptions = VideoOptions(), *, ray: RaySpec,
                   weights_dir: Optional[Path] = None, resume: bool = False, progress: Optional[Progress] = None,
-                  cancel: Optional[Cancel] = None, log: Optional[Log] = None) -> VideoReport:
-    """``video.upscale_video`` with the frames upscaled and encoded by Ray workers. Raises EngineError
+                  cancel: Optional[Cancel] = None, log: Optional[Log] = None,
+                  how_to_raise: str = HOW_TO_RAISE) -> VideoReport:
+    """``video.pipeline.upscale_video`` with the frames upscaled and encoded by Ray workers. Raises EngineError
     (``Cancelled`` on cancel)."""
     import ray as ray_module
     say = log or (lambda message: None)
-    job = prepare_job(source, target, options, resume=resume, log=say)
+    job = prepare_job(source, target, options, resume=resume, log=say, how_to_raise=how_to_raise)
     finished = finished_segments(job)
     skip = job.first_unfinished()
     resumed = min(len(finished) * job.options.segment_frames, job.total)

@@ -9,7 +9,7 @@ Environment variables override it (tests use them):
     KRITA_REALESRGAN_PYTHON   the engine's python
     KRITA_REALESRGAN_WEIGHTS  the weights folder
     KRITA_REALESRGAN_DATA     the data folder (default venv and weights live below it)
-    KRITA_REALESRGAN_FFMPEG   an ffmpeg to use instead of the one found on PATH (read by video.py)
+    KRITA_REALESRGAN_FFMPEG   an ffmpeg to use instead of the one found on PATH (read by video/ffmpeg.py)
     KRITA_REALESRGAN_CACHE    the engine's cache folder (compiled models; default: <data folder>/cache)
 """
 from __future__ import annotations
