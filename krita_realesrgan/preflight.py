@@ -8,16 +8,16 @@ from typing import List, Optional
 
 import numpy as np
 
-from .engine import Upscaler, network_passes
 from .common.formats import PixelFormat, UpscaleOptions
 from .common.geometry import Extent
 from .image_header import ImageHeader
-from .common.run_estimate import SpeedRecord, check_limit, estimate
+from .common.run_estimate import SpeedRecord, check_limit, estimate, network_passes
+from .upscalers import PlanningUpscaler
 
 _ASSUMED_CHANNELS, _ASSUMED_BYTES = 3, 1   # before decoding, the estimate assumes an 8-bit RGB picture
 
 
-def announce(upscaler: Upscaler, source: Path, extent: Extent, options: UpscaleOptions, how_to_raise: str,
+def announce(upscaler: PlanningUpscaler, source: Path, extent: Extent, options: UpscaleOptions, how_to_raise: str,
              fmt: Optional[PixelFormat] = None, speeds: Optional[SpeedRecord] = None) -> str:
     """Refuse (EngineError TOO_LARGE) a picture whose decoding or result would pass ``options.max_pixels``;
     otherwise the line that says what the run will produce."""

@@ -32,6 +32,7 @@ from .common import protocol, rawimage, service_wire
 from .common.payload_folder import TEMPDIR_PREFIX, sweep_stale_tempdirs
 from .common.errors import EngineError, Kind
 from .common.service_wire import FILE_FIELDS, INPUT, FrameError, ServiceLimits
+from .upscalers import LocalUpscaler
 from .worker import Worker, error_event
 
 log = logging.getLogger("krita_realesrgan.service")
@@ -351,8 +352,9 @@ class Connection:
 class Service:
     """Listeners, connections and the engine thread. ``run`` blocks until ``stop`` or the idle timeout."""
 
-    def __init__(self, upscaler, listeners: List[Tuple[socket.socket, bool]], limits: ServiceLimits = ServiceLimits(),
-                 idle_timeout: float = 600.0, token: str = "", tls=None, defaults: Optional[Dict[str, Any]] = None):
+    def __init__(self, upscaler: LocalUpscaler, listeners: List[Tuple[socket.socket, bool]],
+                 limits: ServiceLimits = ServiceLimits(), idle_timeout: float = 600.0, token: str = "", tls=None,
+                 defaults: Optional[Dict[str, Any]] = None):
         self.upscaler, self.limits, self.idle_timeout = upscaler, limits, idle_timeout
         self.listeners = listeners                # (socket, needs_token)
         self.token, self.tls = token, tls

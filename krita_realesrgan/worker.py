@@ -37,6 +37,7 @@ from .common.errors import INSTALLER_COMMAND, Cancelled, EngineError, Kind
 from .common.formats import PixelFormat, UpscaleOptions
 from .common.geometry import Extent
 from .common.progress import Progress
+from .upscalers import LocalUpscaler
 
 log = logging.getLogger("krita_realesrgan.worker")
 
@@ -124,7 +125,7 @@ class JobContext:
         self.progress = ProgressThrottle(self._send_progress)
 
     @property
-    def upscaler(self):
+    def upscaler(self) -> LocalUpscaler:
         return self.worker.upscaler
 
     def cancelled(self) -> bool:
@@ -248,8 +249,8 @@ def error_event(job_id: Any, error: BaseException) -> Event:
 class Worker:
     """``payload_folder``: the client's private folder, the only place payload paths may name (None: none may)."""
 
-    def __init__(self, upscaler, events: EventWriter, handlers: Dict[str, Callable[[JobContext], Event]] = HANDLERS,
-                 payload_folder: Optional[Path] = None):
+    def __init__(self, upscaler: LocalUpscaler, events: EventWriter,
+                 handlers: Dict[str, Callable[[JobContext], Event]] = HANDLERS, payload_folder: Optional[Path] = None):
         self.upscaler, self.events, self.handlers = upscaler, events, handlers
         self.payload_folder = None if payload_folder is None else request_schema.resolved_folder(payload_folder)
         self.cancels = CancelBoard()

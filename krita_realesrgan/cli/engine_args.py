@@ -11,6 +11,7 @@ from typing import Iterator, Optional
 
 from ..common.errors import EngineError, Kind
 from ..common.service_wire import EngineAddress, read_token
+from ..upscalers import PlanningUpscaler
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,7 +41,7 @@ def address(args: argparse.Namespace) -> Optional[EngineAddress]:
 
 
 @contextlib.contextmanager
-def upscaler(args: argparse.Namespace) -> Iterator[object]:
+def upscaler(args: argparse.Namespace) -> Iterator[PlanningUpscaler]:
     """An ``engine.Upscaler``, or the engine service behind the same ``upscale``/``model_facts`` methods."""
     where = address(args)
     if where is None:

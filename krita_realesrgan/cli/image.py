@@ -27,6 +27,7 @@ from ..file_guard import ensure_writable_folder
 from ..common.formats import AUTO_TILE, NO_TILING, UpscaleOptions
 from ..common.geometry import Extent
 from ..image_header import WRITE_EXTENSIONS, ImageHeader, read_header
+from ..upscalers import PlanningUpscaler
 
 EXTENSIONS = OUTPUT_FORMATS
 DEFAULT_SUFFIX = "out"
@@ -165,8 +166,8 @@ class TileBar:
         self.bar.close()
 
 
-def upscale_file(upscaler, task: Task, header: Optional[ImageHeader], options: UpscaleOptions, position: int,
-                 say) -> str:
+def upscale_file(upscaler: PlanningUpscaler, task: Task, header: Optional[ImageHeader], options: UpscaleOptions,
+                 position: int, say) -> str:
     """Check the size, read, upscale, write one file; returns a one-line report. Raises EngineError."""
     from ..imagefile import read_image, write_image
     from ..preflight import announce, notes_after_decode
@@ -191,7 +192,7 @@ def upscale_file(upscaler, task: Task, header: Optional[ImageHeader], options: U
             f"{result.seconds:.1f} s{faces})")
 
 
-def run_all(upscaler, plan: Plan, options: UpscaleOptions, say) -> List[Tuple[Path, str]]:
+def run_all(upscaler: PlanningUpscaler, plan: Plan, options: UpscaleOptions, say) -> List[Tuple[Path, str]]:
     """Upscale every planned task; returns the failures (path, message), those of planning first. Fatal errors,
     and the error of a lone input file, propagate."""
     from tqdm import tqdm

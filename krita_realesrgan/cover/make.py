@@ -28,6 +28,7 @@ from ..common.errors import EngineError, Kind
 from ..common.formats import PixelFormat, UpscaleOptions
 from ..common.geometry import Bounds, Extent
 from ..common.progress import Cancel, Progress
+from ..upscalers import LocalUpscaler
 
 AUTO_MODEL = "auto"
 FITS = ("cover", "pad")
@@ -112,7 +113,8 @@ def extent_of(image: np.ndarray) -> Extent:
     return Extent(image.shape[1], image.shape[0])
 
 
-def _resolve_model(image: np.ndarray, fmt: PixelFormat, requested: str, upscaler) -> Tuple[str, List[Reason]]:
+def _resolve_model(image: np.ndarray, fmt: PixelFormat, requested: str,
+                   upscaler: LocalUpscaler) -> Tuple[str, List[Reason]]:
     if requested != AUTO_MODEL:
         return requested, [Reason("model_chosen", {"model": requested})]
     guess = cover_content.guess_content(image, fmt)
@@ -127,9 +129,9 @@ def part_around(wanted: Bounds, source: Extent, scaled: Extent) -> Bounds:
     return Bounds(x0, y0, x1 - x0, y1 - y0).clamped(source)
 
 
-def _enlarge(upscaler, image: np.ndarray, fmt: PixelFormat, size: Extent, wanted: Bounds, options: UpscaleOptions,
-             choose_model: Callable[[], Tuple[str, List[Reason]]], progress: Optional[Progress],
-             cancel: Optional[Cancel]) -> Tuple[np.ndarray, str, List[Reason]]:
+def _enlarge(upscaler: LocalUpscaler, image: np.ndarray, fmt: PixelFormat, size: Extent, wanted: Bounds,
+             options: UpscaleOptions, choose_model: Callable[[], Tuple[str, List[Reason]]],
+             progress: Optional[Progress], cancel: Optional[Cancel]) -> Tuple[np.ndarray, str, List[Reason]]:
     """The ``wanted`` pixels of ``image`` resized to ``size``: through the network (then resampled), or only
     resampled when it shrinks. When ``wanted`` is not all of it and the final resample interpolates (see
     ``resample.window``), only the part of ``image`` around it goes through the network. ``choose_model()``
@@ -208,7 +210,7 @@ def _target_size(target: Union[CoverTarget, Extent]) -> Extent:
     return size
 
 
-def make_cover(upscaler, image: np.ndarray, fmt: PixelFormat, target: Union[CoverTarget, Extent],
+def make_cover(upscaler: LocalUpscaler, image: np.ndarray, fmt: PixelFormat, target: Union[CoverTarget, Extent],
                fit: str = "cover", background: Background = Background(),
                options: Optional[UpscaleOptions] = None, progress: Optional[Progress] = None,
                cancel: Optional[Cancel] = None, whole_picture: bool = True) -> CoverResult:
