@@ -36,6 +36,14 @@ def shared_weights() -> Path:
 
 
 @pytest.fixture(scope="session")
+def upscaler(shared_weights):
+    """One real ``engine.Upscaler`` over the shared weights for the whole session, so its networks load once. A test
+    that changes an upscaler's state (its speed record, a refused conversion, a patched probe) makes its own."""
+    from krita_realesrgan.engine import Upscaler
+    return Upscaler(shared_weights)
+
+
+@pytest.fixture(scope="session")
 def animevideo_pth() -> Path:
     return require(ANIMEVIDEO_PTH)
 

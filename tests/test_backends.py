@@ -33,11 +33,6 @@ def levels(a, b):
     return int(np.abs(a.astype(np.int64) - b.astype(np.int64)).max())
 
 
-@pytest.fixture(scope="module")
-def upscaler(shared_weights):
-    return Upscaler(shared_weights)
-
-
 @pytest.mark.parametrize("backend", ["torch", "openvino"])
 @pytest.mark.parametrize("scale,stem,source", [(4, "0014", "0014.jpg"), (2, "wolf_gray", "wolf_gray.jpg")])
 def test_both_backends_give_the_reference(upscaler, images, golden, backend, scale, stem, source):

@@ -21,8 +21,7 @@ import numpy as np
 import pytest
 
 from krita_realesrgan.image_header import read_header
-
-REPO = Path(__file__).resolve().parents[1]
+from helpers import engine_env
 
 
 def run_cli(*argv: str, weights: Path, cwd: Path, **popen) -> subprocess.CompletedProcess:
@@ -31,8 +30,7 @@ def run_cli(*argv: str, weights: Path, cwd: Path, **popen) -> subprocess.Complet
 
 
 def cli_env(weights: Path, cwd: Path) -> Dict[str, str]:
-    return dict(os.environ, PYTHONPATH=str(REPO), PYTHONUNBUFFERED="1", KRITA_REALESRGAN_WEIGHTS=str(weights),
-                KRITA_REALESRGAN_CONFIG=str(cwd / "no-config.json"), KRITA_REALESRGAN_CACHE=str(cwd / "cache"))
+    return engine_env(cwd, weights, PYTHONUNBUFFERED="1", KRITA_REALESRGAN_CACHE=str(cwd / "cache"))
 
 
 def snapshot(folder: Path) -> Dict[str, bytes]:
@@ -361,14 +359,12 @@ def test_interrupted_cover_writes_nothing(tmp_path, shared_weights, images):
 
 @pytest.mark.parametrize("target, message", [((1_000_000, 1), "the most is 64"),
                                              ((4000, 4000), "Before its final resize to 4000x4000")])
-def test_engine_refuses_runs_that_would_explode(shared_weights, target, message):
+def test_engine_refuses_runs_that_would_explode(upscaler, target, message):
     """8x8 -> 1000000x1 once ran nine network passes toward 2097152x2097152 (it never finished); 8x8 -> 4000x4000
     is a scale of 500. 100x100 -> 4000x4000 (x40) would need 3 passes: 6400x6400, within the limit; with a limit
     of 16 MP it is refused before any pass."""
-    from krita_realesrgan.engine import Upscaler
     from krita_realesrgan.common.errors import EngineError
     from krita_realesrgan.common.formats import PixelFormat, UpscaleOptions
-    upscaler = Upscaler(shared_weights)
     small = np.zeros((8, 8, 3), np.uint8) if target[1] == 1 else np.zeros((100, 100, 3), np.uint8)
     options = UpscaleOptions(target=target, max_pixels=16_000_000)
     started = time.monotonic()

@@ -23,7 +23,8 @@ from krita_realesrgan.common import protocol, rawimage
 from krita_realesrgan import request_schema, worker
 from krita_realesrgan.common.errors import Kind
 from krita_realesrgan.common.formats import PixelFormat
-from test_worker import FakeUpscaler, RawWorker, RecordingEvents, payload
+from helpers import FakeUpscaler
+from test_worker import RawWorker, RecordingEvents, payload
 
 GREY = PixelFormat("uint8", 1)
 THE_ISSUES_LINES = [b'{"id":[1],"op":"hello"}', b'{"id":2,"op":"cancel","job":{}}']

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import subprocess
 import sys
@@ -15,8 +14,7 @@ import pytest
 from krita_realesrgan.cli import image as upscale_cli
 from krita_realesrgan.batch_plan import Naming
 from krita_realesrgan.cli.ctrl_c import CtrlC
-
-REPO = Path(__file__).resolve().parents[1]
+from helpers import engine_env
 
 
 def parse(*argv: str) -> argparse.Namespace:
@@ -57,10 +55,8 @@ def test_output_file_or_folder(tmp_path):
 
 
 def cli(*argv: str, weights: Path, cwd: Path) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=str(REPO), KRITA_REALESRGAN_WEIGHTS=str(weights),
-               KRITA_REALESRGAN_CONFIG=str(cwd / "no-config.json"))
     return subprocess.run([sys.executable, "-m", "krita_realesrgan", *argv], capture_output=True, text=True,
-                          cwd=str(cwd), env=env, timeout=300)
+                          cwd=str(cwd), env=engine_env(cwd, weights), timeout=300)
 
 
 def crop(source: Path, target: Path, size: int = 48) -> Path:
@@ -92,7 +88,7 @@ def test_folder_run_keeps_going_past_a_corrupt_file(tmp_path, shared_weights, im
 
 
 @pytest.mark.slow
-def test_single_file_to_a_named_output_and_with_ext(tmp_path, shared_weights, images):
+def test_single_file_to_a_named_output_and_with_ext(tmp_path, shared_weights, upscaler, images):
     source = crop(images / "0014.jpg", tmp_path / "small.png", 40)
     result = cli("-i", str(source), "-o", str(tmp_path / "big.webp"), weights=shared_weights, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -102,11 +98,10 @@ def test_single_file_to_a_named_output_and_with_ext(tmp_path, shared_weights, im
     result = cli("-i", str(source), "-o", str(tmp_path), "--ext", "png", "--suffix", "x4", weights=shared_weights,
                  cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    from krita_realesrgan.engine import Upscaler
     from krita_realesrgan.common.formats import UpscaleOptions
     from krita_realesrgan.imagefile import read_image
     image, fmt = read_image(source)
-    want = Upscaler(shared_weights).upscale(image, fmt, UpscaleOptions()).image
+    want = upscaler.upscale(image, fmt, UpscaleOptions()).image
     got, _ = read_image(tmp_path / "small_x4.png")
     assert np.abs(got.astype(int) - want.astype(int)).max() <= 1
     assert not list(tmp_path.glob("*.part"))

@@ -18,21 +18,16 @@ from krita_realesrgan.common.errors import Cancelled, EngineError, Kind
 from krita_realesrgan.common.formats import PixelFormat, UpscaleOptions
 from krita_realesrgan.common.geometry import Bounds, Extent
 from krita_realesrgan.common.job_outcomes import CoverOutcome, ExportOutcome
+from helpers import engine_env
 
-REPO = Path(__file__).resolve().parents[1]
 
 pytestmark = pytest.mark.slow
-
-
-def worker_env(tmp_path: Path, weights: Path) -> dict:
-    return dict(os.environ, PYTHONPATH=str(REPO), KRITA_REALESRGAN_WEIGHTS=str(weights),
-                KRITA_REALESRGAN_DATA=str(tmp_path / "data"), KRITA_REALESRGAN_CONFIG=str(tmp_path / "none.json"))
 
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory, shared_weights):
     tmp = tmp_path_factory.mktemp("client")
-    engine = EngineClient(python=sys.executable, env=worker_env(tmp, shared_weights))
+    engine = EngineClient(python=sys.executable, env=engine_env(tmp, shared_weights))
     yield engine
     engine.close()
 
@@ -41,11 +36,6 @@ def read_rgb(path: Path, flags=cv2.IMREAD_UNCHANGED) -> np.ndarray:
     image = cv2.imread(str(path), flags)
     code = cv2.COLOR_BGRA2RGBA if image.ndim == 3 and image.shape[2] == 4 else cv2.COLOR_BGR2RGB
     return np.ascontiguousarray(cv2.cvtColor(image, code))
-
-
-def in_process(weights: Path, image: np.ndarray, fmt: PixelFormat, options: UpscaleOptions) -> np.ndarray:
-    from krita_realesrgan.engine import Upscaler
-    return Upscaler(weights).upscale(image, fmt, options).image
 
 
 def run_job(client: EngineClient, image: np.ndarray, fmt: PixelFormat, options: UpscaleOptions):
@@ -66,25 +56,25 @@ def test_start_reports_ready_and_models(client):
     assert models["RealESRGAN_x4plus"]["available"] is False
 
 
-def test_rgba_uint8_equals_the_in_process_engine(client, shared_weights, images):
+def test_rgba_uint8_equals_the_in_process_engine(client, upscaler, images):
     image = read_rgb(images / "children-alpha.png")[100:164, 200:280]
     fmt = PixelFormat("uint8", 4)
     options = UpscaleOptions(tile=32, scale=2)
     got, progress, job = run_job(client, image, fmt, options)
-    want = in_process(shared_weights, image, fmt, options)
+    want = upscaler.upscale(image, fmt, options).image
     assert got.shape == want.shape == (128, 160, 4)
     assert np.abs(got.astype(int) - want.astype(int)).max() <= 1
     assert progress and progress[-1][0] == progress[-1][1] > 1
     assert job.info["tile"] == 32 and job.info["device"] == "cpu"
 
 
-def test_uint16_equals_the_in_process_engine(client, shared_weights, images):
+def test_uint16_equals_the_in_process_engine(client, upscaler, images):
     image = read_rgb(images / "tree_alpha_16bit.png")[60:108, 100:164]
     assert image.dtype == np.uint16
     fmt = PixelFormat("uint16", 4)
     options = UpscaleOptions()
     got, _, _ = run_job(client, image, fmt, options)
-    want = in_process(shared_weights, image, fmt, options)
+    want = upscaler.upscale(image, fmt, options).image
     assert got.shape == want.shape == (192, 256, 4)
     assert np.abs(got.astype(int) - want.astype(int)).max() <= 257
 
@@ -126,7 +116,7 @@ def test_structured_errors_come_back_and_the_worker_lives_on(client):
 
 
 def test_temporary_files_are_private_and_cleaned_up(tmp_path, shared_weights):
-    engine = EngineClient(python=sys.executable, env=worker_env(tmp_path, shared_weights))
+    engine = EngineClient(python=sys.executable, env=engine_env(tmp_path, shared_weights))
     engine.submit(bytes(16 * 3), PixelFormat("uint8", 3), Extent(4, 4), UpscaleOptions()).result(timeout=120)
     folder = engine._payloads.made
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
@@ -245,9 +235,7 @@ def test_python_without_the_engine_is_engine_missing(tmp_path):
         "        if name.split('.')[0] in ('numpy', 'torch'):\n"
         "            raise ImportError('No module named ' + repr(name))\n"
         "sys.meta_path.insert(0, Block())\n")
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(blocker), str(REPO)]),
-               KRITA_REALESRGAN_DATA=str(tmp_path / "data"))
-    engine = EngineClient(python=sys.executable, env=env)
+    engine = EngineClient(python=sys.executable, env=engine_env(tmp_path, first_on_path=[blocker]))
     try:
         with pytest.raises(EngineError) as caught:
             engine.start()

@@ -19,6 +19,7 @@ from krita_realesrgan.common.errors import Cancelled, EngineError, Kind
 from krita_realesrgan.common.formats import PixelFormat, UpscaleOptions
 from krita_realesrgan.common.geometry import Bounds, Extent
 from krita_realesrgan.imagefile import read_image
+from helpers import FakeUpscaler
 
 EXPECTED_PRESETS = {  # the sizes the issue asks for
     "video-16x9": Extent(1280, 720), "video-16x9-fhd": Extent(1920, 1080), "short-9x16": Extent(1080, 1920),
@@ -27,29 +28,7 @@ EXPECTED_PRESETS = {  # the sizes the issue asks for
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
-# --- stand-ins: only where the network is not what a test is about --------------------------------------------
-
-class NearestUpscaler:
-    """Stand-in for ``engine.Upscaler``: nearest-neighbour x4 (crop and export geometry do not need the network)."""
-
-    scale = 4
-
-    def __init__(self, status=None):
-        self.status = status or [{"name": "realesr-animevideov3", "available": True, "catalog": True,
-                                  "kind": "anime", "scale": 4}]
-        self.calls, self.inputs = [], []
-
-    def model_status(self):
-        return self.status
-
-    def upscale(self, image, fmt, options, progress=None, cancel=None):
-        self.calls.append(options)
-        self.inputs.append(cover.extent_of(image))
-        out = np.repeat(np.repeat(image, self.scale, axis=0), self.scale, axis=1)
-        if progress:
-            progress(1, 1)
-        return type("Result", (), {"image": out, "device": "cpu"})()
-
+# --- stand-ins: helpers.FakeUpscaler(scale=4) where the network is not what a test is about ---------------------
 
 class CachingUpscaler:
     """The real upscaler, run once per (picture, options): many presets share one real network pass."""
@@ -69,9 +48,8 @@ class CachingUpscaler:
 
 
 @pytest.fixture(scope="module")
-def real_upscaler(shared_weights):
-    from krita_realesrgan.engine import Upscaler
-    return CachingUpscaler(Upscaler(shared_weights))
+def real_upscaler(upscaler):
+    return CachingUpscaler(upscaler)
 
 
 @pytest.fixture(scope="module")
@@ -227,9 +205,8 @@ def test_model_choice_prefers_installed_models_of_the_right_kind():
     assert name == "realesr-animevideov3" and "no model is installed" in str(reasons[-1])
 
 
-def test_model_choice_with_the_installed_weights_falls_back_and_says_why(shared_weights):
-    from krita_realesrgan.engine import Upscaler
-    status = Upscaler(shared_weights).model_status()
+def test_model_choice_with_the_installed_weights_falls_back_and_says_why(upscaler):
+    status = upscaler.model_status()
     assert [r["name"] for r in status if r["available"]] == ["realesr-animevideov3"]
     name, reasons = cover_content.choose_model(cover_content.ContentGuess("photo", 0.2, 0.1), status)
     assert name == "realesr-animevideov3"
@@ -306,7 +283,7 @@ def test_export_format_from_name():
 @pytest.mark.parametrize("preset_id", list(EXPECTED_PRESETS))
 def test_every_preset_with_the_stand_in(children, preset_id):
     target = cover_presets.preset(preset_id)
-    result = cover.make_cover(NearestUpscaler(), *children, target)
+    result = cover.make_cover(FakeUpscaler(scale=4), *children, target)
     assert result.compose().shape == (target.size.height, target.size.width, 4)
     assert Bounds.of(cover.extent_of(result.image)).contains(result.canvas)
     kept = cover_crop.faces_to_keep(result.faces, target.size)
@@ -326,7 +303,7 @@ def flattened(result, fmt):
                                           ("OST_009.png", Extent(600, 300))])      # x1.34: area averaging
 def test_cover_only_runs_the_network_on_the_part_around_the_crop(images, name, target):
     image, fmt = read_image(images / name)
-    whole_run, part_run = NearestUpscaler(), NearestUpscaler()
+    whole_run, part_run = FakeUpscaler(scale=4), FakeUpscaler(scale=4)
     whole = cover.make_cover(whole_run, image, fmt, target)
     part = cover.make_cover(part_run, image, fmt, target, whole_picture=False)
     source = cover.extent_of(image)
@@ -344,14 +321,14 @@ def test_cover_only_runs_the_network_on_the_part_around_the_crop(images, name, t
 
 
 def test_reduces_without_a_network_when_already_large_enough(building):
-    stand_in = NearestUpscaler()
+    stand_in = FakeUpscaler(scale=4)
     result = cover.make_cover(stand_in, *building, Extent(200, 100))
     assert stand_in.calls == [] and result.model == "" and "without a network" in str(result.reasons[0])
     assert result.compose().shape == (100, 200, 3)
 
 
 def test_pad_with_a_solid_colour_keeps_the_whole_picture(cartoon):
-    result = cover.make_cover(NearestUpscaler(), *cartoon, Extent(600, 300), fit="pad",
+    result = cover.make_cover(FakeUpscaler(scale=4), *cartoon, Extent(600, 300), fit="pad",
                               background=cover.Background.parse("#102030"))
     assert cover.extent_of(result.image) == Extent(300, 300)
     assert result.canvas == Bounds(-150, 0, 600, 300)
@@ -363,7 +340,7 @@ def test_pad_with_a_solid_colour_keeps_the_whole_picture(cartoon):
 
 def test_pad_with_blur_dims_and_blurs(children):
     image, fmt = children
-    result = cover.make_cover(NearestUpscaler(), image, fmt, Extent(1600, 400), fit="pad")
+    result = cover.make_cover(FakeUpscaler(scale=4), image, fmt, Extent(1600, 400), fit="pad")
     composed = result.compose()
     assert composed.shape == (400, 1600, 4) and (composed[..., 3] == 255).all()
     side = composed[:, :100, :3].astype(np.float32)
@@ -376,7 +353,7 @@ def test_pad_with_blur_dims_and_blurs(children):
 
 def test_bad_fit_is_a_clear_error(cartoon):
     with pytest.raises(EngineError) as error:
-        cover.make_cover(NearestUpscaler(), *cartoon, Extent(10, 10), fit="stretch")
+        cover.make_cover(FakeUpscaler(scale=4), *cartoon, Extent(10, 10), fit="stretch")
     assert error.value.kind == Kind.BAD_INPUT
 
 
@@ -385,7 +362,7 @@ def test_worker_cover_op(tmp_path, children):
     payload = tmp_path / "in.raw"
     rawimage.write(payload, fmt, Extent(566, 350), image)
     events = io.BytesIO()
-    work = worker.Worker(NearestUpscaler(), worker.EventWriter(events), handlers={"cover": cover_op.handle})
+    work = worker.Worker(FakeUpscaler(scale=4), worker.EventWriter(events), handlers={"cover": cover_op.handle})
     reply = work.run_job({"id": 3, "op": "cover", "input": str(payload), "output": str(tmp_path / "out.raw"),
                           "preset": "square", "options": {"tile": 0}})
     assert reply["event"] == "result", reply
@@ -440,10 +417,8 @@ def test_children_every_preset_real_engine(real_upscaler, children, preset_id, t
 
 
 @pytest.mark.slow
-def test_cover_only_matches_the_whole_picture_with_the_real_network(shared_weights, building, children):
+def test_cover_only_matches_the_whole_picture_with_the_real_network(upscaler, building, children):
     """The CLI's way (only the part around the crop through the network) against the editors' way (all of it)."""
-    from krita_realesrgan.engine import Upscaler
-    upscaler = Upscaler(shared_weights)
     for (image, fmt), target, most in ((building, "video-16x9", 4), (children, "short-9x16", 48)):
         preset = cover_presets.preset(target)
         whole = cover.make_cover(upscaler, image, fmt, preset)
@@ -512,14 +487,13 @@ def test_default_output_name(images):
 def test_a_panorama_in_a_tall_cover_is_refused_not_attempted():
     strip = np.zeros((10, 2000, 3), np.uint8)
     with pytest.raises(EngineError, match="pad fit"):
-        cover.make_cover(NearestUpscaler(), strip, PixelFormat("uint8", 3), Extent(1080, 1920))
+        cover.make_cover(FakeUpscaler(scale=4), strip, PixelFormat("uint8", 3), Extent(1080, 1920))
 
 
-def test_cancel_reaches_the_engine(shared_weights, cartoon):
-    from krita_realesrgan.engine import Upscaler
+def test_cancel_reaches_the_engine(upscaler, cartoon):
     from krita_realesrgan.common.errors import Cancelled
     with pytest.raises(Cancelled):
-        cover.make_cover(Upscaler(shared_weights), *cartoon, cover_presets.preset("square"),
+        cover.make_cover(upscaler, *cartoon, cover_presets.preset("square"),
                          options=UpscaleOptions(model="auto", tile=64), cancel=lambda: True)
 
 
@@ -527,7 +501,7 @@ def test_the_worker_registry_runs_the_cover_op(tmp_path, cartoon):
     image, fmt = cartoon
     payload = tmp_path / "in.raw"
     rawimage.write(payload, fmt, Extent(179, 179), image)
-    work = worker.Worker(NearestUpscaler(), worker.EventWriter(io.BytesIO()))  # the default HANDLERS
+    work = worker.Worker(FakeUpscaler(scale=4), worker.EventWriter(io.BytesIO()))  # the default HANDLERS
     reply = work.run_job({"id": 1, "op": "cover", "input": str(payload), "output": str(tmp_path / "out.raw"),
                           "preset": "article-2.35x1"})
     assert reply["event"] == "result" and reply["preset"] == "article-2.35x1"

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from krita_realesrgan import runner
-from krita_realesrgan.engine import Upscaler, network_passes
+from krita_realesrgan.engine import network_passes
 from krita_realesrgan.common.errors import Cancelled, EngineError, Kind
 from krita_realesrgan.common.formats import NO_TILING, PixelFormat, UpscaleOptions
 from krita_realesrgan.common.geometry import Extent
@@ -13,11 +13,6 @@ from krita_realesrgan.imagefile import read_image
 from krita_realesrgan.pixels import from_float, to_float
 
 REFERENCE = dict(model="realesr-animevideov3", precision="fp32", fill_transparent=False)
-
-
-@pytest.fixture(scope="module")
-def upscaler(shared_weights):
-    return Upscaler(shared_weights)
 
 
 @pytest.fixture(scope="module")

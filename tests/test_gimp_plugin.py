@@ -166,12 +166,6 @@ def layer_pixels(results, case_name, which, index, root_dir):
     return layer, load_raw(layer["raw"], layer["width"], layer["height"], case["read_format"], root_dir)
 
 
-@pytest.fixture(scope="module")
-def upscaler():
-    from krita_realesrgan.engine import Upscaler
-    return Upscaler(weights_dir=WEIGHTS)
-
-
 def engine_output(upscaler, pixels: np.ndarray, babl: str, target) -> np.ndarray:
     from krita_realesrgan.common.formats import PixelFormat, UpscaleOptions
     from krita_realesrgan.common.geometry import Extent

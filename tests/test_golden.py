@@ -8,7 +8,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from krita_realesrgan.engine import Upscaler
 from krita_realesrgan.common.formats import NO_TILING, UpscaleOptions
 from krita_realesrgan.imagefile import read_image
 
@@ -20,11 +19,6 @@ CASES = [
     (2, "0014", "0014.jpg"),
     (2, "wolf_gray", "wolf_gray.jpg"),
 ]
-
-
-@pytest.fixture(scope="module")
-def upscaler(shared_weights):
-    return Upscaler(shared_weights)
 
 
 @pytest.mark.parametrize("scale,stem,source", CASES, ids=[f"x{s}-{n}" for s, n, _ in CASES])

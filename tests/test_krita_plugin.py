@@ -173,12 +173,6 @@ def krita_run(tmp_path_factory, images, shared_weights):
     return run
 
 
-@pytest.fixture(scope="module")
-def upscaler(shared_weights):
-    from krita_realesrgan.engine import Upscaler
-    return Upscaler(weights_dir=shared_weights)
-
-
 def engine_output(upscaler, image: np.ndarray, target) -> np.ndarray:
     from krita_realesrgan.common.formats import PixelFormat, UpscaleOptions
     from krita_realesrgan.common.geometry import Extent

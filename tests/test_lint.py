@@ -26,3 +26,17 @@ def test_mypy_accepts_the_vendored_modules():
     assert len(modules) > 10
     result = run("mypy", *modules)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_holds_the_upscalers_to_their_protocols(tmp_path):
+    """``krita_realesrgan/upscalers.py``: the engine, the command line's service stand-in and the tests' FakeUpscaler
+    are checked against the protocols in tests/test_upscalers.py; a class that lacks a member is refused."""
+    result = run("mypy", "krita_realesrgan/upscalers.py", "tests/helpers.py", "tests/test_upscalers.py")
+    assert result.returncode == 0, result.stdout + result.stderr
+    half = tmp_path / "half_upscaler.py"
+    half.write_text("from krita_realesrgan.upscalers import LocalUpscaler\n\n\nclass Half:\n"
+                    "    def upscale(self, image, fmt, options, progress=None, cancel=None):\n        return None\n\n\n"
+                    "half: LocalUpscaler = Half()\n")
+    refused = run("mypy", str(half))
+    assert refused.returncode == 1 and "missing following \"LocalUpscaler\" protocol members" in refused.stdout, \
+        refused.stdout + refused.stderr

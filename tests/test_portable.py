@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from krita_realesrgan import common
+from helpers import engine_env
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = REPO / "krita_realesrgan"
@@ -147,8 +147,7 @@ def test_vendored_client_runs_a_real_job_without_numpy(tmp_path, shared_weights)
     vendor(tmp_path)
     config = tmp_path / "config.json"
     config.write_text(json.dumps({"version": 1, "python": sys.executable, "weights": str(shared_weights)}))
-    env = dict(os.environ, KRITA_REALESRGAN_CONFIG=str(config), KRITA_REALESRGAN_DATA=str(tmp_path / "data"),
-               PYTHONPATH=str(REPO))  # for the worker (the engine venv); the -I client ignores it
+    env = engine_env(tmp_path, KRITA_REALESRGAN_CONFIG=str(config))   # PYTHONPATH: the worker's; the -I client ignores it
     result = run_isolated(VENDORED_JOB, tmp_path, timeout=300, env=env)
     assert result.returncode == 0, result.stderr
     outcome = json.loads(result.stdout.strip().splitlines()[-1])

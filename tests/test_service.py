@@ -30,9 +30,8 @@ from krita_realesrgan.common.geometry import Extent
 from krita_realesrgan.cli.serve import LocalSocket, tls_context
 from krita_realesrgan.service import Service
 from krita_realesrgan.common.service_wire import EngineAddress, ServiceLimits
-from test_worker import FakeUpscaler
+from helpers import FakeUpscaler, engine_env
 
-REPO = Path(__file__).resolve().parents[1]
 GREY = PixelFormat("uint8", 1)
 
 
@@ -58,8 +57,7 @@ def runtime():
 
 
 def client_env(runtime: Path, weights: Path = Path("/nowhere")) -> dict:
-    return dict(os.environ, PYTHONPATH=str(REPO), XDG_RUNTIME_DIR=str(runtime), KRITA_REALESRGAN_WEIGHTS=str(weights),
-                KRITA_REALESRGAN_DATA=str(runtime / "data"), KRITA_REALESRGAN_CONFIG=str(runtime / "none.json"))
+    return engine_env(runtime, weights, XDG_RUNTIME_DIR=str(runtime))
 
 
 @contextlib.contextmanager
@@ -450,11 +448,10 @@ def test_idle_service_exits_and_removes_its_socket(runtime, shared_weights):
 
 
 @pytest.mark.slow
-def test_remote_over_loopback_with_a_token_equals_the_local_engine(tmp_path, shared_weights, images, capsys):
-    from krita_realesrgan.engine import Upscaler
+def test_remote_over_loopback_with_a_token_equals_the_local_engine(tmp_path, shared_weights, upscaler, images, capsys):
     token_file = tmp_path / "token"
     token_file.write_text("s3cret-token\n")
-    env = dict(os.environ, PYTHONPATH=str(REPO), KRITA_REALESRGAN_DATA=str(tmp_path / "data"))
+    env = engine_env(tmp_path)
     service = subprocess.Popen([sys.executable, "-m", "krita_realesrgan", "serve", "--listen", "127.0.0.1:0",
                                 "--token-file", str(token_file), "--weights-dir", str(shared_weights),
                                 "--idle-timeout", "60"], env=env, stderr=subprocess.PIPE)
@@ -468,7 +465,7 @@ def test_remote_over_loopback_with_a_token_equals_the_local_engine(tmp_path, sha
         with EngineClient(env={"HOME": str(tmp_path)}, engine=address) as remote:
             data, extent = remote.submit(image.tobytes(), fmt, Extent(64, 48), options).result(120)
         got = np.frombuffer(data, np.uint8).reshape(extent.height, extent.width, 3)
-        local = Upscaler(shared_weights).upscale(image, fmt, options).image
+        local = upscaler.upscale(image, fmt, options).image
         assert got.shape == local.shape == (96, 128, 3)
         assert np.abs(got.astype(int) - local.astype(int)).max() <= 1
 

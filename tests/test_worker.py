@@ -18,8 +18,7 @@ from krita_realesrgan import worker
 from krita_realesrgan.common.errors import Cancelled, EngineError, Kind
 from krita_realesrgan.common.formats import PixelFormat
 from krita_realesrgan.common.geometry import Extent
-
-REPO = Path(__file__).resolve().parents[1]
+from helpers import FakeUpscaler, engine_env
 
 
 # --- in-process parts -------------------------------------------------------------------------------------------
@@ -75,37 +74,6 @@ class RecordingEvents:
 
     def send(self, message):
         self.sent.append(message)
-
-
-class FakeUpscaler:
-    """Doubles every sample and reports three tiles; honours cancel between them."""
-
-    class models:
-        dirs = [Path("/nowhere")]
-
-    def __init__(self):
-        self.started = threading.Event()
-        self.release = threading.Event()
-        self.release.set()
-
-    def model_status(self):
-        return [{"name": "fake", "available": True}]
-
-    def upscale(self, image, fmt, options, progress=None, cancel=None):
-        for tile in range(1, 4):
-            self.started.set()
-            self.release.wait(5)
-            if cancel():
-                raise Cancelled()
-            progress(tile, 3)
-
-        class Result:
-            pass
-        result = Result()
-        result.image = np.repeat(np.repeat(image, 2, axis=0), 2, axis=1)
-        result.device, result.precision, result.tile, result.seconds = "cpu", "fp32", 0, 0.01
-        result.backend, result.notes = "torch", ()
-        return result
 
 
 def payload(tmp_path: Path, name: str, image: np.ndarray, fmt: PixelFormat) -> Path:
@@ -199,8 +167,7 @@ class RawWorker:
         """``tmp_path`` is also the payload folder (``--payloads``)."""
         self.log = tmp_path / "worker.log"
         self.stderr_path = tmp_path / "stderr.txt"
-        env = dict(os.environ, KRITA_REALESRGAN_WEIGHTS=str(weights),
-                   PYTHONPATH=os.pathsep.join([*map(str, extra_pythonpath), str(REPO)]))
+        env = engine_env(tmp_path, weights, first_on_path=extra_pythonpath)
         with open(self.stderr_path, "wb") as stderr:
             self.popen = subprocess.Popen([sys.executable, "-m", "krita_realesrgan.worker",
                                            "--payloads", str(tmp_path), "--log", str(self.log)],
