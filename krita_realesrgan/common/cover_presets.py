@@ -18,6 +18,10 @@ CUSTOM_ID = "custom"
 EXPORT_FORMATS = ("jpg", "png", "webp")  # what covers are saved as (first = default)
 EXPORT_FORMAT_NAMES = {"jpg": "JPEG", "png": "PNG", "webp": "WebP"}
 EXPORT_EXTENSIONS = {"jpg": ("jpg", "jpeg"), "png": ("png",), "webp": ("webp",)}   # first = the one written
+AUTO_MODEL = "auto"                   # the cover's model is chosen by the engine from the picture's content
+FIT_COVER, FIT_PAD = "cover", "pad"   # crop to fill the size / fit inside it on a background
+FITS = (FIT_COVER, FIT_PAD)
+BLUR = "blur"                         # the pad fit's background: a blurred copy of the picture (else #rrggbb)
 MAX_EDGE = 16384  # larger covers are surely a typo (and would need gigabytes)
 
 

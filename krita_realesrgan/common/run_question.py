@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from typing import Callable, Optional, TypeVar, Union
 
 from . import catalog
-from .cover_presets import is_chinese, preset, upscaled_size
+from .cover_presets import AUTO_MODEL, is_chinese, preset, upscaled_size
 from .errors import Cancelled, EngineError, Kind
 from .formats import PixelFormat, UpscaleOptions
 from .geometry import Extent
@@ -27,7 +27,6 @@ from .run_estimate import RunEstimate, SpeedRecord, check_limit, estimate, memor
 
 LONG_RUN_SECONDS = 60.0   # a run longer than about a minute is asked about first
 ASSUMED_SCALE = 4         # a weights file the catalog does not know, or "auto": most Real-ESRGAN networks are x4
-AUTO_MODEL = "auto"       # the cover's engine-chosen model
 
 T = TypeVar("T")
 

@@ -22,7 +22,7 @@ import numpy as np
 from ..common import catalog
 from . import content as cover_content, crop as cover_crop
 from .. import pixels, resample
-from ..common.cover_presets import CoverTarget, upscaled_size
+from ..common.cover_presets import AUTO_MODEL, BLUR, FITS, CoverTarget, upscaled_size
 from ..common.cover_reasons import Reason
 from ..common.errors import EngineError, Kind
 from ..common.formats import PixelFormat, UpscaleOptions
@@ -30,9 +30,6 @@ from ..common.geometry import Bounds, Extent
 from ..common.progress import Cancel, Progress
 from ..upscalers import LocalUpscaler
 
-AUTO_MODEL = "auto"
-FITS = ("cover", "pad")
-BLUR = "blur"
 BLUR_DIM = 0.6              # the blurred background is darkened so the picture stands out
 BLUR_WORK_EDGE = 96         # the background is blurred at this small size, then enlarged (cheap, same look)
 BLUR_SIGMA = 4.0            # at BLUR_WORK_EDGE
