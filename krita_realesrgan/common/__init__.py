@@ -6,6 +6,8 @@ library (Python 3.8+) and import only each other (relatively). The installer ven
 under the same name as the engine does (``tests/test_portable.py`` checks both rules in a bare interpreter).
 
     catalog, paths          the models and where their weights, the config and the logs live
+    log_file                appending to a log file (the client's and the plugins' lines)
+    progress                Progress and Cancel, the callbacks of every long operation
     errors, protocol        error kinds and the wire format between an editor and the engine
     client, service_client  starting and talking to the engine (a worker process or the engine service)
     engine_process, ...     the client's parts: the worker process (and Transport), payload_folder, engine_jobs,

@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any, List, Mapping, Optional, Tuple, Union
 
-from . import engine_process, paths, protocol, rawimage
+from . import engine_process, log_file, paths, protocol, rawimage
 from .engine_jobs import Job, JobTable
 from .engine_process import Transport
 from .errors import INSTALLER_COMMAND, Cancelled, EngineError, Kind
@@ -264,9 +264,4 @@ class EngineClient:
             process.send(protocol.request(self._jobs.take_id(), "cancel", job=job_id))
 
     def _log(self, text: str) -> None:
-        try:
-            self.log_path.parent.mkdir(parents=True, exist_ok=True)
-            with open(self.log_path, "a", encoding="utf-8") as handle:
-                handle.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} client[{os.getpid()}] {text}\n")
-        except OSError:
-            pass
+        log_file.append(self.log_path, f"{time.strftime('%Y-%m-%d %H:%M:%S')} client[{os.getpid()}] {text}\n")

@@ -7,7 +7,7 @@ from typing import Optional
 
 from .i18n import tr
 from .krita_realesrgan.common import paths
-from .krita_realesrgan.common.editor import log_file
+from .krita_realesrgan.common import log_file
 from .krita_realesrgan.common.errors import EngineError, Kind
 
 # What to do, per kind of error (the engine's own message says what happened).

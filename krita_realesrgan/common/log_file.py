@@ -1,4 +1,4 @@
-"""Appending to the plugin's log file: the detail behind a message the user saw. Pure Python."""
+"""Appending to a log file (the plugins' and the client's): the detail behind a message the user saw. Pure Python."""
 from __future__ import annotations
 
 import datetime
