@@ -14,6 +14,7 @@ from . import protocol, rawimage
 from .errors import Cancelled, EngineError, Kind
 from .geometry import Extent
 from .payload_folder import remove_files
+from .progress import Cancel, Progress
 
 Event = Dict[str, Any]
 
@@ -112,8 +113,8 @@ class Job:
                 self.extra_payloads[name] = (extra, extra_extent)
         return samples, extent
 
-    def wait(self, on_progress: Optional[Callable[[int, int], None]] = None,
-             is_cancelled: Optional[Callable[[], bool]] = None, interval: float = 0.1) -> Tuple[bytes, Extent]:
+    def wait(self, on_progress: Optional[Progress] = None, is_cancelled: Optional[Cancel] = None,
+             interval: float = 0.1) -> Tuple[bytes, Extent]:
         """Block until the job ends, reporting progress and cancelling when ``is_cancelled()`` says so."""
         while not self.done:
             events = self.poll(interval)
