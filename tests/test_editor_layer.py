@@ -8,9 +8,8 @@ import string
 import numpy as np
 import pytest
 
-from krita_realesrgan.common import catalog, cover_presets, log_file
-from krita_realesrgan.common.editor import (cover_defaults, language, layer_names, messages, models, selection,
-                                            translate)
+from krita_realesrgan.common import catalog, cover_presets, log_file, translate
+from krita_realesrgan.common.editor import cover_defaults, language, layer_names, messages, models, selection
 from krita_realesrgan.common.formats import PixelFormat
 from krita_realesrgan.common.geometry import Bounds, Extent
 from krita_realesrgan.common.regions import plan_region

@@ -26,8 +26,9 @@ def plugin(tmp_path_factory):
             "pixels_krita", "settings", "progress_text", "i18n", "model_list", "reporting",
             "cover_settings", "cover_action", "export_settings", "export_action", "consent", "face_choice")}
         modules["editor"] = importlib.import_module(f"{PACKAGE}.krita_realesrgan.common.editor")
-        for name in ("language", "layer_names", "messages", "models", "selection", "translate"):
+        for name in ("language", "layer_names", "messages", "models", "selection"):
             setattr(modules["editor"], name, importlib.import_module(f"{PACKAGE}.krita_realesrgan.common.editor.{name}"))
+        modules["translate"] = importlib.import_module(f"{PACKAGE}.krita_realesrgan.common.translate")
         modules["cover_presets"] = importlib.import_module(f"{PACKAGE}.krita_realesrgan.common.cover_presets")
         modules["errors"] = importlib.import_module(f"{PACKAGE}.krita_realesrgan.common.errors")
         modules["geometry"] = importlib.import_module(f"{PACKAGE}.krita_realesrgan.common.geometry")
@@ -266,7 +267,7 @@ def _source_strings():
 
 
 def test_every_ui_string_has_a_zh_cn_translation(plugin):
-    table = plugin.editor.translate.TABLES["zh_CN"]
+    table = plugin.translate.TABLES["zh_CN"]
     from krita_realesrgan.common import catalog
     from krita_realesrgan.common import engine_setting
     wanted = _source_strings() | {m.purpose for m in catalog.listed()} | {

@@ -7,6 +7,8 @@ under the same name as the engine does (``tests/test_portable.py`` checks both r
 
     catalog, paths          the models and where their weights, the config and the logs live
     log_file                appending to a log file (the client's and the plugins' lines)
+    translate               one translation scheme: tables keyed by the English text (``translations/``),
+                            looked up with the caller's language
     progress                Progress and Cancel, the callbacks of every long operation
     errors, protocol        error kinds and the wire format between an editor and the engine
     client, service_client  starting and talking to the engine (a worker process or the engine service)

@@ -2,8 +2,8 @@
 or applies, each said once. Standard library only (Python 3.8+), no Qt, Gtk, krita or gi: the plugins keep what
 touches their editor's API (dialogs, pixels in and out, documents and images, progress, menus).
 
-    language        which language the user reads (from the environment; Krita adds its own sources)
-    translate       one translation scheme: tables keyed by the English text (``translations/``)
+    language        which language the user reads (from the environment; Krita adds its own sources); the
+                    words are looked up in ``common.translate``'s tables
     models          model labels, the denoise rule, which models and face models are installed
     layer_names     the names of the layers and documents the plugins make
     selection       cutting a result back to a selection, its softness as alpha, a selection scaled up

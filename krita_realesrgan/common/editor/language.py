@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import Iterable, List, Mapping, Optional
 
-from .translate import TABLES
+from ..translate import TABLES
 
 LANGUAGE = "LANGUAGE"                                # GIMP's language preference; a list joined by ":"
 LOCALE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG")  # the locale: the first one set (gettext's order)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..geometry import Extent
 from .models import display_name
-from .translate import translate
+from ..translate import translate
 
 
 def background_layer_name(language: str = "") -> str:

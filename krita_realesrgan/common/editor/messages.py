@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from .translate import translate
+from ..translate import translate
 
 
 def notes_text(notes: Iterable[str], language: str) -> str:

@@ -14,7 +14,7 @@ from krita_realesrgan.common import cover_presets
 from krita_realesrgan.common.cover_reasons import Reason
 from krita_realesrgan.common.editor.cover_defaults import AUTO_MODEL, BLUR, DEFAULT_COLOUR, DEFAULT_PRESET, FITS
 from krita_realesrgan.common.editor.models import model_installed
-from krita_realesrgan.common.editor.translate import translate
+from krita_realesrgan.common.translate import translate
 from krita_realesrgan.common.errors import EngineError, Kind
 from krita_realesrgan.common.formats import UpscaleOptions
 from krita_realesrgan.common.geometry import Extent

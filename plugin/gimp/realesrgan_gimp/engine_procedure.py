@@ -18,7 +18,7 @@ from gi.repository import Gio, GObject, Gimp  # noqa: E402
 from krita_realesrgan.common import engine_setting  # noqa: E402
 from krita_realesrgan.common.editor.choice_labels import PLACE_LABELS  # noqa: E402
 from krita_realesrgan.common.editor.language import gettext_language  # noqa: E402
-from krita_realesrgan.common.editor.translate import translate  # noqa: E402
+from krita_realesrgan.common.translate import translate  # noqa: E402
 from krita_realesrgan.common.engine_setting import OTHER_COMPUTER, THIS_COMPUTER, EngineSetting  # noqa: E402
 
 from .cover_procedure import choice_of  # noqa: E402

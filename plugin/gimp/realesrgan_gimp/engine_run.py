@@ -18,7 +18,7 @@ from typing import Callable, Optional, Protocol, Tuple, Union
 from krita_realesrgan.common import run_question
 from krita_realesrgan.common.job_outcomes import CoverOutcome, ExportOutcome
 from krita_realesrgan.common import log_file
-from krita_realesrgan.common.editor.translate import translate
+from krita_realesrgan.common.translate import translate
 from krita_realesrgan.common.formats import DEFAULT_MAX_PIXELS, PixelFormat, UpscaleOptions
 from krita_realesrgan.common.geometry import Extent
 from krita_realesrgan.common.run_estimate import SpeedRecord

@@ -13,7 +13,7 @@ from typing import Optional, Tuple
 
 from krita_realesrgan.common import cover_presets
 from krita_realesrgan.common.cover_reasons import encoding
-from krita_realesrgan.common.editor.translate import translate
+from krita_realesrgan.common.translate import translate
 from krita_realesrgan.common.errors import EngineError, Kind
 from krita_realesrgan.common.geometry import Extent
 

@@ -1,7 +1,7 @@
 """Translatable UI strings: ``tr("English text")`` returns the text in the user's language.
 
-Krita's own ``i18n`` only knows Krita's catalogue, so the plugin uses the editor layer's tables
-(``krita_realesrgan.common.editor.translate``, shared with GIMP), keyed by the English text. The language is, in
+Krita's own ``i18n`` only knows Krita's catalogue, so the plugin uses the shared translation tables
+(``krita_realesrgan.common.translate``, shared with GIMP), keyed by the English text. The language is, in
 order: ``KRITA_REALESRGAN_LANG``, Krita's language override (``klanguageoverridesrc``),
 ``LANGUAGE``/``LC_ALL``/``LC_MESSAGES``/``LANG``, then Qt's UI languages.
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import List, Mapping, Optional
 
 from .krita_realesrgan.common.editor.language import environment_candidates, pick_language
-from .krita_realesrgan.common.editor.translate import translate
+from .krita_realesrgan.common.translate import translate
 
 ENV_LANG = "KRITA_REALESRGAN_LANG"
 

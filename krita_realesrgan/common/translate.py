@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Dict
 
-from ..cover_presets import is_chinese
+from .cover_presets import is_chinese
 from .translations import zh_CN
 
 TABLES: Dict[str, Dict[str, str]] = {"zh_CN": zh_CN.STRINGS}
