@@ -245,25 +245,29 @@ def test_error_report_names_the_log_and_what_to_do(plugin, tmp_path):
 
 # ---- translation ----
 
-# dicts of UI strings that are passed to tr() where they are used, not as literals
-TRANSLATED_TABLES = ("TITLES", "HINTS", "FIT_LABELS", "BACKGROUND_LABELS", "PLACE_LABELS")
-# where the Krita plugin's words are: its own modules and the editor layer it shares with GIMP
-EDITOR_LAYER = Path(__file__).resolve().parents[1] / "krita_realesrgan" / "common" / "editor"
+# dicts of UI strings that are passed to tr() or translate() where they are used, not as literals (the plugin's, the
+# editor layer's and those of common/'s device_offers, run_question and cover_reasons)
+TRANSLATED_TABLES = ("TITLES", "HINTS", "FIT_LABELS", "BACKGROUND_LABELS", "PLACE_LABELS", "LABELS", "FAST_REFUSED",
+                     "TEXTS", "TEMPLATES", "KINDS")
+# where the Krita plugin's words are: its own modules, the editor layer it shares with GIMP and common/'s modules
+COMMON = Path(__file__).resolve().parents[1] / "krita_realesrgan" / "common"
 
 
 def _source_strings():
-    """Every literal passed to tr() or the editor layer's translate(), plus the tables of strings that are
-    translated where they are used."""
+    """Every literal passed to tr() or common's translate(), plus the tables of strings that are translated where
+    they are used."""
     found = set()
-    for path in [*(PLUGIN_SOURCE / PACKAGE).glob("*.py"), *EDITOR_LAYER.glob("*.py")]:
+    for path in [*(PLUGIN_SOURCE / PACKAGE).glob("*.py"), *COMMON.glob("*.py"), *(COMMON / "editor").glob("*.py")]:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("tr", "translate") and node.args and \
                     isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
                 found.add(node.args[0].value)
-            if isinstance(node, ast.Assign) and any(getattr(t, "id", "") in TRANSLATED_TABLES for t in node.targets):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
+                node, ast.AnnAssign) else []
+            if any(getattr(t, "id", "") in TRANSLATED_TABLES for t in targets):
                 found.update(v.value for v in node.value.values if isinstance(v, ast.Constant))
-    return found - {"English text"}
+    return found - {"English text", "{text}"}   # i18n's example; cover_reasons' reason that is only words
 
 
 def test_every_ui_string_has_a_zh_cn_translation(plugin):
@@ -273,12 +277,13 @@ def test_every_ui_string_has_a_zh_cn_translation(plugin):
     wanted = _source_strings() | {m.purpose for m in catalog.listed()} | {
         engine_setting.ADDRESS_NEEDED, engine_setting.TOKEN_NEEDED, engine_setting.TOKEN_UNREADABLE}
     assert len(wanted) > 40 and {"Background", "Real-ESRGAN enhanced ({model}) — {layer}", "On this computer"} <= wanted
+    assert {"Fast", "NVIDIA GPU — CUDA", "Start it?", "{n} megapixels", "crop centred", "anime"} <= wanted   # common/'s
     missing = sorted(wanted - set(table))
     assert not missing, f"untranslated: {missing}"
     for english, chinese in table.items():
         fields = lambda text: sorted(f for _, f, _, _ in string.Formatter().parse(text) if f)
         assert fields(english) == fields(chinese), english
-        assert chinese != english or english in ("Real-ESRGAN", "CPU"), english
+        assert chinese != english or english in ("Real-ESRGAN", "CPU", "CPU — OpenVINO", "CPU — PyTorch"), english
 
 
 def test_device_labels_and_why_fast_is_refused_in_both_languages():

@@ -12,6 +12,7 @@ from typing import Optional, Tuple
 
 from .errors import EngineError, Kind
 from .geometry import Extent
+from .translate import is_chinese
 
 PRESETS_FILE = Path(__file__).resolve().parent / "data" / "cover_presets.json"
 CUSTOM_ID = "custom"
@@ -23,12 +24,6 @@ FIT_COVER, FIT_PAD = "cover", "pad"   # crop to fill the size / fit inside it on
 FITS = (FIT_COVER, FIT_PAD)
 BLUR = "blur"                         # the pad fit's background: a blurred copy of the picture (else #rrggbb)
 MAX_EDGE = 16384  # larger covers are surely a typo (and would need gigabytes)
-
-
-def is_chinese(language: str) -> bool:
-    """Whether ``language`` (a locale such as ``zh_CN``, ``zh-Hans``, ``en_US.UTF-8``) gets the Simplified Chinese
-    texts of the cover data (preset names, reasons); everything else gets English."""
-    return (language or "").lower().startswith("zh")
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Optional, Tuple
 
-from .cover_presets import is_chinese
+from .translate import translate
 
 AUTO = "auto"
 # key -> (UpscaleOptions.backend, UpscaleOptions.device), in the order the lists show them
@@ -36,42 +36,33 @@ LEGACY_KEYS = {"cpu": "cpu-torch"}   # a device remembered before backends were 
 NO_BF16, NO_AMX = "no_bf16", "no_amx"
 REPORT_FILE = "devices.json"
 
-# What the lists say, in English and Simplified Chinese (both editors' plugins; a language is_chinese or not)
+# What the lists say (both editors' plugins), in English: shown in the reader's language through ``translate``
 LABELS = {
-    AUTO: ("Automatic", "自动"),
-    "cpu-openvino": ("CPU — OpenVINO", "CPU — OpenVINO"),
-    "cpu-torch": ("CPU — PyTorch", "CPU — PyTorch"),
-    "gpu-openvino": ("Intel GPU — OpenVINO", "英特尔显卡 — OpenVINO"),
-    "cuda": ("NVIDIA GPU — CUDA", "NVIDIA 显卡 — CUDA"),
-    "mps": ("Apple GPU", "苹果显卡"),
+    AUTO: "Automatic",
+    "cpu-openvino": "CPU — OpenVINO",
+    "cpu-torch": "CPU — PyTorch",
+    "gpu-openvino": "Intel GPU — OpenVINO",
+    "cuda": "NVIDIA GPU — CUDA",
+    "mps": "Apple GPU",
 }
-FAST_LABEL = ("Fast", "快速")
-FAST_HELP = ("Faster, in the reduced precision the device computes natively (bf16 on CPUs with AMX, fp16 on "
-             "GPUs); the result differs from exact by a few levels.",
-             "更快：使用设备原生支持的低精度（带 AMX 的 CPU 用 bf16，显卡用 fp16）；结果与精确模式相差几个色阶。")
-FAST_REFUSED = {
-    NO_BF16: ("{cpu} has no native bfloat16, so fast mode would be slower than exact here.",
-              "{cpu} 不支持原生 bfloat16，快速模式在这里反而比精确模式慢。"),
-    NO_AMX: ("{cpu} computes bfloat16 without AMX, which is slower than exact here, so exact is already the fastest.",
-             "{cpu} 计算 bfloat16 时没有 AMX，比精确模式慢，所以精确模式已经最快。"),
+FAST_REFUSED = {   # Offer.fast_refused -> why, in English ({cpu}: the CPU's name)
+    NO_BF16: "{cpu} has no native bfloat16, so fast mode would be slower than exact here.",
+    NO_AMX: "{cpu} computes bfloat16 without AMX, which is slower than exact here, so exact is already the fastest.",
 }
-
-
-def _text(pair: Tuple[str, str], language: str) -> str:
-    return pair[1] if is_chinese(language) else pair[0]
 
 
 def label(key: str, language: str = "") -> str:
     """What the list shows for ``key`` in ``language`` (a locale: ``zh_CN`` gets Simplified Chinese)."""
-    return _text(LABELS[key], language)
+    return translate(LABELS[key], language)
 
 
 def fast_label(language: str = "") -> str:
-    return _text(FAST_LABEL, language)
+    return translate("Fast", language)
 
 
 def fast_help(language: str = "") -> str:
-    return _text(FAST_HELP, language)
+    return translate("Faster, in the reduced precision the device computes natively (bf16 on CPUs with AMX, fp16 on "
+                     "GPUs); the result differs from exact by a few levels.", language)
 
 
 @dataclass(frozen=True)
@@ -101,7 +92,7 @@ class DeviceReport:
         offer = self.offer(key)
         if offer is None or not offer.fast_refused:
             return ""
-        return _text(FAST_REFUSED[offer.fast_refused], language).format(cpu=self.cpu)
+        return translate(FAST_REFUSED[offer.fast_refused], language).format(cpu=self.cpu)
 
     def to_json(self) -> Dict[str, Any]:
         """The ``ready`` event's fields: ``offers`` and ``cpu``."""

@@ -19,40 +19,38 @@ from dataclasses import dataclass, replace
 from typing import Callable, Optional, TypeVar, Union
 
 from . import catalog
-from .cover_presets import AUTO_MODEL, is_chinese, preset, upscaled_size
+from .cover_presets import AUTO_MODEL, preset, upscaled_size
 from .errors import Cancelled, EngineError, Kind
 from .formats import PixelFormat, UpscaleOptions
 from .geometry import Extent
 from .run_estimate import RunEstimate, SpeedRecord, check_limit, estimate, memory_text, network_passes
+from .translate import translate
 
 LONG_RUN_SECONDS = 60.0   # a run longer than about a minute is asked about first
 ASSUMED_SCALE = 4         # a weights file the catalog does not know, or "auto": most Real-ESRGAN networks are x4
 
 T = TypeVar("T")
 
-# (English, Simplified Chinese); str.format fields.
+# The question's words in English (str.format fields), shown in the reader's language through ``translate``.
 TEXTS = {
-    "result": ("{action}: {source} → {result} pixels ({count}).", "{action}：{source} → {result} 像素（{count}）。"),
-    "cover_result": ("{action}: {source} → {result} pixels ({count}) through the network, then resized to {final}.",
-                     "{action}：网络把 {source} 放大到 {result} 像素（{count}），再缩放到 {final}。"),
-    "cost": ("It needs about {memory} of memory and takes about {time}.", "大约需要 {memory} 内存，耗时约 {time}。"),
-    "cost_untimed": ("It needs about {memory} of memory; how long it takes is not known yet (this model has not "
-                     "run on this computer so far).",
-                     "大约需要 {memory} 内存；耗时还不知道（这个模型还没有在这台电脑上运行过）。"),
-    "over_limit": ("That is above the limit of {limit} for one result.", "这超过了单个结果 {limit} 的上限。"),
-    "start": ("Start it?", "要开始吗？"),
-    "pixels": ("{n} pixels", "{n} 像素"),
-    "megapixels": ("{n} megapixels", "{n} 百万像素"),
-    "gigapixels": ("{n} gigapixels", "{n} 十亿像素"),
-    "seconds": ("{n} s", "{n} 秒"),
-    "minutes": ("{n} min", "{n} 分钟"),
-    "hours": ("{n} h", "{n} 小时"),
+    "result": "{action}: {source} → {result} pixels ({count}).",
+    "cover_result": "{action}: {source} → {result} pixels ({count}) through the network, then resized to {final}.",
+    "cost": "It needs about {memory} of memory and takes about {time}.",
+    "cost_untimed": "It needs about {memory} of memory; how long it takes is not known yet (this model has not run "
+                    "on this computer so far).",
+    "over_limit": "That is above the limit of {limit} for one result.",
+    "start": "Start it?",
+    "pixels": "{n} pixels",
+    "megapixels": "{n} megapixels",
+    "gigapixels": "{n} gigapixels",
+    "seconds": "{n} s",
+    "minutes": "{n} min",
+    "hours": "{n} h",
 }
 
 
 def _text(key: str, language: str, **fields) -> str:
-    english, chinese = TEXTS[key]
-    return (chinese if is_chinese(language) else english).format(**fields)
+    return translate(TEXTS[key], language).format(**fields)
 
 
 def pixels_text(count: int, language: str = "") -> str:

@@ -1,4 +1,4 @@
-"""Simplified Chinese (简体中文) UI strings of both plugins."""
+"""Simplified Chinese (简体中文) UI strings: both plugins' and the words of ``common/``'s modules they show."""
 
 STRINGS = {
     # actions and dialog titles
@@ -134,4 +134,65 @@ STRINGS = {
     "Saved {path}: {how} ({limit})": "已保存 {path}：{how}（{limit}）",
     "limit {limit:,}": "上限 {limit:,}",
     "no size limit": "无大小限制",
+    # device lists (common/device_offers.py; "Automatic" is above)
+    "CPU — OpenVINO": "CPU — OpenVINO",
+    "CPU — PyTorch": "CPU — PyTorch",
+    "Intel GPU — OpenVINO": "英特尔显卡 — OpenVINO",
+    "NVIDIA GPU — CUDA": "NVIDIA 显卡 — CUDA",
+    "Apple GPU": "苹果显卡",
+    "Fast": "快速",
+    "Faster, in the reduced precision the device computes natively (bf16 on CPUs with AMX, fp16 on GPUs); the result differs from exact by a few levels.":
+        "更快：使用设备原生支持的低精度（带 AMX 的 CPU 用 bf16，显卡用 fp16）；结果与精确模式相差几个色阶。",
+    "{cpu} has no native bfloat16, so fast mode would be slower than exact here.":
+        "{cpu} 不支持原生 bfloat16，快速模式在这里反而比精确模式慢。",
+    "{cpu} computes bfloat16 without AMX, which is slower than exact here, so exact is already the fastest.":
+        "{cpu} 计算 bfloat16 时没有 AMX，比精确模式慢，所以精确模式已经最快。",
+    # before a run: the question (common/run_question.py; "{n} s" is above)
+    "{action}: {source} → {result} pixels ({count}).": "{action}：{source} → {result} 像素（{count}）。",
+    "{action}: {source} → {result} pixels ({count}) through the network, then resized to {final}.":
+        "{action}：网络把 {source} 放大到 {result} 像素（{count}），再缩放到 {final}。",
+    "It needs about {memory} of memory and takes about {time}.": "大约需要 {memory} 内存，耗时约 {time}。",
+    "It needs about {memory} of memory; how long it takes is not known yet (this model has not run on this computer so far).":
+        "大约需要 {memory} 内存；耗时还不知道（这个模型还没有在这台电脑上运行过）。",
+    "That is above the limit of {limit} for one result.": "这超过了单个结果 {limit} 的上限。",
+    "Start it?": "要开始吗？",
+    "{n} pixels": "{n} 像素",
+    "{n} megapixels": "{n} 百万像素",
+    "{n} gigapixels": "{n} 十亿像素",
+    "{n} min": "{n} 分钟",
+    "{n} h": "{n} 小时",
+    # why a cover came out as it did, how its file was encoded (common/cover_reasons.py)
+    "looks like an illustration ({palette:.0%} of the pixels in the {colours} main colours, {flat:.0%} flat)":
+        "看起来是插画（{palette:.0%} 的像素属于 {colours} 种主色，{flat:.0%} 是平涂）",
+    "looks like a photo ({palette:.0%} of the pixels in the {colours} main colours, {flat:.0%} flat)":
+        "看起来是照片（{palette:.0%} 的像素属于 {colours} 种主色，{flat:.0%} 是平涂）",
+    "using {model} (chosen by you)": "使用 {model}（你的选择）",
+    "using {model}, the best installed {kind} model": "使用 {model}，已安装的最合适的{kind}模型",
+    "no {kind} model is installed (best: {best}; install it with: {hint}); falling back to {model}":
+        "没有安装{kind}模型（最合适的是 {best}，安装命令：{hint}），改用 {model}",
+    "no {kind} model is installed (best: {best}; install it with: {hint}); no model is installed at all, trying {model}":
+        "没有安装{kind}模型（最合适的是 {best}，安装命令：{hint}），也没有安装任何模型，尝试 {model}",
+    "the picture ({source}) is already large enough: reduced to {size} without a network":
+        "图片（{source}）已经够大：直接缩小到 {size}，未经网络处理",
+    "upscaled {source} -> {native} by the network (x{native_scale:g}) on {device}, resampled to {size} (x{factor:.2f} in all)":
+        "网络在 {device} 上把 {source} 放大到 {native}（x{native_scale:g}），再重采样到 {size}（总共 x{factor:.2f}）",
+    "only the part around the cover went through the network ({part} of the {source} picture)":
+        "只有封面周围的部分经过网络处理（{source} 图片中的 {part}）",
+    "faces: {restored} restored, {small} too small, {many} beyond the limit":
+        "人脸：修复 {restored} 张，{small} 张太小，{many} 张超出上限",
+    "faces not restored: {model} is an illustration model, and faces are restored in photos only":
+        "未修复人脸：{model} 是插画模型，只修复照片中的人脸",
+    "crop placed around the face found": "裁剪框围绕找到的人脸",
+    "crop placed around the {faces} faces found": "裁剪框围绕找到的 {faces} 张人脸",
+    "{faces} faces found but they do not all fit; crop placed around the {kept} largest":
+        "找到 {faces} 张人脸，但放不下全部；裁剪框围绕最大的 {kept} 张",
+    "crop centred": "裁剪框居中",
+    "no faces found; crop placed on the most salient area": "没有找到人脸；裁剪框放在最显眼的区域",
+    "fitted inside {size} on a blurred copy of the picture (nothing cropped)": "完整放入 {size}，背景是图片的模糊副本（没有裁剪）",
+    "fitted inside {size} on a {colour} background (nothing cropped)": "完整放入 {size}，背景是纯色 {colour}（没有裁剪）",
+    "{format} quality {quality}, {bytes:,} bytes": "{format} 质量 {quality}，{bytes:,} 字节",
+    "{format} (lossless), {bytes:,} bytes": "{format}（无损），{bytes:,} 字节",
+    "{format} posterised to {bits} bits a channel, {bytes:,} bytes": "{format} 色阶减至每通道 {bits} 位，{bytes:,} 字节",
+    "anime": "动漫/插画",
+    "photo": "照片",
 }
