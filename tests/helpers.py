@@ -6,7 +6,7 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 import numpy as np
 
@@ -55,14 +55,15 @@ class WeightFolders:
 class FakeUpscaler:
     """Stands in for ``engine.Upscaler`` (a ``LocalUpscaler``: test_upscalers.py) where the network is not what a
     test is about: nearest-neighbour ``scale``x, progress in ``ticks`` steps with ``cancel`` polled before each,
-    every call's options and input size recorded. Clear ``release`` to hold each step until it is set again;
-    ``started`` says a step began."""
+    every call's options, input size and (format, dtype) recorded. Clear ``release`` to hold each step until it is
+    set again; ``started`` says a step began; ``cancel_after(n)`` is a Cancel that says stop once n calls began."""
 
     def __init__(self, scale: int = 2, ticks: int = 3):
         self.scale, self.ticks = scale, ticks
         self.models = WeightFolders([Path("/nowhere")])
         self.calls: List[UpscaleOptions] = []
         self.inputs: List[Extent] = []
+        self.formats: Set[Tuple[PixelFormat, str]] = set()
         self.started, self.release = threading.Event(), threading.Event()
         self.release.set()
 
@@ -70,10 +71,14 @@ class FakeUpscaler:
         return [{"name": "realesr-animevideov3", "available": True, "catalog": True, "kind": "anime",
                  "scale": self.scale}]
 
+    def cancel_after(self, calls: int) -> Cancel:
+        return lambda: len(self.calls) >= calls
+
     def upscale(self, image: np.ndarray, fmt: PixelFormat, options: UpscaleOptions,
                 progress: Optional[Progress] = None, cancel: Optional[Cancel] = None) -> UpscaleResult:
         self.calls.append(options)
         self.inputs.append(Extent(image.shape[1], image.shape[0]))
+        self.formats.add((fmt, image.dtype.name))
         for tick in range(1, self.ticks + 1):
             self.started.set()
             self.release.wait(5)

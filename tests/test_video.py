@@ -2,7 +2,6 @@
 engine and weights: frame count, size, rate, time base, audio/subtitles kept, clean interruption and exact resume."""
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -20,12 +19,11 @@ from krita_realesrgan.video.options import VideoOptions
 from krita_realesrgan.video.pipeline import upscale_video
 from krita_realesrgan.video.probe import probe
 from krita_realesrgan.video.work_folder import WorkFolder, preview_folder, segment_length, segment_microseconds
-from krita_realesrgan.engine import UpscaleResult
+from helpers import FakeUpscaler, engine_env
 from krita_realesrgan.common.errors import Cancelled, EngineError, Kind
 from krita_realesrgan.common.formats import UpscaleOptions
 from krita_realesrgan.common.geometry import Extent
 
-REPO = Path(__file__).resolve().parents[1]
 CLIP_EXTENT = Extent(96, 64)
 CLIP_FRAMES = 24
 CLIP_RATE = 12
@@ -72,21 +70,6 @@ def decoded_frames(path: Path) -> np.ndarray:
     info = probe(path)
     raw = ffmpeg("-i", str(path), "-map", "0:v:0", "-f", "rawvideo", "-pix_fmt", "rgb24", "-").stdout
     return np.frombuffer(raw, np.uint8).reshape(-1, info.extent.height, info.extent.width, 3)
-
-
-class NearestX2:
-    """A stand-in engine for tests about the plumbing, not the pictures: pixel doubling."""
-
-    def __init__(self, cancel_after: int = -1):
-        self.calls, self.cancel_after, self.formats = 0, cancel_after, set()
-
-    def upscale(self, image, fmt, options, progress=None, cancel=None):
-        self.calls += 1
-        self.formats.add((fmt, image.dtype.name))
-        return UpscaleResult(np.repeat(np.repeat(image, 2, 0), 2, 1), "cpu", "fp32", 0, 0.0)
-
-    def cancel(self) -> bool:
-        return self.calls >= self.cancel_after >= 0
 
 
 def work_leftovers(folder: Path):
@@ -145,7 +128,7 @@ def test_even_extent_crops_only_what_chroma_subsampling_needs():
 
 def test_unknown_output_container_is_a_clear_error(clip, tmp_path):
     with pytest.raises(EngineError) as caught:
-        upscale_video(clip, tmp_path / "out.avi", upscaler=NearestX2())
+        upscale_video(clip, tmp_path / "out.avi", upscaler=FakeUpscaler(ticks=0))
     assert caught.value.kind == Kind.BAD_INPUT and ".mkv" in caught.value.message
 
 
@@ -188,7 +171,7 @@ def test_ctrl_c_leaves_no_output_and_resume_gives_the_same_video(clip, single_ru
     encoder settings on this machine, so bit-identical, not just within codec tolerance)."""
     target = tmp_path / "resumed.mp4"
     work = tmp_path / f".{target.name}.work"
-    env = dict(os.environ, KRITA_REALESRGAN_WEIGHTS=str(shared_weights), PYTHONPATH=str(REPO))
+    env = engine_env(tmp_path, shared_weights)
     command = [sys.executable, "-m", "krita_realesrgan", "video", "-i", str(clip), "-o", str(target), "-s", "2",
                "--segment-frames", str(SEGMENT)]
     first = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -221,18 +204,18 @@ def test_ctrl_c_leaves_no_output_and_resume_gives_the_same_video(clip, single_ru
 def test_cancel_hook_stops_cleanly_and_resume_skips_finished_segments(clip, tmp_path):
     target = tmp_path / "out.mkv"
     options = VideoOptions(segment_frames=6)
-    engine = NearestX2(cancel_after=14)
+    engine = FakeUpscaler(ticks=0)
     with pytest.raises(Cancelled):
-        upscale_video(clip, target, options, upscaler=engine, cancel=engine.cancel)
+        upscale_video(clip, target, options, upscaler=engine, cancel=engine.cancel_after(14))
     assert not target.exists() and work_leftovers(tmp_path) == []
     work = WorkFolder(target)
     assert work.finished_segments() == 2                       # frames 0-11 are safe; 12-13 are redone
 
-    engine = NearestX2()
+    engine = FakeUpscaler(ticks=0)
     seen = []
     report = upscale_video(clip, target, options, upscaler=engine, resume=True,
                            progress=lambda done, total: seen.append((done, total)))
-    assert engine.calls == CLIP_FRAMES - 12 and report.resumed_frames == 12
+    assert len(engine.calls) == CLIP_FRAMES - 12 and report.resumed_frames == 12
     assert seen[0] == (12, CLIP_FRAMES) and seen[-1] == (CLIP_FRAMES, CLIP_FRAMES)
     result = probe(target)
     assert result.frame_count == CLIP_FRAMES and result.extent == Extent(192, 128)
@@ -243,19 +226,19 @@ def test_cancel_hook_stops_cleanly_and_resume_skips_finished_segments(clip, tmp_
 
 def test_resume_with_other_settings_starts_over(clip, tmp_path):
     target = tmp_path / "out.mp4"
-    engine = NearestX2(cancel_after=6)
+    engine = FakeUpscaler(ticks=0)
     with pytest.raises(Cancelled):
-        upscale_video(clip, target, VideoOptions(segment_frames=5), upscaler=engine, cancel=engine.cancel)
-    engine = NearestX2()
+        upscale_video(clip, target, VideoOptions(segment_frames=5), upscaler=engine, cancel=engine.cancel_after(6))
+    engine = FakeUpscaler(ticks=0)
     report = upscale_video(clip, target, VideoOptions(segment_frames=5, crf=30), upscaler=engine,
                            resume=True)
-    assert engine.calls == CLIP_FRAMES and report.resumed_frames == 0
+    assert len(engine.calls) == CLIP_FRAMES and report.resumed_frames == 0
     assert any("other settings" in note for note in report.notes)
 
 
 def test_extract_frame_every_writes_previews(clip, tmp_path):
     target = tmp_path / "out.mp4"
-    upscale_video(clip, target, VideoOptions(extract_every=10), upscaler=NearestX2())
+    upscale_video(clip, target, VideoOptions(extract_every=10), upscaler=FakeUpscaler(ticks=0))
     previews = sorted(p.name for p in preview_folder(target).iterdir())
     assert previews == ["frame_000000.png", "frame_000010.png", "frame_000020.png"]
     import cv2
@@ -264,7 +247,7 @@ def test_extract_frame_every_writes_previews(clip, tmp_path):
 
 def test_fps_conversion_keeps_the_duration(clip, tmp_path):
     target = tmp_path / "out.mp4"
-    upscale_video(clip, target, VideoOptions(fps=Fraction(6)), upscaler=NearestX2())
+    upscale_video(clip, target, VideoOptions(fps=Fraction(6)), upscaler=FakeUpscaler(ticks=0))
     result = probe(target)
     assert result.frame_rate == 6 and result.frame_count == CLIP_FRAMES // 2
     assert result.duration == pytest.approx(CLIP_FRAMES / CLIP_RATE)
@@ -274,13 +257,10 @@ def test_odd_output_size_is_cropped_to_even_for_yuv420p(tmp_path):
     clip = make_clip(tmp_path / "odd.mkv", size="48x32", seconds=0.5, extra=("-vf", "format=yuv444p,crop=47:31:0:0",
                                                                              "-pix_fmt", "yuv444p"))
     assert probe(clip).extent == Extent(47, 31)
-    report = upscale_video(clip, tmp_path / "out.mkv", upscaler=NearestX2())
+    report = upscale_video(clip, tmp_path / "out.mkv", upscaler=FakeUpscaler(ticks=0))
     assert report.extent == Extent(94, 62) and not report.notes    # x2 of odd sizes is even already
 
-    class NearestX3(NearestX2):
-        def upscale(self, image, fmt, options, progress=None, cancel=None):
-            return UpscaleResult(np.repeat(np.repeat(image, 3, 0), 3, 1), "cpu", "fp32", 0, 0.0)
-    report = upscale_video(clip, tmp_path / "out3.mkv", upscaler=NearestX3())
+    report = upscale_video(clip, tmp_path / "out3.mkv", upscaler=FakeUpscaler(scale=3, ticks=0))
     assert report.extent == probe(tmp_path / "out3.mkv").extent == Extent(140, 92)
     assert any("cropped from 141x93" in note for note in report.notes)
 
@@ -289,8 +269,7 @@ def test_cli_reports_bad_input_without_a_traceback(tmp_path):
     bogus = tmp_path / "broken.mp4"
     bogus.write_bytes(b"\0" * 100)
     result = subprocess.run([sys.executable, "-m", "krita_realesrgan", "video", "-i", str(bogus), "-o",
-                             str(tmp_path / "out.mp4")], capture_output=True, text=True, env=dict(
-                                 os.environ, PYTHONPATH=str(REPO)), timeout=120)
+                             str(tmp_path / "out.mp4")], capture_output=True, text=True, env=engine_env(tmp_path), timeout=120)
     assert result.returncode == 1
     assert "broken.mp4" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "out.mp4").exists()
@@ -315,7 +294,7 @@ def test_memory_stays_flat_over_the_clip(tmp_path):
         if done in (25, 200):
             rss[done] = process.memory_info().rss
     report = upscale_video(clip, tmp_path / "out.mp4", VideoOptions(preset="ultrafast"),
-                           upscaler=NearestX2(), progress=sample)
+                           upscaler=FakeUpscaler(ticks=0), progress=sample)
     assert report.frames == 200
     assert rss[200] - rss[25] < 20 * 1024 ** 2, rss
 
@@ -323,7 +302,7 @@ def test_memory_stays_flat_over_the_clip(tmp_path):
 def test_high_bit_depth_sources_go_through_as_16_bit(tmp_path):
     clip = make_clip(tmp_path / "deep.mkv", size="64x48", seconds=0.5, extra=("-pix_fmt", "yuv420p10le"))
     assert probe(clip).high_bit_depth
-    engine = NearestX2()
+    engine = FakeUpscaler(ticks=0)
     report = upscale_video(clip, tmp_path / "out.mkv", VideoOptions(pix_fmt="yuv420p10le"),
                            upscaler=engine)
     assert {dtype for _, dtype in engine.formats} == {"uint16"}
@@ -340,7 +319,7 @@ def test_colour_description_is_kept_and_colours_round_trip(tmp_path):
            str(clip))
     assert probe(clip).matrix == "bt709"
     target = tmp_path / "out.mkv"
-    upscale_video(clip, target, VideoOptions(crf=0, pix_fmt="yuv444p"), upscaler=NearestX2())
+    upscale_video(clip, target, VideoOptions(crf=0, pix_fmt="yuv444p"), upscaler=FakeUpscaler(ticks=0))
     assert probe(target).matrix == "bt709"
     out = decoded_frames(target)[:, ::2, ::2].astype(int)
     assert np.abs(out - decoded_frames(clip)).mean() < 0.2
