@@ -4,7 +4,7 @@ line holds, it gets a ``bad_request`` error (never ``internal``), the worker ser
 outside the payload folder is touched, and closing stdin ends the worker.
 
 Most cases run in-process (``Worker.accept`` / ``read_requests`` over a pipe, with the fake upscaler of
-``test_worker``); the real ``python -m krita_realesrgan.worker`` gets the same treatment once."""
+``test_worker``); the real ``python -m krita_realesrgan.serving.worker`` gets the same treatment once."""
 from __future__ import annotations
 
 import json
@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 from krita_realesrgan.common import protocol, rawimage
-from krita_realesrgan import request_schema, worker
+from krita_realesrgan.serving import request_schema, worker
 from krita_realesrgan.common.errors import Kind
 from krita_realesrgan.common.formats import PixelFormat
 from helpers import FakeUpscaler

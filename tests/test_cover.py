@@ -13,7 +13,8 @@ import pytest
 
 from krita_realesrgan.cover import make as cover, content as cover_content, crop as cover_crop, export as cover_export, op as cover_op
 from krita_realesrgan.cli import main as cli, cover as cover_cli
-from krita_realesrgan import resample, worker
+from krita_realesrgan.serving import worker
+from krita_realesrgan import resample
 from krita_realesrgan.common import cover_presets, rawimage
 from krita_realesrgan.common.errors import Cancelled, EngineError, Kind
 from krita_realesrgan.common.formats import PixelFormat, UpscaleOptions

@@ -400,7 +400,7 @@ def test_the_cli_says_how_many_faces_it_restored(tmp_path, children, animevideo_
 
 def test_the_worker_passes_the_face_options_and_reports_the_faces(tmp_path, children, animevideo_pth, monkeypatch):
     from krita_realesrgan.common import rawimage
-    from krita_realesrgan import worker
+    from krita_realesrgan.serving import worker
     from krita_realesrgan.faces.restorer import RestorerStore
     monkeypatch.setattr(RestorerStore, "get", lambda self, model, device: restorer(inverted))
     shutil.copy(animevideo_pth, tmp_path / "net.pth")

@@ -436,7 +436,7 @@ def test_cancel_ends_the_plugin_and_leaves_the_image_unchanged(profile, cancel_c
         try:
             submitted = wait_for(lambda: sorted(payloads() - earlier), 300)
             assert submitted, "the plug-in never submitted a job"
-            workers = chroot.processes_in(profile.root, "krita_realesrgan.worker")
+            workers = chroot.processes_in(profile.root, "krita_realesrgan.serving.worker")
             assert workers, "no engine worker is running"
             plugins = {chroot.parent_of(pid) for pid in workers}
             for pid in plugins:

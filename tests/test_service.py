@@ -28,7 +28,7 @@ from krita_realesrgan.common.errors import Cancelled, EngineError, Kind
 from krita_realesrgan.common.formats import PixelFormat, UpscaleOptions
 from krita_realesrgan.common.geometry import Extent
 from krita_realesrgan.cli.serve import LocalSocket, tls_context
-from krita_realesrgan.service import Service
+from krita_realesrgan.serving.service import Service
 from krita_realesrgan.common.service_wire import EngineAddress, ServiceLimits
 from helpers import FakeUpscaler, engine_env
 

@@ -9,7 +9,7 @@ from helpers import FakeUpscaler
 
 from krita_realesrgan.common.client import EngineClient
 from krita_realesrgan.engine import Upscaler as Engine
-from krita_realesrgan.service_upscaler import ServiceUpscaler
+from krita_realesrgan.serving.service_upscaler import ServiceUpscaler
 from krita_realesrgan.upscalers import LocalUpscaler, PlanningUpscaler, Upscaler
 
 

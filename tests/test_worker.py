@@ -1,5 +1,5 @@
 """The engine worker: its parts in-process (throttle, cancel board, error events, op registry) and the real
-``python -m krita_realesrgan.worker`` spoken to with raw protocol lines."""
+``python -m krita_realesrgan.serving.worker`` spoken to with raw protocol lines."""
 from __future__ import annotations
 
 import json
@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from krita_realesrgan.common import protocol, rawimage
-from krita_realesrgan import worker
+from krita_realesrgan.serving import worker
 from krita_realesrgan.common.errors import Cancelled, EngineError, Kind
 from krita_realesrgan.common.formats import PixelFormat
 from krita_realesrgan.common.geometry import Extent
@@ -161,7 +161,7 @@ def test_cancel_reaches_a_running_job_and_a_queued_one(tmp_path):
 # --- the real worker process --------------------------------------------------------------------------------------
 
 class RawWorker:
-    """``python -m krita_realesrgan.worker`` with pipes, for speaking the protocol line by line."""
+    """``python -m krita_realesrgan.serving.worker`` with pipes, for speaking the protocol line by line."""
 
     def __init__(self, tmp_path: Path, weights: Path, extra_pythonpath=()):
         """``tmp_path`` is also the payload folder (``--payloads``)."""
@@ -169,7 +169,7 @@ class RawWorker:
         self.stderr_path = tmp_path / "stderr.txt"
         env = engine_env(tmp_path, weights, first_on_path=extra_pythonpath)
         with open(self.stderr_path, "wb") as stderr:
-            self.popen = subprocess.Popen([sys.executable, "-m", "krita_realesrgan.worker",
+            self.popen = subprocess.Popen([sys.executable, "-m", "krita_realesrgan.serving.worker",
                                            "--payloads", str(tmp_path), "--log", str(self.log)],
                                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, env=env)
         self.lines = []

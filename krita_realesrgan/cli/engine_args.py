@@ -49,7 +49,7 @@ def upscaler(args: argparse.Namespace) -> Iterator[PlanningUpscaler]:
         yield Upscaler(args.weights_dir)
         return
     from ..common.client import EngineClient
-    from ..service_upscaler import ServiceUpscaler
+    from ..serving.service_upscaler import ServiceUpscaler
     client = EngineClient(python=sys.executable, weights=args.weights_dir, engine=where)
     try:
         yield ServiceUpscaler(client)

@@ -166,12 +166,12 @@ def _run(args: argparse.Namespace) -> int:
         if not local.lock():
             print(f"an engine service is already running at {local.path}", file=sys.stderr)
             return 0
-    from ..worker import setup_logging
+    from ..serving.worker import setup_logging
     setup_logging(args.log or paths.log_file())
     try:
         try:
             from ..engine import Upscaler
-            from ..service import Service
+            from ..serving.service import Service
         except ImportError as error:
             return _fail(f"this Python ({sys.executable}) cannot load the engine ({error}). Run the installer "
                          f"again: {INSTALLER_COMMAND}")

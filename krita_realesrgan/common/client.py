@@ -2,7 +2,7 @@
 no numpy; vendored into the editors).
 
     client = EngineClient()                      # engine python and weights folder from the installer's config
-    client.start()                               # spawns ``<python> -m krita_realesrgan.worker``, waits for ready
+    client.start()                               # spawns the worker (``-m krita_realesrgan.serving.worker``)
     job = client.submit(pixels, PixelFormat("uint8", 4), Extent(w, h), UpscaleOptions(scale=2))
     data, extent = job.wait(on_progress=lambda done, total: ...)   # or poll() from a UI timer
     cover = CoverOutcome.of(client.submit_cover(pixels, fmt, extent, "video-16x9", options=UpscaleOptions()))

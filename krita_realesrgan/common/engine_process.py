@@ -1,5 +1,5 @@
 """The engine worker as a process of the client's own: find the engine's Python, spawn
-``<python> -m krita_realesrgan.worker`` and talk to it over stdin/stdout. Standard library only (vendored).
+``<python> -m krita_realesrgan.serving.worker`` and talk to it over stdin/stdout. Standard library only (vendored).
 
 ``Transport`` is what ``client.EngineClient`` talks over: a ``WorkerProcess`` from ``spawn`` here, or a
 ``service_client.ServiceConnection`` to the engine service; both answer the same calls.
@@ -16,7 +16,7 @@ from typing import Any, Dict, Iterator, Mapping, Optional, Protocol
 from . import paths, protocol
 from .errors import INSTALLER_COMMAND, EngineError, Kind
 
-WORKER_MODULE = "krita_realesrgan.worker"
+WORKER_MODULE = "krita_realesrgan.serving.worker"
 CLOSE_TIMEOUT = 5.0        # seconds for a polite shutdown before the worker is terminated
 STDERR_TAIL_LINES = 20
 STDERR_FILE = "worker-stderr.log"   # the worker's stderr, kept in the client's payload folder
@@ -160,8 +160,8 @@ class WorkerProcess:
 
 
 def spawn(python: str, payloads: Path, log_path: Path, env: Mapping[str, str]) -> WorkerProcess:
-    """Start ``<python> -m krita_realesrgan.worker`` reading and writing payloads only in ``payloads`` (its stderr
-    captured there); EngineError (engine missing) when the Python cannot be run."""
+    """Start ``<python> -m krita_realesrgan.serving.worker`` reading and writing payloads only in ``payloads``
+    (its stderr captured there); EngineError (engine missing) when the Python cannot be run."""
     stderr_path = payloads / STDERR_FILE
     options: Dict[str, Any] = {}
     if os.name == "nt":

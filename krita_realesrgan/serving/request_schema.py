@@ -27,11 +27,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional, Tuple
 
-from .common import protocol
-from .common.cover_presets import EXPORT_EXTENSIONS, export_format_of
-from .common.errors import EngineError, Kind
-from .common.formats import UpscaleOptions
-from .common.geometry import Extent
+from ..common import protocol
+from ..common.cover_presets import EXPORT_EXTENSIONS, export_format_of
+from ..common.errors import EngineError, Kind
+from ..common.formats import UpscaleOptions
+from ..common.geometry import Extent
 
 MAX_LINE_BYTES = 1 << 20     # requests are a few hundred bytes; pixels travel in payload files
 

@@ -28,14 +28,14 @@ import time
 from pathlib import Path
 from typing import Any, Deque, Dict, List, Optional, Tuple
 
-from .common import protocol, rawimage, service_wire
-from .common.payload_folder import TEMPDIR_PREFIX, sweep_stale_tempdirs
-from .common.errors import EngineError, Kind
-from .common.service_wire import FILE_FIELDS, INPUT, FrameError, ServiceLimits
-from .upscalers import LocalUpscaler
+from ..common import protocol, rawimage, service_wire
+from ..common.payload_folder import TEMPDIR_PREFIX, sweep_stale_tempdirs
+from ..common.errors import EngineError, Kind
+from ..common.service_wire import FILE_FIELDS, INPUT, FrameError, ServiceLimits
+from ..upscalers import LocalUpscaler
 from .worker import Worker, error_event
 
-log = logging.getLogger("krita_realesrgan.service")
+log = logging.getLogger("krita_realesrgan.serving.service")
 
 QUICK_OPS = ("hello", "models", "shutdown")      # answered on the connection's thread, never queued
 AUTH_TIMEOUT = 30.0                              # seconds for a TCP client to authenticate (and TLS handshake)

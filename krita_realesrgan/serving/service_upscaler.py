@@ -7,13 +7,13 @@ from typing import Optional
 
 import numpy as np
 
-from .common.client import EngineClient
-from .engine import ModelFacts, UpscaleResult
-from .common.formats import PixelFormat, UpscaleOptions
-from .common.geometry import Extent
-from .common.progress import Cancel, Progress
-from .common.run_estimate import SpeedRecord
-from .common.run_question import model_scale
+from ..common.client import EngineClient
+from ..engine import ModelFacts, UpscaleResult
+from ..common.formats import PixelFormat, UpscaleOptions
+from ..common.geometry import Extent
+from ..common.progress import Cancel, Progress
+from ..common.run_estimate import SpeedRecord
+from ..common.run_question import model_scale
 
 
 class ServiceUpscaler:

@@ -1,4 +1,4 @@
-"""The engine worker: ``python -m krita_realesrgan.worker --payloads DIR [--log PATH]``.
+"""The engine worker: ``python -m krita_realesrgan.serving.worker --payloads DIR [--log PATH]``.
 
 A long-lived process that the editor plugins start through ``client.EngineClient``. It keeps one ``Upscaler``
 (so models stay loaded between jobs), reads requests as JSON lines on stdin and answers with JSON-line events
@@ -31,15 +31,16 @@ import traceback
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional, Tuple
 
-from .common import device_offers, paths, protocol, rawimage
-from . import __version__, request_schema
-from .common.errors import INSTALLER_COMMAND, Cancelled, EngineError, Kind
-from .common.formats import PixelFormat, UpscaleOptions
-from .common.geometry import Extent
-from .common.progress import Progress
-from .upscalers import LocalUpscaler
+from ..common import device_offers, paths, protocol, rawimage
+from . import request_schema
+from .. import __version__
+from ..common.errors import INSTALLER_COMMAND, Cancelled, EngineError, Kind
+from ..common.formats import PixelFormat, UpscaleOptions
+from ..common.geometry import Extent
+from ..common.progress import Progress
+from ..upscalers import LocalUpscaler
 
-log = logging.getLogger("krita_realesrgan.worker")
+log = logging.getLogger("krita_realesrgan.serving.worker")
 
 PROGRESS_INTERVAL = 0.1          # seconds between progress events (the last one is always sent)
 LOG_BYTES, LOG_BACKUPS = 1_000_000, 2
@@ -168,7 +169,7 @@ def read_payload(path: Path):
 def handle_hello(job: JobContext) -> Event:
     """Ready, with what the editors' device lists offer (``device_offers``, kept in the cache for the next
     dialog). Torch is imported only where probing for a CUDA or Apple GPU needs it, never for OpenVINO."""
-    from .backends import choice
+    from ..backends import choice
     facts = machine_facts()
     report = choice.device_report(facts)
     device_offers.save(report, paths.cache_dir())
@@ -182,7 +183,7 @@ def _device_names(facts) -> list:
     """--device values that work here: cpu, gpu (an Intel GPU), cuda:N, mps."""
     names = ["cpu"]
     if facts.cuda or facts.mps:   # the probe imported torch already
-        from . import devices
+        from .. import devices
         names = devices.available_devices()
     return names + (["gpu"] if facts.intel_gpu else [])
 
@@ -205,12 +206,12 @@ def handle_upscale(job: JobContext) -> Event:
 
 
 def handle_cover(job: JobContext) -> Event:
-    from .cover.op import handle  # imported on first use: OpenCV's face finder is not needed to start
+    from ..cover.op import handle  # imported on first use: OpenCV's face finder is not needed to start
     return handle(job)
 
 
 def handle_export(job: JobContext) -> Event:
-    from .cover.op import handle_export
+    from ..cover.op import handle_export
     return handle_export(job)
 
 
@@ -326,7 +327,7 @@ _probe_lock = threading.Lock()
 
 def machine_facts():
     """``backends.choice.probe()``, computed once even when the warm-up thread and hello ask at the same time."""
-    from .backends import choice
+    from ..backends import choice
     with _probe_lock:
         return choice.probe()
 
@@ -446,7 +447,7 @@ def payload_folder_problem(folder: Path) -> Optional[str]:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m krita_realesrgan.worker",
+    parser = argparse.ArgumentParser(prog="python -m krita_realesrgan.serving.worker",
                                      description="The engine worker (JSON lines on stdin/stdout; see protocol.py).")
     parser.add_argument("--payloads", type=Path, required=True, metavar="DIR",
                         help="the client's private payload folder: payload paths must name files in it")
@@ -459,7 +460,7 @@ def main(argv=None) -> int:
     setup_logging(args.log or paths.log_file())
     threading.Thread(target=warm_up, name="warm-up", daemon=True).start()   # probes while the engine loads
     try:
-        from .engine import Upscaler
+        from ..engine import Upscaler
     except ImportError as error:
         message = (f"The engine's Python ({sys.executable}) cannot load the engine ({error}). "
                    f"Run the installer again: {INSTALLER_COMMAND}")
