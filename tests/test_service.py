@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 from krita_realesrgan.common import paths, protocol, rawimage, service_client, service_wire
-from krita_realesrgan.cli import main as cli
+from krita_realesrgan.cli import exit_codes, main as cli
 from krita_realesrgan.common.client import EngineClient
 from krita_realesrgan.common.engine_process import WorkerProcess
 from krita_realesrgan.common.errors import Cancelled, EngineError, Kind
@@ -367,12 +367,14 @@ def test_unreachable_remote_engine_says_what_to_check(runtime):
 
 
 def test_listening_without_a_token_is_refused_at_start(capsys, tmp_path):
-    assert cli.main(["serve", "--listen", "0.0.0.0:7860"]) == 2
+    """A contradicting command line exits 2 (as argparse does), a token file that cannot be used 1: the same codes
+    as every command."""
+    assert cli.main(["serve", "--listen", "0.0.0.0:7860"]) == exit_codes.USAGE == 2
     error = capsys.readouterr().err
     assert "refusing to listen on 0.0.0.0:7860 (the network) without a token" in error and "--token-file" in error
     empty = tmp_path / "token"
     empty.write_text("\n")
-    assert cli.main(["serve", "--listen", "0.0.0.0:7860", "--token-file", str(empty)]) == 2
+    assert cli.main(["serve", "--listen", "0.0.0.0:7860", "--token-file", str(empty)]) == exit_codes.FAILED == 1
     assert "is empty" in capsys.readouterr().err
 
 

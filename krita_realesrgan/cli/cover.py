@@ -13,7 +13,7 @@ from typing import Optional
 
 from ..common import catalog, cover_presets
 from ..cover import make as cover, export as cover_export
-from . import backend_args, face_args, limit_args
+from . import backend_args, exit_codes, face_args, limit_args
 from ..common.errors import Cancelled, EngineError, Kind
 from .image import fail
 from ..file_guard import InputGuard, ensure_writable_folder
@@ -131,20 +131,20 @@ def make(args: argparse.Namespace) -> int:
         print(f"- cover = {result.whole_canvas} of the upscaled {scaled} picture")
     limit = f" (limit {target.max_bytes:,})" if target.max_bytes else ""
     print(f"wrote {output}: {target.size}, {encoded.describe()}{limit}, {result.seconds:.1f} s")
-    return 0
+    return exit_codes.OK
 
 
 def run(args: argparse.Namespace) -> int:
     if args.list_presets:
         print(list_presets())
-        return 0
+        return exit_codes.OK
     try:
         return make(args)
     except Cancelled:
         print("cancelled", file=sys.stderr)
-        return 130
+        return exit_codes.INTERRUPTED
     except EngineError as error:
         return fail(error.message)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return exit_codes.INTERRUPTED

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
 from ..common import catalog
-from . import backend_args, engine_args, face_args, limit_args
+from . import backend_args, engine_args, exit_codes, face_args, limit_args
 from ..batch_plan import OUTPUT_FORMATS, Naming, Task, plan_folder, refuse_overwriting_inputs
 from ..cluster import args as cluster_args
 from ..common.errors import INSTALL_HINT, EngineError, Kind
@@ -35,7 +35,6 @@ DEFAULT_OUTPUT = "results"
 # Errors that would repeat for every file: stop instead of failing each one.
 FATAL_KINDS = (Kind.WEIGHTS_MISSING, Kind.UNKNOWN_MODEL, Kind.BAD_WEIGHTS, Kind.UNSAFE_FILE, Kind.DEVICE,
                Kind.ENGINE_MISSING)
-EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -227,12 +226,12 @@ def list_models(args: argparse.Namespace) -> int:
     if missing:
         print(f"\nInstall a missing model with: {INSTALL_HINT.format(models=missing[0])} "
               "(several: comma-separated, or 'all')")
-    return EXIT_OK
+    return exit_codes.OK
 
 
 def fail(message: str) -> int:
     print(f"error: {message}", file=sys.stderr)
-    return EXIT_FAILED
+    return exit_codes.FAILED
 
 
 def run(args: argparse.Namespace) -> int:
@@ -266,10 +265,10 @@ def run(args: argparse.Namespace) -> int:
         return fail(f"{error.filename or ''}: {error.strerror or error}".lstrip(": "))
     except KeyboardInterrupt:
         print("\ninterrupted (no partial files were written)", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return exit_codes.INTERRUPTED
     if failures:
         print(f"\n{len(failures)} of {len(sources)} image(s) failed:", file=sys.stderr)
         for source, message in failures:
             print(f"  {source}: {message}", file=sys.stderr)
-        return EXIT_FAILED
-    return EXIT_OK
+        return exit_codes.FAILED
+    return exit_codes.OK

@@ -9,6 +9,8 @@ import importlib
 import sys
 from typing import List, Optional
 
+from . import exit_codes
+
 SUBCOMMANDS = {
     # name: (module, one-line help)
     "video": ("krita_realesrgan.cli.video", "upscale a video clip frame by frame, keeping audio and subtitles"),
@@ -23,7 +25,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         return _main(argv)
     except KeyboardInterrupt:   # Ctrl-C before a subcommand's own handling (e.g. while torch is imported)
         print("\ninterrupted (no files were written)", file=sys.stderr)
-        return 130
+        return exit_codes.INTERRUPTED
 
 
 def _main(argv: Optional[List[str]]) -> int:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import List, Optional, Tuple
 
 from ..common import paths, service_wire
-from . import backend_args, limit_args
+from . import backend_args, exit_codes, limit_args
 from ..common.errors import INSTALLER_COMMAND, EngineError, Kind
 from ..common.service_client import private_folder
 from ..common.service_wire import ServiceLimits
@@ -49,9 +49,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--log", type=Path, default=None, help=f"log file (default {paths.log_file()})")
 
 
-def _fail(message: str) -> int:
+def _fail(message: str, code: int = exit_codes.FAILED) -> int:
     print(f"krita-realesrgan serve: {message}", file=sys.stderr)
-    return 2
+    return code
 
 
 class LocalSocket:
@@ -140,7 +140,7 @@ def _run(args: argparse.Namespace) -> int:
     limits = ServiceLimits(max_request_bytes=int(args.max_request_mb * 2 ** 20), max_pixels=args.max_pixels,
                            max_jobs=args.max_jobs)
     if args.max_jobs < 1 or args.max_request_mb <= 0 or args.idle_timeout < 0:
-        return _fail("--max-jobs and --max-request-mb must be positive, --idle-timeout 0 or more.")
+        return _fail("--max-jobs and --max-request-mb must be positive, --idle-timeout 0 or more.", exit_codes.USAGE)
     listeners: List[Tuple[socket.socket, bool]] = []
     local: Optional[LocalSocket] = None
     token = ""
@@ -148,12 +148,12 @@ def _run(args: argparse.Namespace) -> int:
     if args.listen:
         address = service_wire.EngineAddress.parse(args.listen, listening=True)
         if address.is_local:
-            return _fail("--listen takes HOST:PORT; leave it out for the local socket.")
+            return _fail("--listen takes HOST:PORT; leave it out for the local socket.", exit_codes.USAGE)
         if args.token_file is None:
             where = "this computer's loopback" if service_wire.is_loopback(address.host) else "the network"
             return _fail(f"refusing to listen on {address} ({where}) without a token: anyone who can reach it could "
                          "use this computer's engine. Give --token-file FILE (a long random line, e.g. from "
-                         "'python3 -c \"import secrets; print(secrets.token_urlsafe(32))\"').")
+                         "'python3 -c \"import secrets; print(secrets.token_urlsafe(32))\"').", exit_codes.USAGE)
         token = service_wire.read_token(args.token_file)
         tls = tls_context(args.cert, args.key)
     else:
@@ -165,7 +165,7 @@ def _run(args: argparse.Namespace) -> int:
                          "shorter folder.")
         if not local.lock():
             print(f"an engine service is already running at {local.path}", file=sys.stderr)
-            return 0
+            return exit_codes.OK
     from ..serving.worker import setup_logging
     setup_logging(args.log or paths.log_file())
     try:
@@ -191,7 +191,7 @@ def _run(args: argparse.Namespace) -> int:
             service.run()
         except KeyboardInterrupt:
             service.stop()
-        return 0
+        return exit_codes.OK
     except OSError as error:
         return _fail(f"cannot listen: {error.strerror or error}.")
     finally:

@@ -12,12 +12,12 @@ from functools import partial
 from pathlib import Path
 
 from ..common import catalog
-from . import backend_args, limit_args
+from . import backend_args, exit_codes, limit_args
 from ..cluster import args as cluster_args
 from .ctrl_c import CtrlC
 from ..common.errors import Cancelled, EngineError
 from ..common.formats import AUTO_TILE, NO_TILING, UpscaleOptions
-from .image import EXIT_INTERRUPTED, EXIT_OK, fail
+from .image import fail
 from ..video.options import (DEFAULT_CODEC, DEFAULT_CRF, DEFAULT_PIX_FMT, DEFAULT_PRESET, DEFAULT_SEGMENT_FRAMES,
                              VideoOptions)
 from ..video.pipeline import upscale_video
@@ -109,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
     except (KeyboardInterrupt, Cancelled):
         bar.close()
         print("\ninterrupted: no output written; run again with --resume to continue", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return exit_codes.INTERRUPTED
     except EngineError as error:
         return fail(error.message)
     except OSError as error:
@@ -126,4 +126,4 @@ def run(args: argparse.Namespace) -> int:
           + (f", {report.resumed_frames} frames from the earlier run" if report.resumed_frames else "") + ")")
     if args.extract_frame_every:
         print(f"preview frames in {preview_folder(report.output)}")
-    return EXIT_OK
+    return exit_codes.OK
