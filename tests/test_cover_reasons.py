@@ -49,6 +49,10 @@ def test_json_round_trip_and_fallbacks():
     changed = {"key": "crop_all_faces", "args": {"count": 2}, "text": "crop placed around 2 faces"}
     assert Reason.from_json(changed).text("zh_CN") == "crop placed around 2 faces"
     assert Reason.from_json("plain words").text("zh_CN") == "plain words"
+    # what another engine (the service may be another computer's) sends is words at worst, never an exception
+    for odd in ({"key": ["crop_all_faces"], "text": "odd key"}, {"key": "model_best_installed", "text": "odd kind",
+                "args": {"kind": ["photo"], "model": "x"}}, {"key": "crop_all_faces", "args": [1, 2], "text": "odd"}):
+        assert Reason.from_json(odd).text("zh_CN") == odd["text"]
 
 
 def test_content_kinds_are_translated_and_match_the_model_preferences():

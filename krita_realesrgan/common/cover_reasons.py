@@ -72,12 +72,12 @@ class Reason:
 
     @staticmethod
     def from_json(data: Union[dict, str]) -> "Reason":
-        if isinstance(data, dict) and data.get("key") in TEMPLATES:
-            reason = Reason(str(data["key"]), dict(data.get("args") or {}))
+        if isinstance(data, dict) and isinstance(data.get("key"), str) and data["key"] in TEMPLATES:
             try:
+                reason = Reason(data["key"], dict(data.get("args") or {}))
                 reason.text("en"), reason.text("zh")
                 return reason
-            except (KeyError, IndexError, ValueError):   # arguments this copy's template does not expect
+            except (KeyError, IndexError, ValueError, TypeError):   # arguments this copy's template does not expect
                 pass
         text = data.get("text", "") if isinstance(data, dict) else data
         return Reason(TEXT, {"text": str(text)})
