@@ -17,7 +17,8 @@ from krita_realesrgan.common.paths import ENV_CONFIG, ENV_DATA, ENV_WEIGHTS
 from krita_realesrgan.common.progress import Cancel, Progress
 from krita_realesrgan.engine import UpscaleResult
 
-REPO = Path(__file__).resolve().parents[1]
+from data_paths import REPO
+
 
 
 def engine_env(folder: Path, weights: Optional[Path] = None, *, first_on_path: Sequence[Path] = (),

@@ -23,7 +23,7 @@ from krita_realesrgan.common.errors import EngineError, Kind
 from krita_realesrgan.common.formats import NO_TILING, UpscaleOptions
 from krita_realesrgan.imagefile import read_image
 
-from conftest import REPO
+from data_paths import REPO
 
 REFERENCE = dict(model="realesr-animevideov3", tile=NO_TILING, precision="fp32", fill_transparent=False)
 CPU_ONLY = Facts(cuda=False, mps=False, openvino=("CPU",), cpu_bf16=False, cpu="Test CPU")

@@ -241,7 +241,7 @@ def test_a_kept_file_that_does_not_load_is_not_kept(tmp_path):
 
 def test_a_good_unpinned_file_from_a_folder_is_still_installed(tmp_path):
     """The load check passes a real network that differs from the pinned release (no false alarm)."""
-    from conftest import ANIMEVIDEO_PTH, require
+    from data_paths import ANIMEVIDEO_PTH, require
     folder = require(ANIMEVIDEO_PTH).parent
     fetch, weights, console, manifest = fetcher(tmp_path, weights_from=str(folder))
     info = catalog.ModelInfo(name="anime", file=ANIMEVIDEO_PTH.name, url="http://127.0.0.1:9/x.pth", bytes=1,

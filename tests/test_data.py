@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 
-from conftest import WEIGHTS, require
+from data_paths import WEIGHTS, require
 from krita_realesrgan.common import catalog
 
 

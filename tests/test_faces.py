@@ -302,7 +302,7 @@ def face_fetcher(tmp_path, folder):
     import sys
     from types import SimpleNamespace
 
-    from conftest import REPO
+    from data_paths import REPO
     if str(REPO) not in sys.path:
         sys.path.insert(0, str(REPO))   # as installer.py does: install_steps sits beside it, not installed
     from install_steps.console import Console

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import ANIMEVIDEO_PTH, IMAGES, WEIGHTS, require
+from data_paths import ANIMEVIDEO_PTH, IMAGES, WEIGHTS, require
 from gimp import chroot
 
 pytestmark = [pytest.mark.gimp, pytest.mark.slow]

@@ -22,7 +22,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from conftest import ANIMEVIDEO_PTH, REPO, require, require_ncnn_wheel
+from data_paths import ANIMEVIDEO_PTH, REPO, require, require_ncnn_wheel
 from krita_realesrgan.common import catalog
 from krita_realesrgan import common
 

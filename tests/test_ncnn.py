@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import spandrel
 import torch
-from conftest import REPO, find_ncnn_wheel
+from data_paths import REPO, find_ncnn_wheel
 from safetensors import safe_open
 
 from krita_realesrgan.common import catalog

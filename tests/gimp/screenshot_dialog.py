@@ -27,7 +27,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from conftest import IMAGES, WEIGHTS  # noqa: E402
+from data_paths import IMAGES, WEIGHTS  # noqa: E402
 from gimp import chroot  # noqa: E402
 
 DISPLAY = ":87"
