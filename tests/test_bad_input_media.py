@@ -28,7 +28,7 @@ from krita_realesrgan.models import read_state_dict
 from test_installer import (fetcher, home, install_with_shared_weights, plugin_source,  # noqa: F401 (fixtures)
                             run_installer, standard_args)
 from helpers import FakeUpscaler
-from test_video import ffmpeg, stream_seconds
+from video_clips import ffmpeg, stream_seconds
 
 SINE = "sine=frequency=440:sample_rate=48000"
 

@@ -24,7 +24,7 @@ from krita_realesrgan.serving import request_schema, worker
 from krita_realesrgan.common.errors import Kind
 from krita_realesrgan.common.formats import PixelFormat
 from helpers import FakeUpscaler
-from test_worker import RawWorker, RecordingEvents, payload
+from worker_pipe import RawWorker, RecordingEvents, payload
 
 GREY = PixelFormat("uint8", 1)
 THE_ISSUES_LINES = [b'{"id":[1],"op":"hello"}', b'{"id":2,"op":"cancel","job":{}}']

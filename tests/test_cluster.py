@@ -28,7 +28,7 @@ from krita_realesrgan.cluster import pool, runtime, video_run
 from krita_realesrgan.common.errors import Cancelled, EngineError
 from krita_realesrgan.common.formats import UpscaleOptions
 
-from test_video import decoded_frames, make_clip, packet_hashes
+from video_clips import decoded_frames, make_clip, packet_hashes
 
 try:
     import ray
