@@ -70,3 +70,29 @@ def engine_cache(tmp_path_factory) -> Path:
         os.environ.pop(ENV_CACHE, None)
     else:
         os.environ[ENV_CACHE] = previous
+
+
+@pytest.fixture
+def plugin_source(tmp_path) -> Path:
+    """Minimal stand-ins for plugin/krita and plugin/gimp (the real ones are tested by their own tests)."""
+    root = tmp_path / "plugin-src"
+    package = root / "krita" / "realesrgan_upscale"
+    package.mkdir(parents=True)
+    (root / "krita" / "realesrgan_upscale.desktop").write_text(
+        "[Desktop Entry]\nType=Service\nServiceTypes=Krita/PythonPlugin\nX-KDE-Library=realesrgan_upscale\n"
+        "X-Python-2-Compatible=false\nName=Real-ESRGAN AI Upscale\n")
+    (package / "__init__.py").write_text("from .krita_realesrgan.common import catalog  # noqa\n")
+    (package / "dialog.py").write_text("TITLE = 'stand-in'\n")
+    gimp = root / "gimp"
+    gimp.mkdir()
+    (gimp / "realesrgan-upscale.py").write_text("#!/usr/bin/env python3\nprint('stand-in')\n")
+    (gimp / "gimp_adapter.py").write_text("X = 1\n")
+    return root
+
+
+@pytest.fixture
+def home(tmp_path) -> Path:
+    """An empty folder to be HOME for an installer run (test_installer, test_bad_input_media)."""
+    folder = tmp_path / "home"
+    folder.mkdir()
+    return folder

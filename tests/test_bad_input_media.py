@@ -25,8 +25,7 @@ from krita_realesrgan.video.pipeline import upscale_video
 from krita_realesrgan.video.probe import probe
 from krita_realesrgan.common.errors import EngineError, Kind
 from krita_realesrgan.models import read_state_dict
-from test_installer import (fetcher, home, install_with_shared_weights, plugin_source,  # noqa: F401 (fixtures)
-                            run_installer, standard_args)
+from installer_runs import fetcher, install_with_shared_weights, run_installer, standard_args
 from helpers import FakeUpscaler
 from video_clips import ffmpeg, stream_seconds
 
@@ -192,7 +191,7 @@ def test_random_bytes_are_damaged_weights_not_unsafe_ones(tmp_path, capsys):
 
 # --- item 8: the installer loads a file that is not the release before it trusts it -----------------------------
 
-def test_weights_from_a_folder_with_a_file_that_does_not_load_fails(home, plugin_source, tmp_path):  # noqa: F811
+def test_weights_from_a_folder_with_a_file_that_does_not_load_fails(home, plugin_source, tmp_path):
     """Before: installed, exit 0, and ``--check`` said "present and intact"."""
     folder = tmp_path / "from"
     folder.mkdir()
@@ -206,7 +205,7 @@ def test_weights_from_a_folder_with_a_file_that_does_not_load_fails(home, plugin
     assert not list(weights.glob("realesr-animevideov3*"))                    # neither the file nor a .part
 
 
-def test_check_reports_an_installed_file_that_does_not_load(home, plugin_source):  # noqa: F811
+def test_check_reports_an_installed_file_that_does_not_load(home, plugin_source):
     install_with_shared_weights(home, plugin_source)
     assert "loads as a model" in run_installer(home, "--check").out        # the good, unpinned file passes
     installed = home / ".local/share/krita-realesrgan/weights/realesr-animevideov3.pth"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import http.server
-import io
 import importlib.util
 import json
 import os
@@ -18,46 +17,24 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
-from data_paths import ANIMEVIDEO_PTH, REPO, require, require_ncnn_wheel
+from data_paths import ANIMEVIDEO_PTH, REPO, require_ncnn_wheel
+from installer_runs import INSTALLER, clean_env, fetcher, install_with_shared_weights, run_installer, standard_args
 from krita_realesrgan.common import catalog
 from krita_realesrgan import common
 
 sys.path.insert(0, str(REPO))  # as installer.py does: its install_steps package sits beside it, not installed
-from install_steps.console import Console  # noqa: E402
 from install_steps.kritarc import kritarc_enable, kritarc_enabled, kritarc_restore  # noqa: E402
-from install_steps.manifest import Manifest  # noqa: E402
 from install_steps.targets import gimp_plugin_folders, krita_targets  # noqa: E402
-from install_steps.weights import WeightFetcher  # noqa: E402
 
-INSTALLER = REPO / "installer.py"
 KRITARC_LINE = "enable_realesrgan_upscale=true"
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # helpers
 # ---------------------------------------------------------------------------------------------------------------
-
-def clean_env(home: Path) -> dict:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("XDG_", "KRITA_REALESRGAN_")) and k not in ("APPDATA", "LOCALAPPDATA")}
-    env["HOME"] = str(home)
-    env["PYTHONPATH"] = str(REPO)  # --engine-python is this interpreter with this checkout's engine
-    return env
-
-
-def run_installer(home: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    done = subprocess.run([sys.executable, str(INSTALLER), *args], env=clean_env(home), cwd=str(home),
-                          capture_output=True, text=True, timeout=300)
-    output = done.stdout + done.stderr
-    assert "Traceback" not in output, output
-    if check:
-        assert done.returncode == 0, output
-    return SimpleNamespace(rc=done.returncode, out=output)
-
 
 def snapshot(root: Path) -> dict:
     """Every path under root with its type, size, mode, mtime and content hash."""
@@ -69,43 +46,6 @@ def snapshot(root: Path) -> dict:
                                              info.st_size if path.is_file() else None, info.st_mtime_ns
                                              if path.is_file() else None, digest)
     return found
-
-
-@pytest.fixture
-def plugin_source(tmp_path) -> Path:
-    """Minimal stand-ins for plugin/krita and plugin/gimp (the real ones are tested by their own tests)."""
-    root = tmp_path / "plugin-src"
-    package = root / "krita" / "realesrgan_upscale"
-    package.mkdir(parents=True)
-    (root / "krita" / "realesrgan_upscale.desktop").write_text(
-        "[Desktop Entry]\nType=Service\nServiceTypes=Krita/PythonPlugin\nX-KDE-Library=realesrgan_upscale\n"
-        "X-Python-2-Compatible=false\nName=Real-ESRGAN AI Upscale\n")
-    (package / "__init__.py").write_text("from .krita_realesrgan.common import catalog  # noqa\n")
-    (package / "dialog.py").write_text("TITLE = 'stand-in'\n")
-    gimp = root / "gimp"
-    gimp.mkdir()
-    (gimp / "realesrgan-upscale.py").write_text("#!/usr/bin/env python3\nprint('stand-in')\n")
-    (gimp / "gimp_adapter.py").write_text("X = 1\n")
-    return root
-
-
-@pytest.fixture
-def home(tmp_path) -> Path:
-    folder = tmp_path / "home"
-    folder.mkdir()
-    return folder
-
-
-def standard_args(home: Path, plugin_source: Path, *extra: str) -> list:
-    return ["--engine-python", sys.executable, "--offline", "--plugin-source", str(plugin_source),
-            "--krita-resources", str(home / ".local/share/krita"),
-            "--gimp-plugins", str(home / ".config/GIMP/3.0/plug-ins"), *extra]
-
-
-def install_with_shared_weights(home: Path, plugin_source: Path, *extra: str):
-    shared = require(ANIMEVIDEO_PTH).parent
-    return run_installer(home, *standard_args(home, plugin_source, "--models", "realesr-animevideov3",
-                                              "--weights-from", str(shared), *extra))
 
 
 def vendored_modules():
@@ -414,15 +354,6 @@ def fake_model(url: str, data: bytes = PAYLOAD) -> catalog.ModelInfo:
     return catalog.ModelInfo(name="tiny", file="tiny.pth", url=url + "/tiny.pth", bytes=len(data),
                              sha256=hashlib.sha256(data).hexdigest(), arch="Compact", scale=4, purpose="test",
                              kind="anime")
-
-
-def fetcher(tmp_path, mirror=None, weights_from=None):
-    args = SimpleNamespace(mirror=mirror, weights_from=weights_from, ncnn_pack=None, offline=False)
-    manifest = Manifest(tmp_path / "manifest.json")
-    console = Console(stream=io.StringIO())
-    weights = tmp_path / "weights"
-    weights.mkdir()
-    return WeightFetcher(weights, args, console, manifest, sys.executable), weights, console, manifest
 
 
 def test_download_resumes_a_partial_part_file(tmp_path):
