@@ -144,6 +144,15 @@ def _ask(procedure, config, title, fields, arrange=None):
     return accepted
 
 
+def _cancelled(procedure, run_mode, config, prepare, title, fields, arrange=None):
+    """An interactive run: ``prepare()`` the arguments, then the procedure dialog; True when the user cancelled it
+    (the caller returns CANCEL). A script's run is never asked."""
+    if run_mode != Gimp.RunMode.INTERACTIVE:
+        return False
+    prepare()
+    return not _ask(procedure, config, title, fields, arrange)
+
+
 def _with_engine(procedure, work, run_mode=None, config=None):
     """``work(runner)`` with a started-on-demand engine; (result, None) or (None, the failure's return values).
     Messages are for people (the traceback of a bug goes to the log), and the worker is always closed (with the
@@ -248,10 +257,9 @@ class RealEsrganUpscale(Gimp.PlugIn):
     def run(self, procedure, run_mode, image, drawables, config, operation):
         fields = ["model"] + (["scale"] if operation.uses_scale else []) + ["denoise", "tile"] + \
             face_procedure.FIELDS + device_procedure.FIELDS
-        if run_mode == Gimp.RunMode.INTERACTIVE:
-            device_procedure.mark_offered_devices(procedure)
-            if not _ask(procedure, config, operation.label, fields, _arrange_upscale):
-                return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, None)
+        if _cancelled(procedure, run_mode, config, lambda: device_procedure.mark_offered_devices(procedure),
+                      operation.label, fields, _arrange_upscale):
+            return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, None)
         result, failed = _with_engine(procedure, lambda runner: operation.action(
             image, actions.the_layer(image, drawables), _choices(config), runner), run_mode, config)
         if failed is not None:
@@ -264,11 +272,9 @@ class RealEsrganUpscale(Gimp.PlugIn):
         return procedure.new_return_values(Gimp.PDBStatusType.SUCCESS, None)
 
     def run_cover(self, procedure, run_mode, image, drawables, config, data):
-        if run_mode == Gimp.RunMode.INTERACTIVE:
-            cover_procedure.mark_installed_models(procedure)
-            if not _ask(procedure, config, cover_procedure.LABEL, cover_procedure.DIALOG_FIELDS,
-                        cover_procedure.arrange):
-                return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, None)
+        if _cancelled(procedure, run_mode, config, lambda: cover_procedure.mark_installed_models(procedure),
+                      cover_procedure.LABEL, cover_procedure.DIALOG_FIELDS, cover_procedure.arrange):
+            return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, None)
         made, failed = _with_engine(procedure, lambda runner: make_cover(
             image, drawables, cover_procedure.choices_from(config), runner), run_mode, config)
         if failed is not None:
@@ -281,11 +287,9 @@ class RealEsrganUpscale(Gimp.PlugIn):
         return _success(GObject.Value(Gimp.Image, new_image), GObject.Value(str, reasons))
 
     def run_engine_settings(self, procedure, run_mode, image, drawables, config, data):
-        if run_mode == Gimp.RunMode.INTERACTIVE:
-            engine_procedure.show_stored(config)
-            if not _ask(procedure, config, engine_procedure.LABEL, engine_procedure.DIALOG_FIELDS,
-                        engine_procedure.arrange):
-                return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, None)
+        if _cancelled(procedure, run_mode, config, lambda: engine_procedure.show_stored(config),
+                      engine_procedure.LABEL, engine_procedure.DIALOG_FIELDS, engine_procedure.arrange):
+            return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, None)
         try:
             engine_setting.write(engine_procedure.setting_from(config))
         except EngineError as error:
@@ -296,10 +300,9 @@ class RealEsrganUpscale(Gimp.PlugIn):
         return procedure.new_return_values(Gimp.PDBStatusType.SUCCESS, None)
 
     def run_export(self, procedure, run_mode, image, drawables, config, data):
-        if run_mode == Gimp.RunMode.INTERACTIVE:
-            export_procedure.prepare_dialog(config, image)
-            if not _ask(procedure, config, export_procedure.LABEL, export_procedure.DIALOG_FIELDS):
-                return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, None)
+        if _cancelled(procedure, run_mode, config, lambda: export_procedure.prepare_dialog(config, image),
+                      export_procedure.LABEL, export_procedure.DIALOG_FIELDS):
+            return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, None)
         done, failed = _with_engine(procedure, lambda runner: export_cover(
             image, export_procedure.choices_from(config), runner))
         if failed is not None:
