@@ -15,6 +15,7 @@ from ..common import catalog, cover_presets
 from ..cover import make as cover, export as cover_export
 from . import backend_args, exit_codes, face_args, limit_args
 from ..common.errors import Cancelled, EngineError, Kind
+from .ctrl_c import CtrlC
 from .image import fail
 from ..file_guard import InputGuard, ensure_writable_folder
 from ..image_header import read_header
@@ -121,9 +122,10 @@ def make(args: argparse.Namespace) -> int:
     options = UpscaleOptions(model=args.model, tile=args.tile, **backend_args.options(args), denoise=args.denoise,
                              alpha=args.alpha, max_pixels=args.max_pixels, **face_args.options(args))
     from ..engine import Upscaler  # torch: imported only when there is work to do
-    result = cover.make_cover(Upscaler(args.weights), image, fmt, target, args.fit, background, options,
-                              progress=_progress, whole_picture=False)   # only the cover is saved
-    encoded = cover_export.export(result.compose(), fmt, output, export_format, target.max_bytes)
+    with CtrlC() as stop:   # Ctrl-C stops between tiles: it must not land inside the backends' native code
+        result = cover.make_cover(Upscaler(args.weights), image, fmt, target, args.fit, background, options,
+                                  progress=_progress, cancel=stop, whole_picture=False)   # only the cover is saved
+        encoded = cover_export.export(result.compose(), fmt, output, export_format, target.max_bytes, cancel=stop)
     scaled = cover.upscaled_size(cover.extent_of(image), target.size, result.fit)
     for reason in result.reasons:
         print(f"- {reason}")
@@ -140,11 +142,8 @@ def run(args: argparse.Namespace) -> int:
         return exit_codes.OK
     try:
         return make(args)
-    except Cancelled:
-        print("cancelled", file=sys.stderr)
+    except (KeyboardInterrupt, Cancelled):
+        print("interrupted (nothing was written)", file=sys.stderr)
         return exit_codes.INTERRUPTED
     except EngineError as error:
         return fail(error.message)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return exit_codes.INTERRUPTED

@@ -1,9 +1,10 @@
-"""Ctrl-C as a cancel request, for command-line jobs that own child processes and temporary files.
+"""Ctrl-C as a cancel request, for every command-line job.
 
-A KeyboardInterrupt can land anywhere, even between starting an ffmpeg child and recording it, and then that
-child outlives the job and leaves its half-written file behind. Here the first Ctrl-C only asks the job to stop
-(its ``cancel`` callback turns true, and the pipeline stops at its next check, cleaning up in order); a second one
-interrupts at once, as usual.
+A KeyboardInterrupt can land anywhere: between starting an ffmpeg child and recording it (the child then outlives
+the job and leaves its half-written file behind), or inside a Python callback of native code (OpenVINO's and
+PyTorch's pybind11 layers), where it cannot unwind and the process aborts. Here the first Ctrl-C only asks the job
+to stop (its ``cancel`` callback turns true, and the engine stops at its next check between tiles, cleaning up in
+order); a second one interrupts at once, as usual.
 """
 from __future__ import annotations
 
@@ -12,10 +13,13 @@ import sys
 import threading
 
 
-class CtrlC:
-    """``with CtrlC("…") as stop: job(cancel=stop)``: ``stop()`` is true once Ctrl-C was pressed."""
+NOTICE = "stopping… (press Ctrl-C again to stop at once)"
 
-    def __init__(self, notice: str):
+
+class CtrlC:
+    """``with CtrlC() as stop: job(cancel=stop)``: ``stop()`` is true once Ctrl-C was pressed."""
+
+    def __init__(self, notice: str = NOTICE):
         self.notice = notice
         self.pressed = False
         self._previous = None

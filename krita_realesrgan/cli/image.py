@@ -22,7 +22,9 @@ from ..common import catalog
 from . import backend_args, engine_args, exit_codes, face_args, limit_args
 from ..batch_plan import OUTPUT_FORMATS, Naming, Task, plan_folder, refuse_overwriting_inputs
 from ..cluster import args as cluster_args
-from ..common.errors import INSTALL_HINT, EngineError, Kind
+from ..common.errors import INSTALL_HINT, Cancelled, EngineError, Kind
+from ..common.progress import Cancel
+from .ctrl_c import CtrlC
 from ..file_guard import ensure_writable_folder
 from ..common.formats import AUTO_TILE, NO_TILING, UpscaleOptions
 from ..common.geometry import Extent
@@ -166,7 +168,7 @@ class TileBar:
 
 
 def upscale_file(upscaler: PlanningUpscaler, task: Task, header: Optional[ImageHeader], options: UpscaleOptions,
-                 position: int, say) -> str:
+                 position: int, say, cancel: Optional[Cancel] = None) -> str:
     """Check the size, read, upscale, write one file; returns a one-line report. Raises EngineError."""
     from ..imagefile import read_image, write_image
     from ..preflight import announce, notes_after_decode
@@ -179,7 +181,7 @@ def upscale_file(upscaler: PlanningUpscaler, task: Task, header: Optional[ImageH
         say(f"{task.source.name}: note: {note}")
     bar = TileBar(task.source.name, position)
     try:
-        result = upscaler.upscale(image, fmt, options, progress=bar)
+        result = upscaler.upscale(image, fmt, options, progress=bar, cancel=cancel)
     finally:
         bar.close()
     write_image(task.target, result.image)
@@ -191,9 +193,10 @@ def upscale_file(upscaler: PlanningUpscaler, task: Task, header: Optional[ImageH
             f"{result.seconds:.1f} s{faces})")
 
 
-def run_all(upscaler: PlanningUpscaler, plan: Plan, options: UpscaleOptions, say) -> List[Tuple[Path, str]]:
+def run_all(upscaler: PlanningUpscaler, plan: Plan, options: UpscaleOptions, say,
+            cancel: Optional[Cancel] = None) -> List[Tuple[Path, str]]:
     """Upscale every planned task; returns the failures (path, message), those of planning first. Fatal errors,
-    and the error of a lone input file, propagate."""
+    the error of a lone input file and a cancel (``Cancelled``, polled between tiles) propagate."""
     from tqdm import tqdm
     failures: List[Tuple[Path, str]] = list(plan.failures)
     for source, message in plan.failures:
@@ -201,9 +204,13 @@ def run_all(upscaler: PlanningUpscaler, plan: Plan, options: UpscaleOptions, say
     several = len(plan.tasks) + len(plan.failures) > 1
     images = tqdm(plan.tasks, desc="images", unit="image", disable=None if several else True, position=0)
     for task in images:
+        if cancel is not None and cancel():
+            raise Cancelled()
         try:
             say(upscale_file(upscaler, task, plan.headers.get(task.source), options,
-                             position=1 if several else 0, say=say))
+                             position=1 if several else 0, say=say, cancel=cancel))
+        except Cancelled:
+            raise
         except EngineError as error:
             if error.kind in FATAL_KINDS or not several:
                 raise
@@ -257,15 +264,16 @@ def run(args: argparse.Namespace) -> int:
             from ..cluster import folder_run
             failures = folder_run.run_all(args, plan, options, say=tqdm.write)
         else:
-            with engine_args.upscaler(args) as upscaler:     # this process's engine, or the service's
-                failures = run_all(upscaler, plan, options, say=tqdm.write)
+            # Ctrl-C stops between tiles: it must not land inside the backends' native code
+            with CtrlC() as stop, engine_args.upscaler(args) as upscaler:   # this process's engine, or the service's
+                failures = run_all(upscaler, plan, options, say=tqdm.write, cancel=stop)
+    except (KeyboardInterrupt, Cancelled):   # Cancelled first: it is an EngineError too
+        print("\ninterrupted (no partial files were written)", file=sys.stderr)
+        return exit_codes.INTERRUPTED
     except EngineError as error:
         return fail(error.message)
     except OSError as error:
         return fail(f"{error.filename or ''}: {error.strerror or error}".lstrip(": "))
-    except KeyboardInterrupt:
-        print("\ninterrupted (no partial files were written)", file=sys.stderr)
-        return exit_codes.INTERRUPTED
     if failures:
         print(f"\n{len(failures)} of {len(sources)} image(s) failed:", file=sys.stderr)
         for source, message in failures:

@@ -102,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
             cluster_args.require_ray(spec)
             from ..cluster import video_run
             upscale = partial(video_run.upscale_video, ray=spec)
-        with CtrlC("stopping… (press Ctrl-C again to stop at once)") as stop:
+        with CtrlC() as stop:
             report = upscale(args.input, args.output, options, weights_dir=args.weights_dir,
                              resume=args.resume, progress=bar, cancel=stop, log=bar.bar.write,
                              how_to_raise=limit_args.HINT)
