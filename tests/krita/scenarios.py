@@ -239,17 +239,33 @@ def failure_leaves_document_unchanged(ctx, folder):
     return {"outcome": outcome, "message": message}
 
 
-def cmyk_offers_converted_copy(ctx, folder):
-    doc = ctx.krita.createDocument(48, 32, "cmyk", "CMYKA", "U8", "", 72.0)
+def cmyk_document(ctx, width, height):
+    """A CMYKA 8-bit document in batch mode, its layer filled with one colour; (document, layer)."""
+    doc = ctx.krita.createDocument(width, height, "cmyk", "CMYKA", "U8", "", 72.0)
     doc.setBatchmode(True)
     node = ctx.layer(doc)
-    node.setPixelData(bytes([20, 120, 200, 10, 255]) * (48 * 32), 0, 0, 48, 32)
+    node.setPixelData(bytes([20, 120, 200, 10, 255]) * (width * height), 0, 0, width, height)
+    return doc, node
+
+
+def layer_names(doc):
+    return [n.name() for n in doc.rootNode().childNodes()]
+
+
+def close_documents(docs):
+    for doc in docs:
+        doc.setBatchmode(True)
+        doc.close()
+
+
+def cmyk_offers_converted_copy(ctx, folder):
+    doc, node = cmyk_document(ctx, 48, 32)
     try:
         ctx.actions.enhance_layer(doc, node, ctx.settings.Choices(), ctx.session)
         refused = None
     except ctx.pixels.UnsupportedColourModel as error:
         refused = {"convertible": error.convertible, "message": error.message}
-    layers_after_refusal = [n.name() for n in doc.rootNode().childNodes()]
+    layers_after_refusal = layer_names(doc)
     copy, copied = ctx.document.converted_copy(doc, node)
     copy.setBatchmode(True)
     ctx.actions.enhance_layer(copy, copied, ctx.settings.Choices(), ctx.session)
@@ -293,15 +309,11 @@ def extension_messages(ctx, folder):
     timer = answer_message_boxes(state, QMessageBox.Ok)
     ext.run("enhance", doc, ctx.layer(doc), ctx.settings.Choices())
     timer.stop()
-    notes["engine_missing"] = {"boxes": state.get("boxes", []),
-                               "layers": [n.name() for n in doc.rootNode().childNodes()]}
+    notes["engine_missing"] = {"boxes": state.get("boxes", []), "layers": layer_names(doc)}
     doc.close()
 
     ext.session = ctx.session   # a working engine again
-    cmyk = ctx.krita.createDocument(40, 24, "cmyk", "CMYKA", "U8", "", 72.0)
-    cmyk.setBatchmode(True)
-    node = ctx.layer(cmyk)
-    node.setPixelData(bytes([20, 120, 200, 10, 255]) * (40 * 24), 0, 0, 40, 24)
+    cmyk, node = cmyk_document(ctx, 40, 24)
     shown = []
     ext._show = shown.append   # kritarunner has no window to open the copy in; keep it instead
     state = {}
@@ -309,13 +321,9 @@ def extension_messages(ctx, folder):
     ext.run("enhance", cmyk, node, ctx.settings.Choices())
     timer.stop()
     copies = shown
-    notes["cmyk"] = {"boxes": state.get("boxes", []),
-                     "original_layers": [n.name() for n in cmyk.rootNode().childNodes()],
-                     "copies": [{"model": c.colorModel(), "layers": [n.name() for n in c.rootNode().childNodes()]}
-                                for c in copies]}
-    for copy in copies:
-        copy.setBatchmode(True)
-        copy.close()
+    notes["cmyk"] = {"boxes": state.get("boxes", []), "original_layers": layer_names(cmyk),
+                     "copies": [{"model": c.colorModel(), "layers": layer_names(c)} for c in copies]}
+    close_documents(copies)
     cmyk.close()
     return notes
 
@@ -342,7 +350,7 @@ def long_run_asks_first(ctx, folder):
             timer = answer_message_boxes(state, answer)
             ext.run("enhance", doc, ctx.layer(doc), choices)
             timer.stop()
-            notes[name] = {"boxes": state.get("boxes", []), "layers": [n.name() for n in doc.rootNode().childNodes()]}
+            notes[name] = {"boxes": state.get("boxes", []), "layers": layer_names(doc)}
             if name == "no":
                 ctx.dump(doc, folder, "after")
     finally:
@@ -438,10 +446,7 @@ def cover_extension_cmyk(ctx, folder):
     from realesrgan_upscale import extension
     ext = extension.RealEsrganExtension(ctx.krita)
     ext.session = ctx.session
-    cmyk = ctx.krita.createDocument(60, 40, "cmyk", "CMYKA", "U8", "", 72.0)
-    cmyk.setBatchmode(True)
-    node = ctx.layer(cmyk)
-    node.setPixelData(bytes([20, 120, 200, 10, 255]) * (60 * 40), 0, 0, 60, 40)
+    cmyk, node = cmyk_document(ctx, 60, 40)
     open_before = len(ctx.krita.documents())
     shown, messages, state = [], [], {}
     ext._show = lambda doc: shown.append(doc) or RecordingView(doc, messages)
@@ -451,13 +456,10 @@ def cover_extension_cmyk(ctx, folder):
     timer.stop()
     notes = {"boxes": state.get("boxes", []), "messages": messages, "open_before": open_before,
              "open_after": len(ctx.krita.documents()), "original_model": cmyk.colorModel(),
-             "original_layers": [n.name() for n in cmyk.rootNode().childNodes()],
-             "shown": [{"size": [d.width(), d.height()], "model": d.colorModel(),
-                        "layers": [n.name() for n in d.rootNode().childNodes()],
+             "original_layers": layer_names(cmyk),
+             "shown": [{"size": [d.width(), d.height()], "model": d.colorModel(), "layers": layer_names(d),
                         "bounds": [list(n.bounds().getRect()) for n in d.rootNode().childNodes()]} for d in shown]}
-    for doc in shown:
-        doc.setBatchmode(True)
-        doc.close()
+    close_documents(shown)
     cmyk.close()
     return notes
 
