@@ -241,6 +241,11 @@ def fail(message: str) -> int:
     return exit_codes.FAILED
 
 
+def fail_on(error: OSError) -> int:
+    """A file the system refused (unreadable, disk full, ...): its name and the reason, in one line."""
+    return fail(f"{error.filename or ''}: {error.strerror or error}".lstrip(": "))
+
+
 def run(args: argparse.Namespace) -> int:
     # a corrupt file gets our one-line message; OpenCV's own decoder warnings would only add noise
     os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
@@ -273,7 +278,7 @@ def run(args: argparse.Namespace) -> int:
     except EngineError as error:
         return fail(error.message)
     except OSError as error:
-        return fail(f"{error.filename or ''}: {error.strerror or error}".lstrip(": "))
+        return fail_on(error)
     if failures:
         print(f"\n{len(failures)} of {len(sources)} image(s) failed:", file=sys.stderr)
         for source, message in failures:

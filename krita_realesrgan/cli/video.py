@@ -17,7 +17,7 @@ from ..cluster import args as cluster_args
 from .ctrl_c import CtrlC
 from ..common.errors import Cancelled, EngineError
 from ..common.formats import AUTO_TILE, NO_TILING, UpscaleOptions
-from .image import fail
+from .image import fail, fail_on
 from ..video.options import (DEFAULT_CODEC, DEFAULT_CRF, DEFAULT_PIX_FMT, DEFAULT_PRESET, DEFAULT_SEGMENT_FRAMES,
                              VideoOptions)
 from ..video.pipeline import upscale_video
@@ -113,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
     except EngineError as error:
         return fail(error.message)
     except OSError as error:
-        return fail(f"{error.filename or ''}: {error.strerror or error}".lstrip(": "))
+        return fail_on(error)
     finally:
         bar.close()
     for note in report.notes:
