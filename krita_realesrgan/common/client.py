@@ -127,7 +127,7 @@ class EngineClient:
 
     def submit_cover(self, pixels, fmt: PixelFormat, extent: Extent, target: Union[str, Extent],
                      options: UpscaleOptions, fit: str = "cover", background: str = "blur") -> Job:
-        """Start a cover (see ``cover_op``): ``target`` is a preset id or an exact size; ``fit`` "cover" crops,
+        """Start a cover (see ``cover.op``): ``target`` is a preset id or an exact size; ``fit`` "cover" crops,
         "pad" fits inside on a ``background`` ("blur" or "#rrggbb"). Read the outcome with ``CoverOutcome.of``."""
         where = {"preset": target} if isinstance(target, str) else {"target": list(target)}
         extra = ("background_output",) if fit == "pad" else ()
@@ -137,7 +137,7 @@ class EngineClient:
     def submit_export(self, pixels, fmt: PixelFormat, extent: Extent, path: os.PathLike,
                       max_bytes: Optional[int] = None, export_format: Optional[str] = None) -> Job:
         """Save a finished cover (e.g. the editor's merged image with its title) as JPEG/PNG/WebP at ``path``
-        within ``max_bytes`` (the quality is lowered step by step until it fits; see ``cover_op.handle_export``).
+        within ``max_bytes`` (the quality is lowered step by step until it fits; see ``cover.op.handle_export``).
         The format is ``export_format`` or the name's extension. Read the outcome with ``ExportOutcome.of``."""
         return self.submit_payload("export", pixels, fmt, extent, pixel_output=False, path=str(path),
                                    max_bytes=max_bytes, format=export_format)

@@ -8,7 +8,7 @@ Requests (one JSON object per line; ``id`` is chosen by the client and echoed in
      "options": {UpscaleOptions.to_json()}}                     -> progress*, result | error | cancelled
     {"id": 4, "op": "cancel", "job": 3}                         (no reply of its own; job 3 ends with cancelled)
     {"id": 5, "op": "shutdown"}                                 -> bye, then the worker exits
-    "cover" (a platform cover) and "export" (save it within a file-size limit): see ``cover_op``.
+    "cover" (a platform cover) and "export" (save it within a file-size limit): see ``cover.op``.
 
 Events::
 
