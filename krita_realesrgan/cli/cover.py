@@ -14,9 +14,9 @@ from typing import Optional
 from ..common import catalog, cover_presets
 from ..cover import make as cover, export as cover_export
 from . import backend_args, exit_codes, face_args, limit_args
-from ..common.errors import Cancelled, EngineError, Kind
+from ..common.errors import EngineError, Kind
 from .ctrl_c import CtrlC
-from .image import fail
+from .image import ENDINGS, ended
 from ..file_guard import InputGuard, ensure_writable_folder
 from ..image_header import read_header
 from ..common.run_estimate import check_limit
@@ -142,8 +142,5 @@ def run(args: argparse.Namespace) -> int:
         return exit_codes.OK
     try:
         return make(args)
-    except (KeyboardInterrupt, Cancelled):
-        print("interrupted (nothing was written)", file=sys.stderr)
-        return exit_codes.INTERRUPTED
-    except EngineError as error:
-        return fail(error.message)
+    except ENDINGS as error:
+        return ended(error, "interrupted (nothing was written)")

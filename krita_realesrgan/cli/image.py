@@ -246,6 +246,22 @@ def fail_on(error: OSError) -> int:
     return fail(f"{error.filename or ''}: {error.strerror or error}".lstrip(": "))
 
 
+ENDINGS = (KeyboardInterrupt, EngineError, OSError)   # how a command's work can end early, each said in one line
+
+
+def ended(error: BaseException, interrupted: str) -> int:
+    """The exit code, and the line on stderr, for work that ended early: ``interrupted`` for Ctrl-C or a cancel,
+    the message of an engine error, the file and reason of a file the system refused."""
+    if isinstance(error, (KeyboardInterrupt, Cancelled)):   # Cancelled first: it is an EngineError too
+        print(f"\n{interrupted}", file=sys.stderr)
+        return exit_codes.INTERRUPTED
+    if isinstance(error, EngineError):
+        return fail(error.message)
+    if isinstance(error, OSError):
+        return fail_on(error)
+    raise error
+
+
 def run(args: argparse.Namespace) -> int:
     # a corrupt file gets our one-line message; OpenCV's own decoder warnings would only add noise
     os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
@@ -272,13 +288,8 @@ def run(args: argparse.Namespace) -> int:
             # Ctrl-C stops between tiles: it must not land inside the backends' native code
             with CtrlC() as stop, engine_args.upscaler(args) as upscaler:   # this process's engine, or the service's
                 failures = run_all(upscaler, plan, options, say=tqdm.write, cancel=stop)
-    except (KeyboardInterrupt, Cancelled):   # Cancelled first: it is an EngineError too
-        print("\ninterrupted (no partial files were written)", file=sys.stderr)
-        return exit_codes.INTERRUPTED
-    except EngineError as error:
-        return fail(error.message)
-    except OSError as error:
-        return fail_on(error)
+    except ENDINGS as error:
+        return ended(error, "interrupted (no partial files were written)")
     if failures:
         print(f"\n{len(failures)} of {len(sources)} image(s) failed:", file=sys.stderr)
         for source, message in failures:
