@@ -29,6 +29,7 @@ from krita_realesrgan.common.errors import Cancelled, EngineError
 from krita_realesrgan.common.formats import UpscaleOptions
 
 from video_clips import decoded_frames, make_clip, packet_hashes
+from data_paths import REPO
 
 try:
     import ray
@@ -36,7 +37,6 @@ except ImportError:   # the developer setup installs the cluster extra: without 
     pytest.fail("ray is not installed; run: python3 installer.py --dev (it installs the cluster extra)",
                 pytrace=False)
 
-REPO = Path(__file__).resolve().parents[1]
 MODEL = "realesr-animevideov3"
 SEGMENT = 3                     # 24 frames at 12 frames/s: 8 segments, so the pool has work queued when it matters
 FILES = 5

@@ -20,12 +20,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from data_paths import ANIMEVIDEO_PTH, IMAGES, WEIGHTS, require
+from data_paths import ANIMEVIDEO_PTH, IMAGES, REPO, WEIGHTS, require
 from gimp import chroot
 
 pytestmark = [pytest.mark.gimp, pytest.mark.slow]
 
-REPO = Path(__file__).resolve().parents[1]
 PLUGIN_DIR_NAME = "realesrgan-upscale"
 MODEL = "realesr-animevideov3"
 MISSING_MODEL = "RealESRGAN_x4plus"

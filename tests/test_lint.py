@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 from krita_realesrgan import common
+from data_paths import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 
 
 def run(*argv: str) -> subprocess.CompletedProcess:

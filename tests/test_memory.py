@@ -4,11 +4,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+from data_paths import REPO
+
 
 
 @pytest.mark.slow

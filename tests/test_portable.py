@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from krita_realesrgan import common
+from data_paths import REPO
 from helpers import engine_env
 
-REPO = Path(__file__).resolve().parents[1]
 PACKAGE = REPO / "krita_realesrgan"
 BLOCKED = ("numpy", "torch", "cv2", "spandrel", "safetensors", "tqdm", "psutil", "PIL")
 
