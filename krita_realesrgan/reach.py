@@ -136,11 +136,7 @@ class ReachCache:
         self.path = Path(folder if folder is not None else paths.cache_dir()) / CACHE_FILE
 
     def _read(self) -> dict:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        return data if isinstance(data, dict) else {}
+        return paths.read_json_object(self.path) or {}
 
     def get(self, digest: str) -> Optional[Reach]:
         entry = self._read().get(digest)

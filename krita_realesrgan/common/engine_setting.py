@@ -53,11 +53,7 @@ class EngineSetting:
 
 
 def _stored(env: Mapping[str, str]) -> dict:
-    try:
-        stored = json.loads(paths.config_file(env).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return stored if isinstance(stored, dict) else {}
+    return paths.read_json_object(paths.config_file(env)) or {}
 
 
 def read(env: Mapping[str, str] = os.environ) -> EngineSetting:

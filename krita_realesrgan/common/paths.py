@@ -107,19 +107,22 @@ class Config:
     engine_cert: str = ""         # for HOST:PORT over TLS: the service's certificate (or its CA)
 
 
+def read_json_object(path: Path) -> Optional[dict]:
+    """The JSON object stored in ``path``; None when the file is missing, unreadable, not JSON or not an object
+    (the small files the package keeps: config, speeds, reaches)."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
 def read_config(env: Mapping[str, str] = os.environ, platform: str = sys.platform) -> Config:
     """The effective configuration: environment over config file over defaults. Never raises for a bad file."""
     path = config_file(env, platform)
-    stored: dict = {}
-    source = "defaults"
-    try:
-        stored = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(stored, dict):
-            stored = {}
-        else:
-            source = f"config file {path}"
-    except (OSError, ValueError):
-        pass
+    found = read_json_object(path)
+    stored = found or {}
+    source = "defaults" if found is None else f"config file {path}"
     python = env.get(ENV_PYTHON) or stored.get("python")
     weights = env.get(ENV_WEIGHTS) or stored.get("weights") or str(default_weights(env, platform))
     return Config(python=python, weights=Path(weights), source=source,
@@ -132,12 +135,7 @@ def write_config(python: str, weights: Path, env: Mapping[str, str] = os.environ
                  platform: str = sys.platform) -> Path:
     """The installer's keys; the others the file holds (the editors' engine setting, ``engine_setting``) are kept."""
     path = config_file(env, platform)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        data = {}
-    if not isinstance(data, dict):
-        data = {}
+    data = read_json_object(path) or {}
     data.update({"version": CONFIG_VERSION, "python": str(python), "weights": str(weights)})
     atomic_write_bytes(path, (json.dumps(data, indent=2) + "\n").encode("utf-8"))
     return path

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Optional, Tuple
 from .errors import EngineError, Kind
 from .formats import CPU_TILE_BUDGET, DEFAULT_MAX_PIXELS
 from .geometry import Extent
+from .paths import cache_dir, read_json_object
 
 if TYPE_CHECKING:   # typing.TypeGuard is 3.10+; only the checker needs it
     from typing import TypeGuard
@@ -88,7 +89,6 @@ class SpeedRecord:
 
     def __init__(self, path: Optional[Path] = None):
         if path is None:
-            from .paths import cache_dir
             path = cache_dir() / "speed.json"
         self.path = Path(path)
 
@@ -97,11 +97,7 @@ class SpeedRecord:
         return f"{Path(model).name}|{device}|{precision}"
 
     def _load(self) -> dict:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        return data if isinstance(data, dict) else {}
+        return read_json_object(self.path) or {}
 
     @staticmethod
     def _totals(value) -> Optional[Tuple[float, float]]:
