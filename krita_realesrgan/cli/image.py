@@ -236,32 +236,6 @@ def list_models(args: argparse.Namespace) -> int:
     return exit_codes.OK
 
 
-def fail(message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return exit_codes.FAILED
-
-
-def fail_on(error: OSError) -> int:
-    """A file the system refused (unreadable, disk full, ...): its name and the reason, in one line."""
-    return fail(f"{error.filename or ''}: {error.strerror or error}".lstrip(": "))
-
-
-ENDINGS = (KeyboardInterrupt, EngineError, OSError)   # how a command's work can end early, each said in one line
-
-
-def ended(error: BaseException, interrupted: str) -> int:
-    """The exit code, and the line on stderr, for work that ended early: ``interrupted`` for Ctrl-C or a cancel,
-    the message of an engine error, the file and reason of a file the system refused."""
-    if isinstance(error, (KeyboardInterrupt, Cancelled)):   # Cancelled first: it is an EngineError too
-        print(f"\n{interrupted}", file=sys.stderr)
-        return exit_codes.INTERRUPTED
-    if isinstance(error, EngineError):
-        return fail(error.message)
-    if isinstance(error, OSError):
-        return fail_on(error)
-    raise error
-
-
 def run(args: argparse.Namespace) -> int:
     # a corrupt file gets our one-line message; OpenCV's own decoder warnings would only add noise
     os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
@@ -273,7 +247,7 @@ def run(args: argparse.Namespace) -> int:
         cluster_args.require_ray(cluster_args.RaySpec.from_args(args))
         sources = plan_sources(args)
         if not sources:
-            return fail(f"{args.input} holds no images.")
+            return exit_codes.fail(f"{args.input} holds no images.")
         plan = plan_run(sources, args)
         folder = args.output if (args.input.is_dir() or not is_output_file(args.output)) else args.output.parent
         ensure_writable_folder(folder)
@@ -288,8 +262,8 @@ def run(args: argparse.Namespace) -> int:
             # Ctrl-C stops between tiles: it must not land inside the backends' native code
             with CtrlC() as stop, engine_args.upscaler(args) as upscaler:   # this process's engine, or the service's
                 failures = run_all(upscaler, plan, options, say=tqdm.write, cancel=stop)
-    except ENDINGS as error:
-        return ended(error, "interrupted (no partial files were written)")
+    except exit_codes.ENDINGS as error:
+        return exit_codes.ended(error, "interrupted (no partial files were written)")
     if failures:
         print(f"\n{len(failures)} of {len(sources)} image(s) failed:", file=sys.stderr)
         for source, message in failures:

@@ -16,7 +16,6 @@ from . import backend_args, exit_codes, limit_args
 from ..cluster import args as cluster_args
 from .ctrl_c import CtrlC
 from ..common.formats import AUTO_TILE, NO_TILING, UpscaleOptions
-from .image import ENDINGS, ended
 from ..video.options import (DEFAULT_CODEC, DEFAULT_CRF, DEFAULT_PIX_FMT, DEFAULT_PRESET, DEFAULT_SEGMENT_FRAMES,
                              VideoOptions)
 from ..video.pipeline import upscale_video
@@ -105,9 +104,9 @@ def run(args: argparse.Namespace) -> int:
             report = upscale(args.input, args.output, options, weights_dir=args.weights_dir,
                              resume=args.resume, progress=bar, cancel=stop, log=bar.bar.write,
                              how_to_raise=limit_args.HINT)
-    except ENDINGS as error:
+    except exit_codes.ENDINGS as error:
         bar.close()
-        return ended(error, "interrupted: no output written; run again with --resume to continue")
+        return exit_codes.ended(error, "interrupted: no output written; run again with --resume to continue")
     finally:
         bar.close()
     for note in report.notes:
