@@ -169,14 +169,14 @@ class Upscaler:
         for note in notes:
             log.info("%s", note)   # the worker's log; the CLI prints result.notes
         target = options.output_extent(extent, model.scale)
-        run_estimate.check_limit(target, options.max_pixels, "raise the pixel limit")
+        run_estimate.check_limit(target, options.max_pixels, run_estimate.HOW_TO_RAISE)
         factor = max(target.width / extent.width, target.height / extent.height)
         if factor > MAX_SCALE:   # e.g. 8x8 -> 1000000x1: the network would run nine passes on 8x8 -> 2097152x2097152
             raise EngineError(Kind.BAD_INPUT, f"{extent} -> {target} is a scale of {factor:g}; the most is "
                               f"{MAX_SCALE}.")
         passes = network_passes(extent, target, model.scale)
         native = extent * (model.scale ** passes)
-        run_estimate.check_limit(native, options.max_pixels, "raise the pixel limit",
+        run_estimate.check_limit(native, options.max_pixels, run_estimate.HOW_TO_RAISE,
                                  f"Before its final resize to {target}, the network would make")
 
         planes = pixels.split(image, fmt)

@@ -23,7 +23,8 @@ import numpy as np
 from ..common.formats import AUTO_TILE
 from ..common.progress import Cancel, Progress
 from ..video.options import VideoOptions
-from ..video.pipeline import HOW_TO_RAISE, EncodedSegment, Log, VideoJob, VideoReport, prepare_job
+from ..common.run_estimate import HOW_TO_RAISE
+from ..video.pipeline import EncodedSegment, Log, VideoJob, VideoReport, prepare_job
 from .args import RaySpec
 from .pool import Shard, ShardPool
 from .runtime import connect
@@ -70,8 +71,7 @@ class _Driver:
                 self.job.notes.append(note)
         if self.job.tile == AUTO_TILE:   # fix the first worker's tile for the rest of the job and for a resume
             self.job.tile = segment.tile
-            upscale = {**self.job.wanted["upscale"], "tile": segment.tile}
-            self.job.work.write_job({**self.job.wanted, "upscale": upscale})
+            self.job.work.record_tile(self.job.wanted, segment.tile)
             self.job_ref = self.ray.put(self.job)
         self.done += segment.frames
         if self.progress:

@@ -72,6 +72,9 @@ def estimate(source: Extent, result: Extent, channels: int, bytes_per_sample: in
     return RunEstimate(source, result, memory, seconds)
 
 
+HOW_TO_RAISE = "raise the pixel limit"   # a refusal's way on, in the engine's words (the CLI says --max-pixels)
+
+
 def check_limit(extent: Extent, max_pixels: int, how_to_raise: str, what: str = "The result would be") -> None:
     """Refuse ``extent`` above ``max_pixels`` (0 = no limit). ``how_to_raise`` names the option or setting."""
     if max_pixels and extent.pixel_count > max_pixels:

@@ -23,7 +23,7 @@ from .cover_presets import AUTO_MODEL, preset, upscaled_size
 from .errors import Cancelled, EngineError, Kind
 from .formats import PixelFormat, UpscaleOptions
 from .geometry import Extent
-from .run_estimate import RunEstimate, SpeedRecord, check_limit, estimate, memory_text, network_passes
+from .run_estimate import HOW_TO_RAISE, RunEstimate, SpeedRecord, check_limit, estimate, memory_text, network_passes
 from .translate import translate
 
 LONG_RUN_SECONDS = 60.0   # a run longer than about a minute is asked about first
@@ -154,7 +154,7 @@ Ask = Callable[[RunPlan], bool]
 
 
 def run_with_consent(plan: Optional[RunPlan], options: UpscaleOptions, submit: Callable[[UpscaleOptions], T],
-                     ask: Optional[Ask], how_to_raise: str = "raise the pixel limit") -> T:
+                     ask: Optional[Ask], how_to_raise: str = HOW_TO_RAISE) -> T:
     """``submit(options)`` after the user agreed where a plan needs it (see the module docstring).
 
     ``ask(plan)`` shows ``plan.question(...)`` and returns True for Yes; ``ask`` None: a script, never asked (a

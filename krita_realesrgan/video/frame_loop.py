@@ -65,7 +65,7 @@ class FrameLoop:
         self.seconds += time.perf_counter() - started
         if self.upscale.tile == AUTO_TILE:   # fix the tile plan for the whole job: identical frames on resume
             self.upscale = self.upscale.with_(tile=result.tile or NO_TILING)
-            self.work.write_job({**self.wanted, "upscale": {**self.wanted["upscale"], "tile": self.upscale.tile}})
+            self.work.record_tile(self.wanted, self.upscale.tile)
         image = result.image
         full = Extent(image.shape[1], image.shape[0])
         self.extent = even_extent(full, self.options.pix_fmt)

@@ -26,7 +26,7 @@ from ..common.errors import EngineError, Kind
 from ..common.formats import PixelFormat, UpscaleOptions
 from ..common.geometry import Extent
 from ..common.progress import Cancel, Progress
-from ..common.run_estimate import check_limit
+from ..common.run_estimate import HOW_TO_RAISE, check_limit
 from ..file_guard import same_file
 from .containers import Container, container_for
 from .decode import decode_command, raw_pix_fmt, read_frames
@@ -40,7 +40,6 @@ from .work_folder import WorkFolder, job_record, prepare_work, preview_folder, s
 
 Log = Callable[[str], None]
 
-HOW_TO_RAISE = "raise the pixel limit"   # a refusal's way on, in the engine's words; the CLI passes its own
 
 
 @dataclass
@@ -202,7 +201,7 @@ def prepare_job(source: Path, target: Path, options: VideoOptions = VideoOptions
 
     target.parent.mkdir(parents=True, exist_ok=True)
     work = WorkFolder(target)
-    wanted = job_record(source, info, options, options.upscale.tile)
+    wanted = job_record(source, info, options)
     tile = prepare_work(work, wanted, resume, notes)
     return VideoJob(source, target, info, container, options, rate, resample, total, work, wanted, tile, notes)
 
@@ -220,7 +219,7 @@ def upscale_video(source: Path, target: Path, options: VideoOptions = VideoOptio
     if upscaler is None:
         from ..engine import Upscaler
         upscaler = Upscaler(weights_dir)
-    processes = Processes(job.work.log)
+    processes = job.processes()
     loop = job.frame_loop(upscaler, processes)
     try:
         decoder, frames = job.decode(processes, skip)

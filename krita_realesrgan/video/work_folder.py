@@ -20,10 +20,9 @@ from .probe import VideoInfo
 JOB_VERSION = 1
 
 
-def job_record(source: Path, info: VideoInfo, options: VideoOptions, tile: int) -> dict:
+def job_record(source: Path, info: VideoInfo, options: VideoOptions) -> dict:
     stat = source.stat()
     upscale = options.upscale.to_json()
-    upscale["tile"] = tile
     return {"version": JOB_VERSION, "input": str(source.resolve()), "input_bytes": stat.st_size,
             "input_mtime_ns": stat.st_mtime_ns, "frames": info.frame_count, "upscale": upscale,
             "codec": options.codec, "crf": options.crf, "preset": options.preset, "pix_fmt": options.pix_fmt,
@@ -57,6 +56,10 @@ class WorkFolder:
     def write_job(self, record: dict) -> None:
         from ..common.paths import atomic_write_bytes
         atomic_write_bytes(self.job_file, (json.dumps(record, indent=2) + "\n").encode("utf-8"))
+
+    def record_tile(self, wanted: dict, tile: int) -> None:
+        """The job record with the tile edge the first frames used, fixed for the rest of the job and a resume."""
+        self.write_job({**wanted, "upscale": {**wanted["upscale"], "tile": tile}})
 
     def reset(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
