@@ -8,10 +8,11 @@
     python3 installer.py --check         what is installed, verified and missing
     python3 installer.py --uninstall     remove what this installer added, and nothing else
 
-Standard library only (Python >= 3.9). Model facts come from ``krita_realesrgan/catalog.py`` and every path from
-``krita_realesrgan/paths.py`` of this checkout, so no fact is written twice. Everything the installer adds is
-recorded in a manifest in the data folder; ``--uninstall`` removes exactly that. The steps themselves live in
-``install_steps/`` beside this file, one module each; this file is the command line and the three modes.
+Standard library only (Python >= 3.9). Model facts come from ``krita_realesrgan/common/catalog.py`` and every
+path from ``krita_realesrgan/common/paths.py`` of this checkout, so no fact is written twice. Everything the
+installer adds is recorded in a manifest in the data folder; ``--uninstall`` removes exactly that. The steps
+themselves live in ``install_steps/`` beside this file, one module each; this file is the command line and the
+three modes.
 """
 from __future__ import annotations
 

@@ -11,21 +11,21 @@ import numpy as np
 from .common.formats import PixelFormat, UpscaleOptions
 from .common.geometry import Extent
 from .image_header import ImageHeader
-from .common.run_estimate import SpeedRecord, check_limit, estimate, network_passes
+from .common.run_estimate import check_limit, estimate, network_passes
 from .upscalers import PlanningUpscaler
 
 _ASSUMED_CHANNELS, _ASSUMED_BYTES = 3, 1   # before decoding, the estimate assumes an 8-bit RGB picture
 
 
 def announce(upscaler: PlanningUpscaler, source: Path, extent: Extent, options: UpscaleOptions, how_to_raise: str,
-             fmt: Optional[PixelFormat] = None, speeds: Optional[SpeedRecord] = None) -> str:
+             fmt: Optional[PixelFormat] = None) -> str:
     """Refuse (EngineError TOO_LARGE) a picture whose decoding or result would pass ``options.max_pixels``;
     otherwise the line that says what the run will produce."""
     check_limit(extent, options.max_pixels, how_to_raise, "The picture has")   # decoding alone
     facts = upscaler.model_facts(options)
     result = options.output_extent(extent, facts.scale)
     check_limit(result, options.max_pixels, how_to_raise)
-    speed = (speeds or upscaler.speeds).seconds_per_megapixel(options.model, facts.speed_key, facts.precision)
+    speed = upscaler.speeds.seconds_per_megapixel(options.model, facts.speed_key, facts.precision)
     channels = fmt.channels if fmt else _ASSUMED_CHANNELS
     sample_bytes = fmt.bytes_per_sample if fmt else _ASSUMED_BYTES
     planned = estimate(extent, result, channels, sample_bytes, speed, facts.scale,

@@ -16,7 +16,6 @@ from ..cover import make as cover, export as cover_export
 from . import backend_args, exit_codes, face_args, limit_args
 from ..common.errors import EngineError, Kind
 from .ctrl_c import CtrlC
-from .image import ENDINGS, ended
 from ..file_guard import InputGuard, ensure_writable_folder
 from ..image_header import read_header
 from ..common.run_estimate import check_limit
@@ -36,14 +35,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     target.add_argument("--size", default=None, metavar="WxH", help="custom cover size, e.g. 1200x628")
     parser.add_argument("--max-bytes", type=int, default=None,
                         help="largest file allowed in bytes (default: the preset's limit; none for --size)")
-    parser.add_argument("--fit", choices=cover.FITS, default="cover",
+    parser.add_argument("--fit", choices=cover_presets.FITS, default="cover",
                         help="cover: fill the size and crop (around faces, else the most salient area); "
                              "pad: show the whole picture on a background (default cover)")
-    parser.add_argument("--background", default=cover.BLUR, metavar="blur|#rrggbb",
+    parser.add_argument("--background", default=cover_presets.BLUR, metavar="blur|#rrggbb",
                         help="background for --fit pad: a blurred copy of the picture or a colour (default blur)")
     parser.add_argument("--format", choices=cover_export.EXPORT_FORMATS, default=None,
                         help="file format (default: from the output's extension)")
-    parser.add_argument("-n", "--model-name", "--model", dest="model", default=cover.AUTO_MODEL,
+    parser.add_argument("-n", "--model-name", "--model", dest="model", default=cover_presets.AUTO_MODEL,
                         help="model name or weights file; 'auto' (default) picks a photo or an illustration model "
                              "from the picture's content")
     parser.add_argument("--denoise-strength", "--denoise", dest="denoise", type=float, default=None,
@@ -103,12 +102,12 @@ def make(args: argparse.Namespace) -> int:
         raise EngineError(Kind.BAD_INPUT, f"The {target.id} preset takes {', '.join(target.formats)}, "
                           f"not {export_format}.")
     background = cover.Background.parse(args.background)
-    if args.model != cover.AUTO_MODEL:
+    if args.model != cover_presets.AUTO_MODEL:
         catalog.check_denoise(args.model, args.denoise)
     elif args.denoise is not None:
         raise EngineError(Kind.BAD_INPUT, "A denoise strength needs a model chosen with -n (e.g. -n "
                           "realesr-general-x4v3), not the automatic choice.")
-    face_args.check(args, None if args.model == cover.AUTO_MODEL else args.model, args.weights)
+    face_args.check(args, None if args.model == cover_presets.AUTO_MODEL else args.model, args.weights)
     header = read_header(args.input)
     InputGuard([args.input]).check(output, "Choose another output file with -o.")
     ensure_writable_folder(output.parent)
@@ -118,7 +117,7 @@ def make(args: argparse.Namespace) -> int:
     source = cover.extent_of(image)
     if header is None:       # a format whose size only the decoder knew
         check_limit(source, args.max_pixels, limit_args.HINT, "The picture has")
-    check_limit(cover.upscaled_size(source, target.size, args.fit), args.max_pixels, limit_args.HINT)
+    check_limit(cover_presets.upscaled_size(source, target.size, args.fit), args.max_pixels, limit_args.HINT)
     options = UpscaleOptions(model=args.model, tile=args.tile, **backend_args.options(args), denoise=args.denoise,
                              alpha=args.alpha, max_pixels=args.max_pixels, **face_args.options(args))
     from ..engine import Upscaler  # torch: imported only when there is work to do
@@ -126,7 +125,7 @@ def make(args: argparse.Namespace) -> int:
         result = cover.make_cover(Upscaler(args.weights), image, fmt, target, args.fit, background, options,
                                   progress=_progress, cancel=stop, whole_picture=False)   # only the cover is saved
         encoded = cover_export.export(result.compose(), fmt, output, export_format, target.max_bytes, cancel=stop)
-    scaled = cover.upscaled_size(cover.extent_of(image), target.size, result.fit)
+    scaled = cover_presets.upscaled_size(source, target.size, result.fit)
     for reason in result.reasons:
         print(f"- {reason}")
     if result.fit == "cover":
@@ -142,5 +141,5 @@ def run(args: argparse.Namespace) -> int:
         return exit_codes.OK
     try:
         return make(args)
-    except ENDINGS as error:
-        return ended(error, "interrupted (nothing was written)")
+    except exit_codes.ENDINGS as error:
+        return exit_codes.ended(error, "interrupted (nothing was written)")

@@ -36,13 +36,13 @@ def _main(argv: Optional[List[str]]) -> int:
         parser = argparse.ArgumentParser(prog=f"krita-realesrgan {argv[0]}", description=help_text)
         module.add_arguments(parser)
         return module.run(parser.parse_args(argv[1:]))
-    from . import image as upscale_cli
+    from . import image
     parser = argparse.ArgumentParser(
         prog="krita-realesrgan",
         description="Real-ESRGAN super-resolution. Subcommands: "
         + "; ".join(f"{name}: {text}" for name, (_, text) in SUBCOMMANDS.items()) + ".")
-    upscale_cli.add_arguments(parser)
-    return upscale_cli.run(parser.parse_args(argv))
+    image.add_arguments(parser)
+    return image.run(parser.parse_args(argv))
 
 
 if __name__ == "__main__":

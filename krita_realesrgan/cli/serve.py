@@ -1,4 +1,4 @@
-"""``krita-realesrgan serve``: the engine service (``service.py``) for the editors and the command line.
+"""``krita-realesrgan serve``: the engine service (``serving/service.py``) for the editors and the command line.
 
     krita-realesrgan serve                      # this computer only: a Unix socket in the runtime folder
     krita-realesrgan serve --listen 0.0.0.0:7860 --token-file ~/.config/krita-realesrgan/token [--cert C --key K]

@@ -1,4 +1,4 @@
-"""The image command's run (``upscale_cli.run_all``) on the pool: the plan is the single-machine one (same output
+"""The image command's run (``cli.image.run_all``) on the pool: the plan is the single-machine one (same output
 names, same checks before the first upscale), the files go to the workers in shards, and the driver writes each
 output atomically as its shard comes back. A file's failure is listed at the end as in the single-machine run;
 an error that would fail every file (missing weights, unknown model...) stops the run."""
@@ -34,7 +34,7 @@ def file_shards(plan: Plan, options: UpscaleOptions, size: int) -> Iterator[Shar
 
 
 def run_all(args: argparse.Namespace, plan: Plan, options: UpscaleOptions, say) -> List[Tuple[Path, str]]:
-    """Like ``upscale_cli.run_all``: upscale every planned task on Ray; returns the failures (path, message)."""
+    """Like ``cli.image.run_all``: upscale every planned task on Ray; returns the failures (path, message)."""
     from tqdm import tqdm
     spec = RaySpec.from_args(args)
     failures: List[Tuple[Path, str]] = list(plan.failures)

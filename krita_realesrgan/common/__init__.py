@@ -14,8 +14,10 @@ under the same name as the engine does (``tests/test_portable.py`` checks both r
     client, service_client  starting and talking to the engine (a worker process or the engine service)
     engine_process, ...     the client's parts: the worker process (and Transport), payload_folder, engine_jobs,
                             job_outcomes (what a finished cover or export brings back)
+    service_wire            the service's frames, addresses, limits and tokens; engine_setting, the editors' choice
     formats, geometry, ...  pixel formats, Extent/Bounds, raw payloads, regions, estimates, questions
-    editor/                 what the two editor plugins share (labels, layer names, choices, translations)
+    cover_presets, ...      the cover's targets and words, cover_reasons; device_offers (the device lists)
+    editor/                 what the two editor plugins share (labels, layer names, choices)
 """
 from __future__ import annotations
 

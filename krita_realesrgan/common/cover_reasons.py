@@ -43,7 +43,7 @@ TEMPLATES: Dict[str, str] = {
     "crop_salient": "no faces found; crop placed on the most salient area",
     "padded_on_blur": "fitted inside {size} on a blurred copy of the picture (nothing cropped)",
     "padded_on_colour": "fitted inside {size} on a {colour} background (nothing cropped)",
-    # how an exported cover file was encoded (cover_export; the editors' "Export cover")
+    # how an exported cover file was encoded (cover.export; the editors' "Export cover")
     "encoded_lossy": "{format} quality {quality}, {bytes:,} bytes",
     "encoded_lossless": "{format} (lossless), {bytes:,} bytes",
     "encoded_posterised": "{format} posterised to {bits} bits a channel, {bytes:,} bytes",
@@ -84,7 +84,7 @@ class Reason:
 
 
 def encoding(export_format: str, quality: Optional[int], bits: int, size: int) -> Reason:
-    """How a cover file was encoded (``cover_export.Encoded``, a client's ``ExportOutcome``): e.g. "JPEG quality
+    """How a cover file was encoded (``cover.export.Encoded``, a client's ``ExportOutcome``): e.g. "JPEG quality
     85, 1,912,334 bytes", "PNG (lossless), …", "PNG posterised to 6 bits a channel, …"."""
     name = EXPORT_FORMAT_NAMES.get(export_format, export_format.upper())
     if quality is not None:

@@ -63,9 +63,9 @@ def handle_export(job) -> Dict[str, Any]:
 def handle(job) -> Dict[str, Any]:
     """Worker handler (``worker.HANDLERS["cover"]``): takes a ``worker.JobContext``, returns the final event."""
     request = job.request
-    options = UpscaleOptions.from_json({"model": cover.AUTO_MODEL, **dict(request.get("options") or {})})
+    options = UpscaleOptions.from_json({"model": cover_presets.AUTO_MODEL, **dict(request.get("options") or {})})
     target = _target(request)
-    background = cover.Background.parse(str(request.get("background") or cover.BLUR))
+    background = cover.Background.parse(str(request.get("background") or cover_presets.BLUR))
     image, fmt = job.read_input()
     result = cover.make_cover(job.upscaler, image, fmt, target, str(request.get("fit") or "cover"), background,
                               options, progress=job.progress, cancel=job.cancelled)

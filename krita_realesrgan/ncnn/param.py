@@ -10,7 +10,7 @@ Parameter keys are small integers; a value with a ``.`` or an exponent is a floa
 A key ``-23300 - k`` holds an array for key ``k``: ``-23310=2,0.1,6.0`` means "key 10 = (0.1, 6.0)", the
 first element being the element count.
 
-Only the graph is read here; the weights live in the ``.bin`` file (see ``ncnn.py``).
+Only the graph is read here; the weights live in the ``.bin`` file (see ``convert.py``).
 """
 from __future__ import annotations
 

@@ -448,7 +448,8 @@ def payload_folder_problem(folder: Path) -> Optional[str]:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m krita_realesrgan.serving.worker",
-                                     description="The engine worker (JSON lines on stdin/stdout; see protocol.py).")
+                                     description="The engine worker (JSON lines on stdin/stdout; see "
+                                                 "krita_realesrgan/common/protocol.py).")
     parser.add_argument("--payloads", type=Path, required=True, metavar="DIR",
                         help="the client's private payload folder: payload paths must name files in it")
     parser.add_argument("--log", type=Path, default=None, help=f"log file (default {paths.log_file()})")

@@ -9,4 +9,5 @@ touches their editor's API (dialogs, pixels in and out, documents and images, pr
     selection       cutting a result back to a selection, its softness as alpha, a selection scaled up
     cover_defaults  the cover choices' values and defaults both plugins start from
     messages        what the user is told after a run (the engine's notes)
+    choice_labels   where the engine runs, in words (the editors' "Engine" choice)
 """
