@@ -10,12 +10,12 @@ the worker runs (GIMP starts one per call) still offers what this computer has. 
 from __future__ import annotations
 
 import json
-import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Optional, Tuple
 
+from . import paths
 from .translate import translate
 
 AUTO = "auto"
@@ -134,20 +134,12 @@ def option_fields(key: str, fast: bool) -> Dict[str, Any]:
 
 def save(report: DeviceReport, folder: Path) -> None:
     """Keep ``report`` in ``folder`` (the engine's cache) for the next dialog; never raises."""
-    path = Path(folder) / REPORT_FILE
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f"{REPORT_FILE}.{os.getpid()}.part")
-        partial.write_text(json.dumps(report.to_json()), encoding="utf-8")
-        os.replace(partial, path)
+        paths.atomic_write_bytes(Path(folder) / REPORT_FILE, json.dumps(report.to_json()).encode("utf-8"))
     except OSError:
         pass
 
 
 def load(folder: Path, platform: str = sys.platform) -> DeviceReport:
     """The last report kept in ``folder``, else ``default_report()``."""
-    try:
-        data = json.loads((Path(folder) / REPORT_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        data = None
-    return DeviceReport.from_json(data) or default_report(platform)
+    return DeviceReport.from_json(paths.read_json_object(Path(folder) / REPORT_FILE)) or default_report(platform)

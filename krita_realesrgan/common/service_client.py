@@ -13,12 +13,13 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
 
-from . import paths, protocol, service_wire
+from . import engine_process, paths, protocol, service_wire
 from .errors import EngineError, Kind
 from .service_wire import FILE_FIELDS, INPUT, EngineAddress, FrameError, ServiceLimits
 
@@ -271,11 +272,8 @@ def _start_local(python: str, env: Mapping[str, str], log_path: Path) -> subproc
 
 
 def _log_tail(env: Mapping[str, str], lines: int = 20) -> str:
-    try:
-        text = (paths.service_socket(env).parent / STARTED_LOG).read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return ""
-    return "\n".join(text.splitlines()[-lines:])
+    """The end of what the service printed while starting (the whole file read, as it is small)."""
+    return engine_process.tail(paths.service_socket(env).parent / STARTED_LOG, lines, max_bytes=sys.maxsize)
 
 
 def connect_local(python: str, env: Mapping[str, str], log_path: Path, timeout: float) -> ServiceConnection:

@@ -123,10 +123,6 @@ def is_loopback(host: str) -> bool:
     return bool(infos) and all(ipaddress.ip_address(str(info[4][0]).split("%")[0]).is_loopback for info in infos)
 
 
-def attach_size(message: Message) -> int:
-    return sum(int(size) for _, size in message.get("attach") or ())
-
-
 def write_frame(stream: BinaryIO, message: Message, attachments: Sequence[Tuple[str, Path]] = ()) -> None:
     """Send ``message`` with the contents of ``attachments`` (field, file) after it; the caller holds the lock."""
     if attachments:
