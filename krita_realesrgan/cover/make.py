@@ -111,11 +111,13 @@ def extent_of(image: np.ndarray) -> Extent:
 
 
 def _resolve_model(image: np.ndarray, fmt: PixelFormat, requested: str,
-                   upscaler: LocalUpscaler) -> Tuple[str, List[Reason]]:
+                   status: List[dict]) -> Tuple[str, List[Reason]]:
+    """The model (and why): the one requested, else the best installed for the picture's content (``status``:
+    the upscaler's ``model_status()``)."""
     if requested != AUTO_MODEL:
         return requested, [Reason("model_chosen", {"model": requested})]
     guess = cover_content.guess_content(image, fmt)
-    return cover_content.choose_model(guess, upscaler.model_status())
+    return cover_content.choose_model(guess, status)
 
 
 def part_around(wanted: Bounds, source: Extent, scaled: Extent) -> Bounds:
@@ -127,20 +129,21 @@ def part_around(wanted: Bounds, source: Extent, scaled: Extent) -> Bounds:
 
 
 def _enlarge(upscaler: LocalUpscaler, image: np.ndarray, fmt: PixelFormat, size: Extent, wanted: Bounds,
-             options: UpscaleOptions, choose_model: Callable[[], Tuple[str, List[Reason]]],
+             options: UpscaleOptions, choose_model: Callable[[List[dict]], Tuple[str, List[Reason]]],
              progress: Optional[Progress], cancel: Optional[Cancel]) -> Tuple[np.ndarray, str, List[Reason]]:
     """The ``wanted`` pixels of ``image`` resized to ``size``: through the network (then resampled), or only
     resampled when it shrinks. When ``wanted`` is not all of it and the final resample interpolates (see
-    ``resample.window``), only the part of ``image`` around it goes through the network. ``choose_model()``
-    names the model (and why) when one is needed."""
+    ``resample.window``), only the part of ``image`` around it goes through the network. ``choose_model(status)``
+    names the model (and why) when one is needed, from the upscaler's model status (listed once here)."""
     source = extent_of(image)
     if size.fits_in(source):
         reason = Reason("already_large", {"source": str(source), "size": str(size)})
         return np.ascontiguousarray(resample.to_size(image, size)[wanted.slices]), "", [reason]
-    model, reasons = choose_model()
+    status = upscaler.model_status()
+    model, reasons = choose_model(status)
     options, face_reasons = _faces_for(model, options)
     reasons += face_reasons
-    scale = next((row.get("scale") for row in upscaler.model_status() if row["name"] == model), None)
+    scale = next((row.get("scale") for row in status if row["name"] == model), None)
     windowed = wanted != Bounds.of(size) and bool(scale) and resample.interpolates(source * scale, size)
     part = part_around(wanted, source, size) if windowed else Bounds.of(source)
     # one pass at the network's native scale, then resampled to the exact size (like the reference's
@@ -239,8 +242,8 @@ def make_cover(upscaler: LocalUpscaler, image: np.ndarray, fmt: PixelFormat, tar
         cx, cy = cover_crop.salient_centre(cover_crop.saliency(grey, alpha), window)
         salient = (cx * scaled.width / source.width, cy * scaled.height / source.height)
 
-    def choose_model() -> Tuple[str, List[Reason]]:   # by the whole picture's content, also when only a part runs
-        return _resolve_model(image, fmt, options.model, upscaler)
+    def choose_model(status: List[dict]) -> Tuple[str, List[Reason]]:   # by the whole picture, also when a part runs
+        return _resolve_model(image, fmt, options.model, status)
 
     if fit == "cover":
         choice = cover_crop.place_crop(scaled, size, faces, salient)
