@@ -148,9 +148,8 @@ class UpscaleDialog(QDialog):
             w=size.width, h=size.height, sw=self.source.width, sh=self.source.height))
         self.faces.update(entry.value if entry else "")
         self.device.update()
-        self.engine.update()
-        self.buttons.button(QDialogButtonBox.Ok).setEnabled(bool(entry and entry.available) and
-                                                            not self.engine.problem)
+        engine_problem = self.engine.update()
+        self.buttons.button(QDialogButtonBox.Ok).setEnabled(bool(entry and entry.available) and not engine_problem)
 
     def choices(self) -> Choices:
         entry = self._entry()

@@ -46,25 +46,22 @@ class EngineRow:
         self.address.setText(setting.address)
         self.token_file.setText(setting.token_file)
 
-    def update(self) -> None:
-        """The address and token rows only for another computer; what is wrong with them below."""
-        remote = self.setting.place == OTHER_COMPUTER
+    def update(self) -> str:
+        """The address and token rows only for another computer; what is wrong with them below, which it returns
+        ("" when nothing). The setting is read, and its token file checked, once per update."""
+        setting = self.setting
         for widget in (self.address_label, self.address, self.token_label, self.token_box):
-            widget.setVisible(remote)
-        problem = self.problem
+            widget.setVisible(setting.place == OTHER_COMPUTER)
+        template = setting.problem()
+        problem = tr(template).format(path=setting.token_file) if template else ""
         self.hint.setText(problem)
         self.hint.setVisible(bool(problem))
+        return problem
 
     @property
     def setting(self) -> EngineSetting:
         return EngineSetting(self.combo.currentData() or THIS_COMPUTER, self.address.text().strip(),
                              self.token_file.text().strip())
-
-    @property
-    def problem(self) -> str:
-        """What keeps the setting from being used, in the user's language ("" when nothing)."""
-        template = self.setting.problem()
-        return tr(template).format(path=self.setting.token_file) if template else ""
 
     def _choose_token_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self.parent, tr("Token file:").rstrip(":："), self.token_file.text())
